@@ -1,0 +1,34 @@
+# smplr developer entry points. Every target sets up .venv by itself on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.smplr-installed
+DEMO_OUT ?= out/demo
+
+.PHONY: venv test test-all demo bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+test: venv
+	$(PY) -m pytest -q -n 2 -m "not slow"
+
+test-all: venv
+	$(PY) -m pytest -q -n 2
+
+lint: venv
+	$(PY) -m ruff check src tests
+	$(PY) -m ruff format --check src tests
+
+demo: venv
+	$(PY) -m smplr demo --out $(DEMO_OUT)
+
+bench: venv
+	$(PY) -m smplr.benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

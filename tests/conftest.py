@@ -1,0 +1,49 @@
+"""Shared test fixtures: small fake SMPL-format models written in the official layouts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from smplr.body.model_file import BodyModelData, model_data_from_arrays
+from smplr.body.skeleton import NUM_JOINTS, PARENTS
+
+
+def fake_smpl_arrays(num_vertices: int = 240, num_betas: int = 10, seed: int = 0, posedirs: bool = True) -> dict:
+    """Random arrays shaped like an SMPL model: a stick figure with vertices scattered
+    around its joints, skinned mostly to the nearest joint."""
+    rng = np.random.default_rng(seed)
+    joints = np.zeros((NUM_JOINTS, 3))
+    for j in range(1, NUM_JOINTS):
+        joints[j] = joints[PARENTS[j]] + rng.normal(0, 0.12, 3)
+    owner = np.arange(num_vertices) % NUM_JOINTS
+    v_template = joints[owner] + rng.normal(0, 0.05, (num_vertices, 3))
+    weights = rng.random((num_vertices, NUM_JOINTS)) ** 8
+    weights[np.arange(num_vertices), owner] += 2.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    regressor = np.zeros((NUM_JOINTS, num_vertices))
+    for j in range(NUM_JOINTS):
+        ids = np.flatnonzero(owner == j)
+        w = rng.random(ids.size)
+        regressor[j, ids] = w / w.sum()
+    faces = np.stack([rng.permutation(num_vertices)[:3] for _ in range(2 * num_vertices)])
+    return {
+        "v_template": v_template,
+        "shapedirs": rng.normal(0, 0.01, (num_vertices, 3, num_betas)),
+        "posedirs": rng.normal(0, 0.002, (num_vertices, 3, 207)) if posedirs else np.zeros((num_vertices, 3, 207)),
+        "J_regressor": regressor,
+        "weights": weights,
+        "kintree_table": np.stack([np.array([4294967295, *PARENTS[1:]]), np.arange(NUM_JOINTS)]),
+        "f": faces.astype(np.uint32),
+        "landmark_vertex_ids": rng.choice(num_vertices, 18, replace=False),
+    }
+
+
+@pytest.fixture
+def fake_arrays() -> dict:
+    return fake_smpl_arrays()
+
+
+@pytest.fixture
+def fake_data(fake_arrays: dict) -> BodyModelData:
+    return model_data_from_arrays(fake_arrays)
