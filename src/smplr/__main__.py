@@ -1,0 +1,3 @@
+from smplr.cli import main
+
+main()

@@ -1,0 +1,27 @@
+"""The ``smplr`` command line.  Each sub-command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from smplr.cli import body
+
+app = typer.Typer(
+    name="smplr",
+    help="SMPLR: turn 3D/2D keypoints (and later images) into SMPL body meshes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(body.app, name="body")
+
+
+def main() -> None:
+    """Entry point: run the CLI; known input errors print one line and exit 2."""
+    try:
+        app()
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        print(f"smplr: error: {exc}", file=sys.stderr)
+        sys.exit(2)
