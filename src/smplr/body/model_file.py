@@ -81,6 +81,8 @@ class BodyModelData:
 class _ChumpyStandIn:
     """Takes the place of any chumpy class while unpickling; keeps the array it held."""
 
+    value: Any = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.value: Any = args[0] if args else None
 
@@ -116,9 +118,13 @@ def _read_pkl(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             raw = _SmplUnpickler(fh, encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError) as exc:
-        raise ModelFileError(f"{path}: not a readable SMPL pickle (truncated or corrupt?): {exc}") from exc
+        raise ModelFileError(
+            f"{path}: not a readable SMPL pickle (truncated or corrupt?): {exc}"
+        ) from exc
     if not isinstance(raw, dict):
-        raise ModelFileError(f"{path}: expected a pickled dict of model arrays, got {type(raw).__name__}")
+        raise ModelFileError(
+            f"{path}: expected a pickled dict of model arrays, got {type(raw).__name__}"
+        )
     return {key: _plain(value) for key, value in raw.items()}
 
 
@@ -127,7 +133,9 @@ def _read_npz(path: Path) -> dict[str, Any]:
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise ModelFileError(f"{path}: not a readable .npz model file (truncated or corrupt?): {exc}") from exc
+        raise ModelFileError(
+            f"{path}: not a readable .npz model file (truncated or corrupt?): {exc}"
+        ) from exc
 
 
 def _array(raw: dict[str, Any], key: str, path: Path, ndim: int, dtype: type) -> np.ndarray:
@@ -136,7 +144,9 @@ def _array(raw: dict[str, Any], key: str, path: Path, ndim: int, dtype: type) ->
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: key '{key}' is not a numeric array: {exc}") from exc
     if arr.ndim != ndim:
-        raise ModelFileError(f"{path}: key '{key}' has shape {arr.shape}, expected {ndim} dimensions")
+        raise ModelFileError(
+            f"{path}: key '{key}' has shape {arr.shape}, expected {ndim} dimensions"
+        )
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         raise ModelFileError(f"{path}: key '{key}' contains NaN or inf")
     return arr
@@ -160,7 +170,9 @@ def model_data_from_arrays(
         raise ModelFileError(f"{path}: v_template has shape {v_template.shape}, expected (V, 3)")
     shapedirs = _array(raw, "shapedirs", path, 3, np.float64)
     if shapedirs.shape[:2] != (num_vertices, 3):
-        raise ModelFileError(f"{path}: shapedirs has shape {shapedirs.shape}, expected ({num_vertices}, 3, L)")
+        raise ModelFileError(
+            f"{path}: shapedirs has shape {shapedirs.shape}, expected ({num_vertices}, 3, L)"
+        )
     posedirs = _array(raw, "posedirs", path, 3, np.float64)
     if posedirs.shape != (num_vertices, 3, POSE_FEATURES):
         raise ModelFileError(
@@ -168,17 +180,25 @@ def model_data_from_arrays(
         )
     regressor = _array(raw, "J_regressor", path, 2, np.float64)
     if regressor.shape != (NUM_JOINTS, num_vertices):
-        raise ModelFileError(f"{path}: J_regressor has shape {regressor.shape}, expected ({NUM_JOINTS}, {num_vertices})")
+        raise ModelFileError(
+            f"{path}: J_regressor has shape {regressor.shape}, expected ({NUM_JOINTS}, {num_vertices})"
+        )
     weights = _array(raw, "weights", path, 2, np.float64)
     if weights.shape != (num_vertices, NUM_JOINTS):
-        raise ModelFileError(f"{path}: weights has shape {weights.shape}, expected ({num_vertices}, {NUM_JOINTS})")
+        raise ModelFileError(
+            f"{path}: weights has shape {weights.shape}, expected ({num_vertices}, {NUM_JOINTS})"
+        )
     kintree = _array(raw, "kintree_table", path, 2, np.int64)
     if kintree.shape != (2, NUM_JOINTS):
-        raise ModelFileError(f"{path}: kintree_table has shape {kintree.shape}, expected (2, {NUM_JOINTS})")
+        raise ModelFileError(
+            f"{path}: kintree_table has shape {kintree.shape}, expected (2, {NUM_JOINTS})"
+        )
     parents = kintree[0].copy()
     parents[0] = -1  # SMPL files store 2**32-1 (or -1) as the root's parent
     if tuple(parents.tolist()) != PARENTS:
-        raise ModelFileError(f"{path}: kintree_table is not SMPL's 24-joint tree: parents {parents.tolist()}")
+        raise ModelFileError(
+            f"{path}: kintree_table is not SMPL's 24-joint tree: parents {parents.tolist()}"
+        )
     faces = _array(raw, "f", path, 2, np.int64)
     if faces.shape[1] != 3 or faces.min() < 0 or faces.max() >= num_vertices:
         raise ModelFileError(f"{path}: f must be (F, 3) vertex indices below {num_vertices}")
@@ -190,11 +210,17 @@ def model_data_from_arrays(
     landmarks = None
     if landmark_vertex_ids is not None:
         landmarks = np.asarray(landmark_vertex_ids, dtype=np.int64).reshape(-1)
-        if landmarks.shape != (NUM_LANDMARKS,) or landmarks.min() < 0 or landmarks.max() >= num_vertices:
+        if (
+            landmarks.shape != (NUM_LANDMARKS,)
+            or landmarks.min() < 0
+            or landmarks.max() >= num_vertices
+        ):
             raise ModelFileError(
                 f"{path}: landmark_vertex_ids must be {NUM_LANDMARKS} vertex indices below {num_vertices}"
             )
-    metadata = {key: str(np.asarray(raw[key])) for key in ("gender", "source", "licence") if key in raw}
+    metadata = {
+        key: str(np.asarray(raw[key])) for key in ("gender", "source", "licence") if key in raw
+    }
     return BodyModelData(
         v_template=v_template,
         shapedirs=shapedirs,
@@ -231,9 +257,9 @@ def model_data_arrays(data: BodyModelData) -> dict[str, np.ndarray]:
         "posedirs": data.posedirs.astype(np.float32),
         "J_regressor": data.J_regressor.astype(np.float32),
         "weights": data.weights.astype(np.float32),
-        "kintree_table": np.stack([np.where(data.parents < 0, 4294967295, data.parents), np.arange(NUM_JOINTS)]).astype(
-            np.int64
-        ),
+        "kintree_table": np.stack(
+            [np.where(data.parents < 0, 4294967295, data.parents), np.arange(NUM_JOINTS)]
+        ).astype(np.int64),
         "f": data.faces.astype(np.uint32),
     }
     if data.landmark_vertex_ids is not None:

@@ -28,7 +28,9 @@ def reference_lbs(
     joints = torch.einsum("jv,bvc->bjc", regressor, v_shaped)
     rot = axis_angle_to_matrix(pose.reshape(batch, 24, 3))
     eye = torch.eye(3, dtype=dtype)
-    v_posed = v_shaped + torch.einsum("bp,vcp->bvc", (rot[:, 1:] - eye).reshape(batch, -1), posedirs)
+    v_posed = v_shaped + torch.einsum(
+        "bp,vcp->bvc", (rot[:, 1:] - eye).reshape(batch, -1), posedirs
+    )
     world: list[torch.Tensor] = []
     for j in range(24):
         local = torch.zeros(batch, 4, 4, dtype=dtype)

@@ -41,10 +41,60 @@ NUM_JOINTS = len(JOINT_NAMES)  # 24
 NUM_BODY_JOINTS = NUM_JOINTS - 1  # 23: every joint but the root, as in ``body_pose``
 
 # SMPL's kinematic tree: parent of each joint, -1 for the root.
-PARENTS: tuple[int, ...] = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21)
+PARENTS: tuple[int, ...] = (
+    -1,
+    0,
+    0,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    9,
+    9,
+    12,
+    13,
+    14,
+    16,
+    17,
+    18,
+    19,
+    20,
+    21,
+)
 
 # Left/right mirror of each joint (index of its symmetric counterpart).
-JOINT_MIRROR: tuple[int, ...] = (0, 2, 1, 3, 5, 4, 6, 8, 7, 9, 11, 10, 12, 14, 13, 15, 17, 16, 19, 18, 21, 20, 23, 22)
+JOINT_MIRROR: tuple[int, ...] = (
+    0,
+    2,
+    1,
+    3,
+    5,
+    4,
+    6,
+    8,
+    7,
+    9,
+    11,
+    10,
+    12,
+    14,
+    13,
+    15,
+    17,
+    16,
+    19,
+    18,
+    21,
+    20,
+    23,
+    22,
+)
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "breast_left",
@@ -71,7 +121,24 @@ NUM_LANDMARKS = len(LANDMARK_NAMES)  # 18
 # Vertex ids of the 18 landmarks on the official SMPL topology (6,890 vertices),
 # in the order of LANDMARK_NAMES (from the paper authors' public release).
 SMPL_LANDMARK_VERTEX_IDS: tuple[int, ...] = (
-    3042, 4428, 3503, 4311, 822, 4361, 877, 4386, 898, 3222, 6620, 2544, 2820, 1258, 4116, 5365, 5989, 331,
+    3042,
+    4428,
+    3503,
+    4311,
+    822,
+    4361,
+    877,
+    4386,
+    898,
+    3222,
+    6620,
+    2544,
+    2820,
+    1258,
+    4116,
+    5365,
+    5989,
+    331,
 )
 SMPL_NUM_VERTICES = 6890
 

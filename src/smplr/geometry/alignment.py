@@ -20,10 +20,15 @@ class Similarity(NamedTuple):
 
     def apply(self, points: torch.Tensor) -> torch.Tensor:
         """Transform ``points (B, N, 3)`` -> ``(B, N, 3)``."""
-        return self.scale[:, None, None] * points @ self.rotation.transpose(-1, -2) + self.translation[:, None, :]
+        return (
+            self.scale[:, None, None] * points @ self.rotation.transpose(-1, -2)
+            + self.translation[:, None, :]
+        )
 
 
-def similarity_procrustes(source: torch.Tensor, target: torch.Tensor, with_scale: bool = True) -> Similarity:
+def similarity_procrustes(
+    source: torch.Tensor, target: torch.Tensor, with_scale: bool = True
+) -> Similarity:
     """Least-squares similarity transform taking ``source`` onto ``target`` (Umeyama 1991).
 
     ``source, target: (B, N, 3)`` corresponding points.  Returns the proper rotation
@@ -31,7 +36,9 @@ def similarity_procrustes(source: torch.Tensor, target: torch.Tensor, with_scale
     ``with_scale`` is False) and translation minimising ``Σ‖s R x + t − y‖²``.
     """
     if source.shape != target.shape or source.ndim != 3 or source.shape[-1] != 3:
-        raise ValueError(f"procrustes needs two (B, N, 3) arrays of equal shape, got {tuple(source.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"procrustes needs two (B, N, 3) arrays of equal shape, got {tuple(source.shape)} and {tuple(target.shape)}"
+        )
     mu_x = source.mean(dim=1, keepdim=True)
     mu_y = target.mean(dim=1, keepdim=True)
     x = source - mu_x
@@ -52,6 +59,8 @@ def similarity_procrustes(source: torch.Tensor, target: torch.Tensor, with_scale
     return Similarity(scale, rotation, translation)
 
 
-def procrustes_align(source: torch.Tensor, target: torch.Tensor, with_scale: bool = True) -> torch.Tensor:
+def procrustes_align(
+    source: torch.Tensor, target: torch.Tensor, with_scale: bool = True
+) -> torch.Tensor:
     """``source (B, N, 3)`` moved by its best similarity onto ``target (B, N, 3)``."""
     return similarity_procrustes(source, target, with_scale).apply(source)

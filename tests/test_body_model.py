@@ -1,0 +1,152 @@
+"""The SMPL-format layer: agreement with a plain reference, input forms, gradients, genders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import fake_smpl_arrays
+from smplr.body.model import BodyModel, GenderedBodyModel
+from smplr.body.model_file import model_data_from_arrays
+from smplr.body.reference_lbs import reference_lbs
+from smplr.geometry.rotations import axis_angle_to_matrix
+
+
+def _model(seed: int = 0, posedirs: bool = True, dtype: torch.dtype = torch.float64) -> BodyModel:
+    """A fake model; every seed shares seed 0's triangles so any two form a gendered pair."""
+    arrays = fake_smpl_arrays(seed=seed, posedirs=posedirs)
+    arrays["f"] = fake_smpl_arrays(seed=0)["f"]
+    return BodyModel(model_data_from_arrays(arrays), dtype=dtype)
+
+
+def _params(batch: int, seed: int, dtype: torch.dtype = torch.float64) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "betas": torch.randn(batch, 10, generator=g, dtype=dtype),
+        "global_orient": torch.randn(batch, 3, generator=g, dtype=dtype),
+        "body_pose": 0.6 * torch.randn(batch, 69, generator=g, dtype=dtype),
+        "transl": torch.randn(batch, 3, generator=g, dtype=dtype),
+    }
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), batch=st.integers(1, 4), posedirs=st.booleans())
+def test_layer_matches_plain_reference(seed: int, batch: int, posedirs: bool) -> None:
+    model = _model(seed % 7, posedirs)
+    p = _params(batch, seed)
+    out = model(**p)
+    pose = torch.cat([p["global_orient"], p["body_pose"]], dim=1)
+    ref_v, ref_j = reference_lbs(
+        model_data_from_arrays(fake_smpl_arrays(seed=seed % 7, posedirs=posedirs)),
+        p["betas"],
+        pose,
+        p["transl"],
+    )
+    torch.testing.assert_close(out.vertices, ref_v, atol=1e-10, rtol=0)
+    torch.testing.assert_close(out.joints, ref_j, atol=1e-10, rtol=0)
+    assert out.landmarks is not None and out.landmarks.shape == (batch, 18, 3)
+
+
+def test_rotation_matrices_and_axis_angle_agree() -> None:
+    model = _model()
+    p = _params(3, 1)
+    by_axis_angle = model(**p)
+    as_matrices = dict(p)
+    as_matrices["global_orient"] = axis_angle_to_matrix(p["global_orient"]).unsqueeze(1)
+    as_matrices["body_pose"] = axis_angle_to_matrix(p["body_pose"].view(3, 23, 3))
+    by_matrix = model(**as_matrices)
+    torch.testing.assert_close(by_matrix.vertices, by_axis_angle.vertices, atol=1e-12, rtol=0)
+    torch.testing.assert_close(by_matrix.joints, by_axis_angle.joints, atol=1e-12, rtol=0)
+
+
+def test_zero_parameters_give_the_template() -> None:
+    arrays = fake_smpl_arrays()
+    model = _model()
+    out = model(betas=torch.zeros(2, 10, dtype=torch.float64))
+    expected = torch.as_tensor(arrays["v_template"]).expand(2, -1, -1)
+    torch.testing.assert_close(out.vertices, expected, atol=1e-12, rtol=0)
+    rest = torch.as_tensor(arrays["J_regressor"] @ arrays["v_template"])
+    torch.testing.assert_close(out.joints[0], rest, atol=1e-12, rtol=0)
+
+
+def test_fewer_betas_are_padded_with_zeros() -> None:
+    model = _model()
+    betas = torch.randn(2, 4, dtype=torch.float64)
+    padded = torch.cat([betas, torch.zeros(2, 6, dtype=torch.float64)], dim=1)
+    torch.testing.assert_close(model(betas=betas).vertices, model(betas=padded).vertices)
+
+
+def test_gradcheck_float64() -> None:
+    model = _model(seed=3)
+
+    def run(
+        betas: torch.Tensor, orient: torch.Tensor, pose: torch.Tensor, transl: torch.Tensor
+    ) -> torch.Tensor:
+        out = model(betas=betas, global_orient=orient, body_pose=pose, transl=transl)
+        return out.vertices[:, ::17]
+
+    p = {k: v.clone().requires_grad_(True) for k, v in _params(2, 5).items()}
+    assert torch.autograd.gradcheck(
+        run, (p["betas"], p["global_orient"], p["body_pose"], p["transl"])
+    )
+
+
+def test_gendered_batch_picks_model_by_sign() -> None:
+    female, male = _model(seed=1), _model(seed=2)
+    both = GenderedBodyModel(female, male)
+    p = _params(5, 7)
+    gender = torch.tensor([-1.0, 0.8, -0.2, 1.0, -1.0], dtype=torch.float64)
+    out = both(gender, **p)
+    f_out, m_out = female(**p), male(**p)
+    for i, g in enumerate(gender.tolist()):
+        ref = m_out if g >= 0 else f_out
+        torch.testing.assert_close(out.vertices[i], ref.vertices[i])
+        torch.testing.assert_close(out.landmarks[i], ref.landmarks[i])
+
+
+def test_gendered_batch_backpropagates_to_every_sample() -> None:
+    both = GenderedBodyModel(_model(seed=1), _model(seed=2))
+    p = _params(4, 3)
+    betas = p.pop("betas").requires_grad_(True)
+    out = both(torch.tensor([-1.0, 1.0, 1.0, -1.0]), betas=betas, **p)
+    out.vertices.sum().backward()
+    assert betas.grad is not None and bool((betas.grad.abs().sum(dim=1) > 0).all())
+
+
+def test_float32_and_float64_agree() -> None:
+    p64 = _params(2, 9)
+    out64 = _model(dtype=torch.float64)(**p64)
+    out32 = _model(dtype=torch.float32)(**{k: v.float() for k, v in p64.items()})
+    assert out32.vertices.dtype == torch.float32
+    np.testing.assert_allclose(out32.vertices.double().numpy(), out64.vertices.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"body_pose": torch.zeros(2, 68)}, "body_pose has shape"),
+        ({"global_orient": torch.zeros(2, 4)}, "global_orient has shape"),
+        ({"betas": torch.zeros(2, 11)}, "betas has shape"),
+        ({"betas": torch.zeros(2, 10), "body_pose": torch.zeros(3, 69)}, "batch size"),
+        ({"body_pose": torch.full((1, 69), float("nan"))}, "NaN"),
+        ({"transl": torch.tensor([[0.0, float("inf"), 0.0]])}, "NaN or inf"),
+        ({"transl": torch.zeros(2, 2)}, "transl has shape"),
+        ({"betas": torch.zeros(2, 10, dtype=torch.long)}, "floating-point"),
+        ({}, "at least one"),
+    ],
+)
+def test_bad_inputs_name_the_problem(kwargs: dict, message: str) -> None:
+    model = _model(dtype=torch.float32)
+    with pytest.raises(ValueError, match=message):
+        model(**kwargs)
+
+
+def test_gendered_rejects_bad_gender() -> None:
+    both = GenderedBodyModel(_model(seed=1), _model(seed=2))
+    with pytest.raises(ValueError, match="gender"):
+        both(torch.tensor([[1.0]]), betas=torch.zeros(1, 10, dtype=torch.float64))
+    with pytest.raises(ValueError, match="NaN"):
+        both(torch.tensor([float("nan")]), betas=torch.zeros(1, 10, dtype=torch.float64))
