@@ -2,6 +2,137 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import torch
 import typer
+from rich.progress import track
+
+from smplr.body.mesh_io import MESH_FORMATS, write_meshes
+from smplr.body.model import GENDERS, BodyModel, GenderedBodyModel, open_model_path
+from smplr.body.model_file import load_model_data, save_model_data
+from smplr.body.params import load_body_params
 
 app = typer.Typer(help="Export, pose and render SMPL-format body models.", no_args_is_help=True)
+
+GenderOption = Annotated[
+    str, typer.Option("--gender", "-g", help="Open model gender: male, female or neutral.")
+]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="A SMPL-format model file (.pkl as distributed, or .npz) instead of the open model.",
+    ),
+]
+
+
+def _check_gender(gender: str) -> str:
+    if gender not in GENDERS:
+        raise ValueError(f"unknown gender '{gender}': expected one of {', '.join(GENDERS)}")
+    return gender
+
+
+def load_body_model(
+    gender: str = "neutral", model: Path | None = None, device: str = "cpu"
+) -> BodyModel:
+    """The model a command works on: ``model`` file if given, else the open model of ``gender``."""
+    body = (
+        BodyModel.from_file(model) if model is not None else BodyModel.open(_check_gender(gender))
+    )
+    return body.to(device)
+
+
+@app.command("export")
+def export(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output file: .pkl (SMPL's pickle layout) or .npz.")
+    ],
+    gender: GenderOption = "neutral",
+) -> None:
+    """Write the open body model in SMPL's file format.
+
+    The .pkl holds plain numpy arrays and a scipy.sparse J_regressor (no chumpy), so
+    SMPL tools that read the official files read it too.
+
+    Example: smplr body export --gender female --out open_female.pkl
+    """
+    data = load_model_data(open_model_path(_check_gender(gender)))
+    path = save_model_data(data, out)
+    typer.echo(
+        f"wrote {path} ({data.num_vertices} vertices, {data.num_betas} betas, gender {gender})"
+    )
+
+
+@app.command("pose")
+def pose(
+    params: Annotated[
+        Path,
+        typer.Argument(
+            help="Parameter .npz: betas (N,10), global_orient (N,3), body_pose (N,69) [, transl (N,3), gender (N,)]."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output .npz with vertices (N,V,3), joints (N,24,3), landmarks (N,18,3).",
+        ),
+    ],
+    mesh_dir: Annotated[
+        Path | None, typer.Option(help="Also write one mesh per body into this folder.")
+    ] = None,
+    mesh_format: Annotated[
+        str, typer.Option(help=f"Mesh file format: {', '.join(MESH_FORMATS)}.")
+    ] = "obj",
+    gender: GenderOption = "neutral",
+    model: ModelOption = None,
+    batch_size: Annotated[int, typer.Option(help="Bodies per forward pass.")] = 256,
+    device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda.")] = "cpu",
+) -> None:
+    """Pose and shape bodies from SMPL parameters.
+
+    With a per-sample `gender` array in PARAMS (-1 female ... +1 male) and no --model,
+    each body uses the open female or male model by the sign of its value; otherwise
+    every body uses --gender (or --model).
+
+    Example: smplr body pose params.npz --out bodies.npz --mesh-dir meshes/
+    """
+    values = load_body_params(params)
+    gendered = "gender" in values and model is None
+    body: BodyModel | GenderedBodyModel
+    body = (
+        GenderedBodyModel.open().to(device) if gendered else load_body_model(gender, model, device)
+    )
+    count = values["betas"].shape[0]
+    results: dict[str, list[np.ndarray]] = {"vertices": [], "joints": [], "landmarks": []}
+    with torch.no_grad():
+        for start in track(
+            range(0, count, batch_size), description="posing", disable=count <= batch_size
+        ):
+            chunk = {
+                k: torch.as_tensor(
+                    v[start : start + batch_size], dtype=torch.float32, device=device
+                )
+                for k, v in values.items()
+            }
+            output = (
+                body(**chunk)
+                if gendered
+                else body(**{k: v for k, v in chunk.items() if k != "gender"})
+            )
+            results["vertices"].append(output.vertices.cpu().numpy())
+            results["joints"].append(output.joints.cpu().numpy())
+            if output.landmarks is not None:
+                results["landmarks"].append(output.landmarks.cpu().numpy())
+    arrays = {k: np.concatenate(v) for k, v in results.items() if v}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **arrays)
+    typer.echo(f"wrote {out} ({count} bodies)")
+    if mesh_dir is not None:
+        paths = write_meshes(arrays["vertices"], body.faces.cpu().numpy(), mesh_dir, mesh_format)
+        typer.echo(f"wrote {len(paths)} meshes to {mesh_dir}")

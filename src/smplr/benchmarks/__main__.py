@@ -1,0 +1,5 @@
+"""``python -m smplr.benchmarks``: every benchmark of the project, one after another."""
+
+from smplr.benchmarks import body
+
+body.run()

@@ -1,0 +1,37 @@
+"""Writing posed meshes as ``.obj`` / ``.ply`` files (through trimesh)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+MESH_FORMATS = ("obj", "ply")
+
+
+def write_meshes(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    out_dir: str | Path,
+    fmt: str = "obj",
+    stem: str = "body",
+) -> list[Path]:
+    """Write one mesh file per body: ``vertices (N, V, 3)``, ``faces (F, 3)``.
+
+    Files are named ``{stem}_{i:05d}.{fmt}`` in ``out_dir`` (created if needed).
+    """
+    if fmt not in MESH_FORMATS:
+        raise ValueError(f"unknown mesh format '{fmt}': expected one of {', '.join(MESH_FORMATS)}")
+    vertices = np.asarray(vertices)
+    if vertices.ndim != 3 or vertices.shape[2] != 3:
+        raise ValueError(f"vertices have shape {vertices.shape}, expected (N, V, 3)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, verts in enumerate(vertices):
+        mesh = trimesh.Trimesh(vertices=verts, faces=faces, process=False)
+        path = out / f"{stem}_{i:05d}.{fmt}"
+        mesh.export(path)
+        paths.append(path)
+    return paths
