@@ -284,7 +284,7 @@ def interpolate(
 
     Differentiable in ``attributes`` and, through the barycentrics, in the vertices.
     """
-    batch, height, width = fragments.face_index.shape
+    batch = fragments.face_index.shape[0]
     if attributes.ndim == 2:
         attributes = attributes.expand(batch, *attributes.shape)
     if attributes.ndim != 3 or attributes.shape[0] != batch:

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -33,6 +34,29 @@ def render_silhouette(
     """
     screen = camera.to_screen(vertices)
     return rasterize(screen, faces, camera.image_size, cull_backfaces, max_pairs).mask
+
+
+def render_camera_silhouettes(
+    vertices: torch.Tensor | np.ndarray,
+    faces: torch.Tensor | np.ndarray,
+    intrinsics: torch.Tensor | np.ndarray,
+    image_size: tuple[int, int],
+) -> np.ndarray:
+    """Silhouettes ``(B, H, W)`` bool (numpy) of meshes already in camera coordinates.
+
+    ``vertices (B, V, 3)`` (OpenCV camera frame, metres), ``faces (F, 3)``, ``intrinsics
+    (B, 3, 3)`` or ``(3, 3)``, ``image_size (H, W)``: the ``SilhouetteRenderer`` interface
+    of :mod:`smplr.evaluation` (silhouette IoU).  Computes in float64 on the CPU.
+    """
+    vertices = torch.as_tensor(vertices).detach().cpu().to(torch.float64)
+    faces = torch.as_tensor(
+        np.asarray(faces, dtype=np.int64) if isinstance(faces, np.ndarray) else faces
+    ).cpu()
+    K = torch.as_tensor(intrinsics).detach().cpu().to(torch.float64)
+    if K.ndim == 2 and vertices.ndim == 3:
+        K = K.expand(vertices.shape[0], 3, 3)
+    camera = PinholeCamera.from_intrinsics(K, width=int(image_size[1]), height=int(image_size[0]))
+    return render_silhouette(vertices, faces, camera).numpy()
 
 
 def render_shaded(
