@@ -23,7 +23,7 @@ def load_mat(path: Path, keys: Sequence[str], optional: Sequence[str] = ()) -> d
         data = scipy.io.loadmat(path, variable_names=[*keys, *optional] or None)
     except NotImplementedError as exc:  # scipy's answer to v7.3 files
         raise ValueError(f"{path}: MATLAB v7.3 (HDF5) files are not supported: {exc}") from exc
-    except (ValueError, TypeError, OSError, EOFError) as exc:
+    except (scipy.io.matlab.MatReadError, ValueError, TypeError, OSError, EOFError) as exc:
         raise ValueError(f"{path}: not a readable MATLAB .mat file: {exc}") from exc
     missing = [key for key in keys if key not in data]
     if missing:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -119,7 +120,7 @@ def ground_truth_batch(
     frames = {s.coordinates for s in samples}
     if len(frames) != 1:
         raise ValueError(f"samples mix coordinate frames {sorted(frames)}")
-    surfaces = _posed_surfaces(samples, bodies) if bodies is not None else None
+    surfaces = posed_bodies(samples, bodies) if bodies is not None else None
     joints = np.stack([_joints_of(s, surfaces, i) for i, s in enumerate(samples)])
     mask = np.logical_and.reduce([s.joint_mask for s in samples])
     genders = [s.gender_value for s in samples]
@@ -128,14 +129,14 @@ def ground_truth_batch(
         joints=joints,
         joint_mask=mask,
         coordinates=samples[0].coordinates,
-        landmarks=None if surfaces is None else surfaces[1],
-        vertices=None if surfaces is None else surfaces[2],
-        faces=None if surfaces is None else surfaces[3],
+        landmarks=None if surfaces is None else surfaces.landmarks,
+        vertices=None if surfaces is None else surfaces.vertices,
+        faces=None if surfaces is None else surfaces.faces,
         gender=None if any(g is None for g in genders) else np.array(genders, dtype=np.float64),
     )
 
 
-def _joints_of(sample: Sample, surfaces: tuple | None, index: int) -> np.ndarray:
+def _joints_of(sample: Sample, surfaces: PosedBodies | None, index: int) -> np.ndarray:
     if sample.joints3d is not None:
         return np.asarray(sample.joints3d, dtype=np.float64)
     if surfaces is None:
@@ -143,13 +144,23 @@ def _joints_of(sample: Sample, surfaces: tuple | None, index: int) -> np.ndarray
             f"sample {sample.key} has no 3D joint annotation; its 3D ground truth needs a body model "
             "(e.g. --gt-body open or --gt-body SMPL_DIR)"
         )
-    return surfaces[0][index]
+    return surfaces.joints[index]
 
 
-def _posed_surfaces(
-    samples: Sequence[Sample], bodies: GroundTruthBodies
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-    """Joints, landmarks, vertices of every sample's SMPL fit in the samples' frame, and faces."""
+class PosedBodies(NamedTuple):
+    """Bodies posed from samples' SMPL parameters, in the samples' frame (metres):
+    ``joints (B, 24, 3)``, ``landmarks (B, 18, 3)`` or None, ``vertices (B, V, 3)``, ``faces (F, 3)``."""
+
+    joints: np.ndarray
+    landmarks: np.ndarray | None
+    vertices: np.ndarray
+    faces: np.ndarray
+
+
+def posed_bodies(samples: Sequence[Sample], bodies: GroundTruthBodies) -> PosedBodies:
+    """Pose every sample's SMPL parameters with the body model of its gender and move the
+    result into the sample's frame (camera coordinates via ``Sample.camera``; without a
+    stored translation the body's root joint is put on the annotated root joint)."""
     joints, landmarks, vertices = [], [], []
     faces = None
     for sample in samples:
@@ -177,7 +188,7 @@ def _posed_surfaces(
             raise ValueError("ground-truth body models of different genders have different meshes")
     stacked_landmarks = None if any(lm is None for lm in landmarks) else np.stack(landmarks)
     assert faces is not None
-    return np.stack(joints), stacked_landmarks, np.stack(vertices), faces
+    return PosedBodies(np.stack(joints), stacked_landmarks, np.stack(vertices), faces)
 
 
 def _params(sample: Sample, model: BodyModel) -> dict[str, torch.Tensor]:
