@@ -18,18 +18,34 @@ from scipy.spatial.transform import Rotation
 
 from conftest import fake_smpl_arrays
 from smplr.body.model import BodyModel
-from smplr.body.model_file import model_data_from_arrays
+from smplr.body.model_file import model_data_from_arrays, save_model_data
 
 
-def fake_body(gender: str = "neutral", seed: int = 0) -> BodyModel:
-    return BodyModel(
-        model_data_from_arrays(fake_smpl_arrays(seed=seed)), gender, dtype=torch.float64
-    )
+def fake_arrays_for(gender: str) -> dict:
+    """SMPL-like arrays; the genders share one topology and differ in shape."""
+    arrays = fake_smpl_arrays(seed=0)
+    rng = np.random.default_rng({"female": 1, "male": 2, "neutral": 3}[gender])
+    arrays["v_template"] = arrays["v_template"] * rng.uniform(0.9, 1.1)
+    arrays["shapedirs"] = arrays["shapedirs"] + rng.normal(0, 0.002, arrays["shapedirs"].shape)
+    return arrays
+
+
+def fake_body(gender: str = "neutral") -> BodyModel:
+    return BodyModel(model_data_from_arrays(fake_arrays_for(gender)), gender, dtype=torch.float64)
 
 
 def fake_bodies() -> dict[str, BodyModel]:
-    # one topology for all genders, different shapes per gender
-    return {g: fake_body(g, seed=s) for g, s in (("female", 1), ("male", 2), ("neutral", 3))}
+    return {g: fake_body(g) for g in ("female", "male", "neutral")}
+
+
+def write_fake_smpl_dir(folder: Path) -> Path:
+    """Fake models under the official SMPL file names (npz flavour)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for gender in ("female", "male", "neutral"):
+        save_model_data(
+            model_data_from_arrays(fake_arrays_for(gender)), folder / f"SMPL_{gender.upper()}.npz"
+        )
+    return folder
 
 
 def pose_world(body: BodyModel, betas, global_orient, body_pose, transl=None):

@@ -14,11 +14,13 @@ Facts used (from the dataset's own tools, ``3dfit/render.py``): the body is SMPL
 ``ProjectPoints`` with Rodrigues vector ``rt`` and translation ``t`` (world -> camera),
 focal length ``f`` (pixels, both axes), principal point at the image centre, no
 distortion.  UP-3D has no 3D joint annotation: ``Sample.joints3d`` is None and 3D
-ground truth comes from posing a body model with the fit (see ``smplr.evaluation``).
+ground truth (all 24 joints, hence an all-true ``joint_mask``) comes from posing a body
+model with the fit (see ``smplr.evaluation``).
 
 The 14 LSP joints map to SMPL joints as below (approximate: LSP's annotated joints are
 not SMPL's regressed joints; "neck" is taken as SMPL's neck, LSP's "head top" has no
-SMPL joint and is kept only in ``source["lsp_joints2d"]``).
+SMPL joint and is kept only in ``source["lsp_joints2d"]``); ``joints2d`` is NaN and
+``joints2d_visible`` False for the SMPL joints LSP does not annotate.
 
 ``_body.pkl`` files are Python 2 pickles of plain numpy arrays; they are read with
 ``pickle`` (``encoding="latin1"``), so only read files from the dataset's own source.
@@ -33,8 +35,8 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from smplr.body.skeleton import NUM_BODY_JOINTS
-from smplr.datasets.record import Camera, MaskRef, Sample, smpl_mask, smpl_order
+from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS
+from smplr.datasets.record import Camera, MaskRef, Sample, smpl_order
 
 SPLITS = ("train", "val", "test", "trainval")
 LSP_JOINT_NAMES = (
@@ -191,7 +193,9 @@ class Up3dReader:
             key=f"{index:05d}",
             image_path=image,
             joints3d=None,
-            joint_mask=smpl_mask(LSP_TO_SMPL),
+            joint_mask=np.ones(
+                NUM_JOINTS, dtype=bool
+            ),  # 3D ground truth: all joints of the posed fit
             coordinates="camera",
             joints2d=smpl_order(lsp[:2].T, LSP_TO_SMPL),
             joints2d_visible=visible,
