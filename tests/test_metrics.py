@@ -153,6 +153,38 @@ def test_surface_error_protocols():
         metrics.surface_error(pred_v, gt_v)
 
 
+def test_landmark_error():
+    rng = np.random.default_rng(9)
+    gt = rng.normal(size=(3, NUM_JL, 3))
+    pred = gt.copy()
+    pred[:, 24:] += np.array([0.0, 0.006, 0.0])  # every landmark 6 mm off, joints exact
+    np.testing.assert_allclose(metrics.landmark_error(pred, gt), 6.0, atol=1e-9)
+    scale, rot, trans = random_similarity(rng, 3)
+    np.testing.assert_allclose(
+        metrics.landmark_error(apply(scale, rot, trans, gt), gt, protocol=2), 0.0, atol=1e-8
+    )
+    with pytest.raises(ValueError, match="needs JL"):
+        metrics.landmark_error(gt[:, :24], gt[:, :24])
+
+
+def test_metrics_are_differentiable_for_torch_inputs():
+    rng = np.random.default_rng(10)
+    gt = torch.tensor(rng.normal(size=(2, 10, 3)))
+    pred = (gt + 0.05 * torch.tensor(rng.normal(size=(2, 10, 3)))).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda p: metrics.mpjpe(p, gt), (pred,))
+    assert torch.autograd.gradcheck(lambda p: metrics.pa_mpjpe(p, gt), (pred,))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensors_stay_on_the_device():
+    rng = np.random.default_rng(11)
+    gt = rng.normal(size=(4, 24, 3))
+    pred = gt + rng.normal(0, 0.01, gt.shape)
+    out = metrics.pa_mpjpe(torch.tensor(pred, device="cuda"), torch.tensor(gt, device="cuda"))
+    assert out.device.type == "cuda"
+    np.testing.assert_allclose(out.cpu().numpy(), reference_pa_mpjpe(pred, gt), atol=1e-6)
+
+
 def test_part_groups_and_all():
     errors = np.tile(np.arange(24, dtype=float), (2, 1))  # joint j has error j
     parts = metrics.part_errors(errors)

@@ -233,6 +233,22 @@ def surface_error(
     raise ValueError(f"unknown protocol {protocol!r}: expected 1 (root-relative) or 2 (Procrustes)")
 
 
+def landmark_error(
+    pred_jl: ArrayT, gt_jl: ArrayT, *, protocol: ProtocolId = 1, root: int = PELVIS
+) -> ArrayT:
+    """Mean error of the 18 surface landmarks per sample ``(N,)`` in mm (Table 1 "Avg. Lm").
+
+    ``pred_jl, gt_jl: (N, 42, 3)``: 24 joints then 18 landmarks.  Protocol 1 is relative
+    to joint ``root``; Protocol 2 aligns on all 42 points, then measures the landmarks.
+    """
+    if tuple(pred_jl.shape[1:]) != (NUM_JL, 3) or tuple(gt_jl.shape[1:]) != (NUM_JL, 3):
+        raise ValueError(
+            f"landmark error needs JL (N, {NUM_JL}, 3), got {tuple(pred_jl.shape)} and {tuple(gt_jl.shape)}"
+        )
+    errors = point_errors(pred_jl, gt_jl, protocol=protocol, root=root)
+    return errors[:, NUM_JOINTS:].mean(1)  # type: ignore[return-value]
+
+
 def part_errors(joint_errors: ArrayT, joint_ids: Sequence[int] | None = None) -> dict[str, ArrayT]:
     """Per-sample mean error of each of the paper's part groups and of "All".
 
