@@ -61,6 +61,15 @@ def test_reads_clips_with_the_paper_sampling_rule(surreal_root):
     assert len(every) == 7 + 4
 
 
+def test_unannotated_frames_are_dropped(surreal_root):
+    info = next((surreal_root / "test" / "run1").glob("*/*_info.mat"))
+    data = scipy.io.loadmat(info)
+    data["joints3D"][:, :, 1] = 0  # frame 1 has no annotation
+    scipy.io.savemat(info, {k: v for k, v in data.items() if not k.startswith("__")})
+    frames = [s.frame for s in SurrealReader(surreal_root, split="test", runs=(1,))]
+    assert frames == [0, 2, 3]
+
+
 def test_joints_are_in_camera_coordinates_consistent_with_joints2d(surreal_root):
     for s in SurrealReader(surreal_root, split="test"):
         projected = s.camera.project(s.joints3d)

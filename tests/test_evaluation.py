@@ -89,7 +89,7 @@ def test_known_offsets_give_hand_computed_table(surreal_samples, bodies):
     assert p1["parts"]["Knee"] == pytest.approx(5.0)  # (10 + 0) / 2
     assert p1["joints"] == pytest.approx(10.0 / 16)  # left knee is one of the 16 "All" joints
     assert p1["parts"]["Head"] == pytest.approx(0.0, abs=1e-9)
-    assert p1["per_joint"]["4"] == pytest.approx(10.0)
+    assert p1["per_joint"]["left_knee"] == pytest.approx(10.0)
     assert p1["landmarks"] == pytest.approx(0.0, abs=1e-9)
     # bone error: the knee's two bones (hip-knee, knee-ankle) change, averaged over κ's 41 bones
     assert 0 < s["bones"] <= 2 * 10.0 / 41 + 1e-9
@@ -133,24 +133,29 @@ def test_precomputed_predictions_roundtrip_and_count_checks(tmp_path, surreal_sa
 
 
 def test_fit_predictor_plugs_a_keypoint_model(surreal_samples, bodies):
-    class IdentityFit:
-        """SMPLR-shaped test double: returns its input keypoints as the body."""
+    class RootRelativeFit:
+        """SMPLR-shaped test double: returns its input keypoints, root-relative, as the body."""
 
         def fit(self, points):
+            centred = points - points[:, :1]
             return {
-                "joints": points[:, :24],
-                "landmarks": points[:, 24:],
+                "joints": centred[:, :24],
+                "landmarks": centred[:, 24:],
                 "gender": np.ones(len(points)),
             }
 
-    s = evaluate(
-        surreal_samples, FitPredictor(IdentityFit(), name="identity"), bodies=bodies
-    ).summary()
+    predictor = FitPredictor(RootRelativeFit(), name="identity")
+    truth = ground_truth_batch(surreal_samples, bodies)
+    placed = predictor.predict(PredictorInputs(surreal_samples, truth.jl))
+    np.testing.assert_allclose(
+        placed.joints, truth.joints, atol=1e-12
+    )  # put back on the input root
+    s = evaluate(surreal_samples, predictor, bodies=bodies).summary()
     assert s["method"] == "identity"
     assert s["protocol_1"]["joints"] == pytest.approx(0, abs=1e-9)
     assert s["gender_accuracy"] == pytest.approx(6 / 10)  # the first clip (6 frames) is male
     with pytest.raises(ValueError, match="needs ground-truth joints and landmarks"):
-        evaluate(surreal_samples, FitPredictor(IdentityFit()))  # no body model: no landmarks
+        evaluate(surreal_samples, FitPredictor(RootRelativeFit()))  # no body model: no landmarks
     with pytest.raises(ValueError, match="has no fit"):
         FitPredictor(object())
 

@@ -79,7 +79,10 @@ METRES_TO_MM = 1000.0
 def _to_float64(name: str, value: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, bool]:
     """``value`` as a float64 tensor, and whether it came in as numpy."""
     is_numpy = not isinstance(value, torch.Tensor)
-    tensor = torch.as_tensor(np.asarray(value)) if is_numpy else value
+    try:
+        tensor = torch.as_tensor(np.asarray(value)) if is_numpy else value
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{name} must be a numeric array: {exc}") from exc
     if not (tensor.is_floating_point() or tensor.dtype in (torch.int32, torch.int64)):
         raise ValueError(f"{name} must hold real numbers, got dtype {tensor.dtype}")
     tensor = tensor.to(torch.float64)

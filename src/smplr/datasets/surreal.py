@@ -30,6 +30,8 @@ Joint order is the file's: SMPL's 24 joints as named by the generator's bone tab
 
 Sampling (paper 4.2): within a clip a frame is skipped when its mean joint displacement
 from the last kept frame is below 5 cm (``min_displacement``; 0 keeps every frame).
+Frames whose ``joints3D`` are all zero (unannotated frames, which the authors' own
+training loader also skips) are dropped first.
 """
 
 from __future__ import annotations
@@ -185,7 +187,12 @@ class SurrealReader:
             "sequence": _text(info.get("sequence")),
         }
         samples = []
-        for t in displacement_subsample(world, self.min_displacement):
+        annotated = np.flatnonzero(np.abs(world).reshape(num_frames, -1).max(axis=1) > 0)
+        kept = [
+            int(annotated[i])
+            for i in displacement_subsample(world[annotated], self.min_displacement)
+        ]
+        for t in kept:
             samples.append(
                 Sample(
                     dataset="surreal",

@@ -114,15 +114,25 @@ class FitPredictor:
 
     The dict must hold ``joints (N, 24, 3)`` and may hold ``landmarks``, ``vertices``,
     ``gender`` (tensors or arrays); ``faces`` (F, 3) is taken from the dict, else from
-    ``faces=``, for silhouettes.
+    ``faces=``, for silhouettes.  SMPLR's output is root-relative, so by default
+    (``place_on_input_root``) the predicted body is translated to put its root joint on the
+    input's root joint: Protocols 1 and 2 do not change, and camera-frame measures
+    (silhouettes) see the body where the input was.
     """
 
-    def __init__(self, model: Any, name: str = "SMPLR", faces: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        name: str = "SMPLR",
+        faces: np.ndarray | None = None,
+        place_on_input_root: bool = True,
+    ) -> None:
         if not callable(getattr(model, "fit", None)):
             raise ValueError(f"{type(model).__name__} has no fit(points) method")
         self.model = model
         self.name = name
         self.faces = faces
+        self.place_on_input_root = place_on_input_root
 
     def predict(self, inputs: PredictorInputs) -> Prediction:
         if inputs.jl is None:
@@ -134,13 +144,21 @@ class FitPredictor:
         if "joints" not in out:
             raise ValueError(f"{self.name}.fit returned no 'joints'")
         faces = out.get("faces", self.faces)
-        return Prediction(
+        prediction = Prediction(
             joints=_numpy(out["joints"]),
             landmarks=_numpy(out.get("landmarks")),
             vertices=_numpy(out.get("vertices")),
             faces=None if faces is None else _numpy(faces),
             gender=_numpy(out.get("gender")),
-        )
+        ).validated(len(inputs.jl), f"{self.name}.fit")
+        if self.place_on_input_root:
+            shift = (inputs.jl[:, 0] - prediction.joints[:, 0])[:, None]
+            prediction.joints = prediction.joints + shift
+            if prediction.landmarks is not None:
+                prediction.landmarks = prediction.landmarks + shift
+            if prediction.vertices is not None:
+                prediction.vertices = prediction.vertices + shift
+        return prediction
 
 
 class PrecomputedPredictions:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from smplr import metrics
-from smplr.body.skeleton import JL_PARENTS, NUM_JOINTS, PARENTS
+from smplr.body.skeleton import JL_PARENTS, JOINT_NAMES, NUM_JOINTS, PARENTS
 from smplr.datasets.record import Sample
 from smplr.evaluation.ground_truth import GroundTruth
 from smplr.evaluation.predictor import Prediction
@@ -200,12 +200,12 @@ def summarise(scores: Scores) -> dict:
         "protocol_1": {
             "parts": {name: _mean(v) for name, v in parts1.items() if name != "All"},
             "joints": _mean(parts1["All"]),
-            "per_joint": dict(zip(map(str, ids), _means(scores.joints_p1), strict=True)),
+            "per_joint": dict(zip(_names(ids), _means(scores.joints_p1), strict=True)),
         },
         "protocol_2": {
             "parts": {name: _mean(v) for name, v in parts2.items() if name != "All"},
             "joints": _mean(parts2["All"]),
-            "per_joint": dict(zip(map(str, ids), _means(scores.joints_p2), strict=True)),
+            "per_joint": dict(zip(_names(ids), _means(scores.joints_p2), strict=True)),
         },
     }
     if scores.landmarks_p1 is not None:
@@ -231,6 +231,10 @@ def per_sample_mpjpe(scores: Scores, protocol: int = 1) -> np.ndarray:
     """Per-sample mean error over the paper's "All" joints present, in mm."""
     errors = scores.joints_p1 if protocol == 1 else scores.joints_p2
     return metrics.part_errors(errors, scores.joint_ids)["All"]
+
+
+def _names(ids: Sequence[int]) -> list[str]:
+    return [JOINT_NAMES[j] for j in ids]
 
 
 def _mean(values: np.ndarray) -> float:
