@@ -122,5 +122,8 @@ def test_errors_name_the_file(tmp_path):
     )
     with pytest.raises(ValueError, match=r"S9/A has shape \(4, 17, 3\); expected \(T, 32, 3\)"):
         list(Human36mReader(folder))
+    (folder / "data_3d_h36m.npz").write_bytes(b"corrupt")
+    with pytest.raises(ValueError, match=r"data_3d_h36m\.npz: not a readable \.npz file"):
+        list(Human36mReader(folder))
     with pytest.raises(FileNotFoundError, match="camera file not found"):
         Human36mReader(folder, cameras=folder / "missing.json")

@@ -75,13 +75,19 @@ def _load_npz(path: Path, keys: tuple[str, ...], allow_pickle: bool) -> dict[str
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")
     try:
-        with np.load(path, allow_pickle=allow_pickle) as npz:
-            missing = [k for k in keys if k not in npz.files]
-            if missing:
-                raise ValueError(f"{path}: missing arrays {missing} (has {sorted(npz.files)})")
-            return {k: npz[k] for k in keys}
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        npz = np.load(path, allow_pickle=allow_pickle)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable .npz file: {exc}") from exc
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: a single array (.npy), not an .npz archive")
+    with npz:
+        missing = [k for k in keys if k not in npz.files]
+        if missing:
+            raise ValueError(f"{path}: missing arrays {missing} (has {sorted(npz.files)})")
+        try:
+            return {k: npz[k] for k in keys}
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise ValueError(f"{path}: not a readable .npz file: {exc}") from exc
 
 
 def _nested_dict(path: Path, name: str, value: np.ndarray) -> dict:

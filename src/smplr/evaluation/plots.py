@@ -32,7 +32,8 @@ def plot_per_joint(evaluation: Evaluation, path: str | Path) -> Path:
     ax.set_xticks(x, names, rotation=60, ha="right")
     ax.set_ylabel("mean error (mm)")
     ax.set_title(f"{evaluation.method} on {evaluation.dataset}/{evaluation.split}: per-joint error")
-    ax.legend()
+    ax.set_ylim(0, 1.25 * max(scores.joints_p1.mean(0).max(), scores.joints_p2.mean(0).max(), 1e-9))
+    ax.legend(ncols=2, loc="upper left")  # headroom above the bars keeps them visible
     fig.tight_layout()
     return _save(fig, plt, path)
 
