@@ -38,6 +38,7 @@ a systematic offset and are not comparable to numbers computed on Human3.6M's ow
 from __future__ import annotations
 
 import json
+import pickle
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,7 +77,7 @@ def _load_npz(path: Path, keys: tuple[str, ...], allow_pickle: bool) -> dict[str
         raise FileNotFoundError(f"{path}: file not found")
     try:
         npz = np.load(path, allow_pickle=allow_pickle)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, pickle.UnpicklingError, OSError, EOFError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable .npz file: {exc}") from exc
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ValueError(f"{path}: a single array (.npy), not an .npz archive")
