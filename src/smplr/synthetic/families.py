@@ -379,17 +379,17 @@ def gestures(d: PoseDraft) -> None:
 
 
 def free(d: PoseDraft) -> None:
-    """Every joint drawn on its own, broad around neutral: covers what families miss."""
+    """Every joint drawn on its own around neutral (σ = 20 % of its range), limbs aimed
+    anywhere in a broad box: covers combinations the other families miss."""
     lo, hi = limits(d.device, d.dtype)
     lo, hi = torch.rad2deg(lo), torch.rad2deg(hi)
-    centre = torch.zeros_like(lo).clamp(lo, hi)
     noise = torch.randn(d.n, 23, 3, generator=d.generator, device=d.device, dtype=d.dtype)
-    d.angles = centre + noise * 0.3 * (hi - lo)
+    d.angles = (noise * 0.2 * (hi - lo)).clamp(lo, hi)
     for side in SIDES:
-        d.aim_arm(side, d.uniform(-40, 170), d.uniform(-20, 110), d.normal(0, 35))
-        d.aim_leg(side, d.uniform(-20, 110), d.uniform(-15, 40), d.normal(0, 15))
-    d.pitch = d.normal(0, 15)
-    d.roll = d.normal(0, 8)
+        d.aim_arm(side, d.uniform(-40, 170), d.uniform(-20, 100), d.normal(0, 30))
+        d.aim_leg(side, d.uniform(-20, 100), d.uniform(-10, 35), d.normal(0, 12))
+    d.pitch = d.normal(0, 12)
+    d.roll = d.normal(0, 6)
 
 
 def _axis_rotation(degrees: torch.Tensor, axis: int) -> torch.Tensor:

@@ -20,9 +20,12 @@ anatomical motion on the left and the right (e.g. hip flexion is negative x,
 shoulder elevation positive z, elbow flexion negative y on both sides).
 
 **Shoulder twist.**  Swing-twist from the T-pose does not measure humeral
-rotation the anatomical way for a forward-raised arm (Codman's paradox).  The
-stored shoulder twist is relative: ``τ = τ_rel + ½·min(swing_y, 0)``, i.e. the
-neutral twist of a forward-raised arm is 45° external.  ``τ_rel`` is limited.
+rotation the anatomical way once the arm is swung forward or backward (Codman's
+paradox): raising the hanging arm forward to the horizontal, anatomically without
+any humeral rotation, ends at a T-pose twist of −90°.  Below and around the
+horizontal that neutral twist is close to ``0.75 · swing_y``, so the stored
+shoulder twist is relative to it: ``τ = τ_rel + clamp(0.75 · swing_y, ±85°)``,
+and ``τ_rel`` (internal rotation +, external −) is what the limits bound.
 
 The limits table (:data:`LIMITS_DEGREES`) follows clinical ranges of motion,
 shared out over SMPL's joints (e.g. the spine's flexion over three joints).
@@ -70,7 +73,7 @@ _TABLE: dict[
     "collar": (X, (-10.0, 10.0), (-25.0, 15.0), (-10.0, 30.0), 180.0),
     # shoulder: y horizontal flexion (−, forward), z elevation (+); x relative humeral
     # twist, internal (+) / external (−)
-    "shoulder": (X, (-95.0, 85.0), (-135.0, 85.0), (-95.0, 110.0), 150.0),
+    "shoulder": (X, (-90.0, 85.0), (-135.0, 85.0), (-95.0, 110.0), 150.0),
     # elbow: y flexion (−) only, x forearm twist (pronation/supination share)
     "elbow": (X, (-45.0, 45.0), (-150.0, 0.0), (-5.0, 5.0), 180.0),
     # wrist: z flexion (−, towards the palm) / extension (+), y radial (−) / ulnar (+)
@@ -125,9 +128,14 @@ def _side_sign(device, dtype) -> torch.Tensor:
     return sign
 
 
+SHOULDER_TWIST_GAIN = 0.75
+SHOULDER_TWIST_OFFSET_MAX = math.radians(85.0)
+
+
 def _shoulder_twist_offset(angles: torch.Tensor) -> torch.Tensor:
     """Neutral humeral twist of each shoulder for its swing: ``(..., 2)``."""
-    return 0.5 * angles[..., SHOULDERS, Y].clamp(max=0.0)
+    offset = SHOULDER_TWIST_GAIN * angles[..., SHOULDERS, Y]
+    return offset.clamp(-SHOULDER_TWIST_OFFSET_MAX, SHOULDER_TWIST_OFFSET_MAX)
 
 
 def angles_to_body_pose(angles: torch.Tensor) -> torch.Tensor:

@@ -122,7 +122,8 @@ class PosePrior:
         self.max_tilt_degrees = max_tilt_degrees
         self.heading_degrees = heading_degrees
         self.reject_collisions = reject_collisions
-        self.redraw_rounds = 4
+        self.redraw_rounds = 3  # colliding rows left after these keep their last draw
+        self.redraw_candidates = 4
         self._perturbation = _perturbation_scale(self.device, self.dtype)
 
     # ------------------------------------------------------------------ public
@@ -148,14 +149,23 @@ class PosePrior:
         )
         family = family.to(self.device)
         out = self._draw(family, generator)
-        if self.reject_collisions:
-            for _ in range(self.redraw_rounds):
-                bad = torch.nonzero(self_collisions(out.global_orient, out.body_pose)).squeeze(1)
-                if bad.numel() == 0:
-                    break
-                redo = self._draw(family[bad], generator)
-                for field in ("global_orient", "body_pose", "angles", "mirrored"):
-                    getattr(out, field)[bad] = getattr(redo, field)
+        if not self.reject_collisions:
+            return out
+        bad = torch.nonzero(self_collisions(out.global_orient, out.body_pose)).squeeze(1)
+        for _ in range(self.redraw_rounds):
+            if bad.numel() == 0:
+                break
+            # One draw of several candidates per colliding row (drawing costs mostly
+            # per call): each row takes its first collision-free candidate.
+            count = bad.numel()
+            candidates = self._draw(family[bad].repeat(self.redraw_candidates), generator)
+            free = ~self_collisions(candidates.global_orient, candidates.body_pose)
+            free = free.view(self.redraw_candidates, count)
+            found = free.any(0)
+            pick = free.to(torch.uint8).argmax(0) * count + torch.arange(count, device=self.device)
+            for field in ("global_orient", "body_pose", "angles", "mirrored"):
+                getattr(out, field)[bad[found]] = getattr(candidates, field)[pick[found]]
+            bad = bad[~found]
         return out
 
     # ------------------------------------------------------------------ internals

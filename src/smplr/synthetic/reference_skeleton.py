@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS, kinematic_levels
+from smplr.body.kinematics import forward_kinematics
+from smplr.body.skeleton import JOINT_NAMES
 
 # Left-side and central joints; right-side joints are their mirror images (x -> -x).
 _LEFT_AND_CENTRE: dict[str, tuple[float, float, float]] = {
@@ -44,8 +45,6 @@ def _rest_joint(name: str) -> tuple[float, float, float]:
 REST_JOINTS: tuple[tuple[float, float, float], ...] = tuple(_rest_joint(n) for n in JOINT_NAMES)
 """``(24, 3)`` rest joints of the reference skeleton, metres, in JOINT_NAMES order."""
 
-_LEVELS = kinematic_levels(PARENTS)
-
 
 def pose_reference_skeleton(
     global_orient: torch.Tensor, body_pose: torch.Tensor
@@ -56,15 +55,5 @@ def pose_reference_skeleton(
     (pelvis at the origin) and world rotations ``(B, 24, 3, 3)``.
     """
     rest = torch.tensor(REST_JOINTS, device=body_pose.device, dtype=body_pose.dtype)
-    rotations = torch.cat([global_orient.unsqueeze(1), body_pose], dim=1)
-    batch = rotations.shape[0]
-    world = rotations.new_empty(batch, NUM_JOINTS, 3, 3)
-    joints = rotations.new_empty(batch, NUM_JOINTS, 3)
-    world[:, 0] = rotations[:, 0]
-    joints[:, 0] = 0.0
-    for level in _LEVELS[1:]:
-        parents = [PARENTS[j] for j in level]
-        bone = rest[level] - rest[parents]  # (L, 3)
-        world[:, level] = world[:, parents] @ rotations[:, level]
-        joints[:, level] = joints[:, parents] + (world[:, parents] @ bone.unsqueeze(-1)).squeeze(-1)
+    world, joints = forward_kinematics(torch.cat([global_orient.unsqueeze(1), body_pose], 1), rest)
     return joints, world
