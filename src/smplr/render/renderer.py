@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from smplr.render.camera import PinholeCamera
-from smplr.render.rasterizer import DEFAULT_MAX_PAIRS, rasterize
+from smplr.render.rasterizer import rasterize
 from smplr.render.shading import DEFAULT_LIGHT, SKIN_COLOUR, lambert
 
 
@@ -25,7 +25,7 @@ def render_silhouette(
     faces: torch.Tensor,
     camera: PinholeCamera,
     cull_backfaces: bool = False,
-    max_pairs: int = DEFAULT_MAX_PAIRS,
+    max_pairs: int | None = None,
 ) -> torch.Tensor:
     """Silhouettes ``(B, H, W)`` bool of meshes ``vertices (B, V, 3)`` (world), ``faces (F, 3)``.
 
@@ -68,7 +68,7 @@ def render_shaded(
     ambient: float = 0.35,
     supersample: int = 1,
     cull_backfaces: bool = False,
-    max_pairs: int = DEFAULT_MAX_PAIRS,
+    max_pairs: int | None = None,
 ) -> torch.Tensor:
     """Lambert-shaded RGBA ``(B, H, W, 4)`` in [0, 1] (straight alpha: the mesh's coverage).
 
