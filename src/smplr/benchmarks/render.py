@@ -26,11 +26,18 @@ from smplr.render.renderer import render_shaded, render_silhouette
 from smplr.render.showcase import showcase_poses
 
 
-def benchmark_mesh(device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor, str]:
-    """``vertices (1, V, 3)``, ``faces (F, 3)`` and a description of the timed mesh."""
+def benchmark_mesh(
+    device: str = "cpu", model_file: str | None = None
+) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """``vertices (1, V, 3)``, ``faces (F, 3)`` and a description of the timed mesh: the
+    body of ``model_file`` (SMPL-format), else the open neutral model, else a stand-in."""
     try:
-        model = BodyModel.open("neutral").to(device)
+        model = (BodyModel.from_file(model_file) if model_file else BodyModel.open("neutral")).to(
+            device
+        )
     except ModelFileError:
+        if model_file:
+            raise
         mesh = trimesh.creation.uv_sphere(count=[83, 83])
         scale = torch.tensor([0.3, 0.9, 0.15])
         vertices = (torch.tensor(mesh.vertices, dtype=torch.float32) * scale)[None].to(device)
@@ -43,15 +50,20 @@ def benchmark_mesh(device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor, str
     pose = showcase_poses()["arms down"][None].to(device, model.dtype)
     with torch.no_grad():
         vertices = model(body_pose=pose).vertices
-    return vertices, model.faces, f"open neutral model, arms down, {len(model.faces):,} faces"
+    source = model_file or "open neutral model"
+    return vertices, model.faces, f"{source}, arms down, {len(model.faces):,} faces"
 
 
 def run(
-    size: int = 256, threads: int = 1, device: str = "cpu", baseline: bool = True
+    size: int = 256,
+    threads: int = 1,
+    device: str = "cpu",
+    baseline: bool = True,
+    model_file: str | None = None,
 ) -> dict[str, float]:
     """Print and return ms per frame of silhouette and shaded rendering (and the baseline)."""
     torch.set_num_threads(threads)
-    vertices, faces, name = benchmark_mesh(device)
+    vertices, faces, name = benchmark_mesh(device, model_file)
     camera = front_view_camera(vertices, size, size)
     batch = 16
     many = vertices.expand(batch, -1, -1)
@@ -101,8 +113,9 @@ def main() -> None:
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the slow brute-force baseline"
     )
+    parser.add_argument("--model", help="time this SMPL-format model file's mesh instead")
     args = parser.parse_args()
-    run(args.size, args.threads, args.device, baseline=not args.no_baseline)
+    run(args.size, args.threads, args.device, not args.no_baseline, args.model)
 
 
 if __name__ == "__main__":

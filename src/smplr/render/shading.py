@@ -25,14 +25,22 @@ def face_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
     )
 
 
-def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+def vertex_normals(
+    vertices: torch.Tensor, faces: torch.Tensor, normals_of_faces: torch.Tensor | None = None
+) -> torch.Tensor:
     """Area-weighted unit vertex normals ``(B, V, 3)`` of meshes ``vertices (B, V, 3)``,
     ``faces (F, 3)``; right-hand rule on the faces' corner order (outwards for SMPL).
-    Vertices on no face get a zero normal."""
-    normals = face_normals(vertices, faces)  # (B, F, 3)
-    corners = faces.long().T.reshape(-1)  # all first corners, then second, then third
-    summed = torch.zeros_like(vertices).index_add(1, corners, normals.repeat(1, 3, 1))
-    return F.normalize(summed, dim=-1, eps=1e-12)
+    Vertices on no face get a zero normal.  ``normals_of_faces`` may pass
+    :func:`face_normals` when already computed."""
+    normals = face_normals(vertices, faces) if normals_of_faces is None else normals_of_faces
+    batch, num_vertices, _ = vertices.shape
+    corners = faces.long().T.reshape(1, -1)  # all first corners, then second, then third
+    offsets = torch.arange(batch, device=vertices.device)[:, None] * num_vertices
+    rows = (offsets + corners).reshape(-1)  # (B * 3F,) into the flattened (B * V, 3)
+    summed = vertices.new_zeros(batch * num_vertices, 3).index_add(
+        0, rows, normals.repeat(1, 3, 1).reshape(-1, 3)
+    )
+    return F.normalize(summed.view(batch, num_vertices, 3), dim=-1, eps=1e-12)
 
 
 def lambert(
@@ -61,12 +69,15 @@ def lambert(
     dtype, device = camera_vertices.dtype, camera_vertices.device
     light = torch.as_tensor(light_direction, dtype=dtype, device=device).reshape(3)
     light = F.normalize(light, dim=0)
-    smooth = interpolate_visible(vertex_normals(camera_vertices, faces), faces, fragments)
+    geometric = face_normals(camera_vertices, faces)  # (B, F, 3)
+    smooth = interpolate_visible(
+        vertex_normals(camera_vertices, faces, geometric), faces, fragments
+    )
     normals = F.normalize(smooth, dim=-1, eps=1e-12)  # (M, 3)
     # Flip where the visible face turns its back to the camera (its normal points along the ray).
     image, row, col = fragments.visible_pixels()
     face = fragments.face_index[image, row, col]
-    geometric = face_normals(camera_vertices, faces)[image, face]  # (M, 3)
+    geometric = geometric[image, face]  # (M, 3)
     first_corner = camera_vertices[image, faces.long()[face, 0]]  # (M, 3)
     backwards = (geometric * first_corner).sum(-1, keepdim=True) > 0
     normals = torch.where(backwards, -normals, normals)
