@@ -11,11 +11,14 @@ Example::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from smplr.render.camera import PinholeCamera
+from smplr.render.camera import PinholeCamera, front_view_camera
+from smplr.render.image import composite, save_png
 from smplr.render.rasterizer import rasterize
 from smplr.render.shading import DEFAULT_LIGHT, SKIN_COLOUR, lambert
 
@@ -106,3 +109,31 @@ def _scaled(camera: PinholeCamera, factor: int) -> PinholeCamera:
         width=camera.width * factor,
         height=camera.height * factor,
     )
+
+
+def write_pictures(
+    vertices: torch.Tensor,
+    faces: torch.Tensor,
+    out_dir: str | Path,
+    size: int = 256,
+    azimuth_degrees: float = 0.0,
+    stem: str = "body",
+    background: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    batch_size: int = 16,
+) -> list[Path]:
+    """Write one shaded PNG per mesh of ``vertices (N, V, 3)`` (world, Y up, facing +Z),
+    ``faces (F, 3)``: ``{stem}_{i:05d}.png`` in ``out_dir``, ``size × size`` pixels, each
+    body framed on its own from the front (turned by ``azimuth_degrees``), 2×2 supersampled.
+    """
+    if vertices.ndim != 3 or vertices.shape[2] != 3:
+        raise ValueError(f"vertices have shape {tuple(vertices.shape)}; expected (N, V, 3)")
+    out = Path(out_dir)
+    paths = []
+    with torch.no_grad():
+        for start in range(0, vertices.shape[0], batch_size):
+            part = vertices[start : start + batch_size]
+            camera = front_view_camera(part, size, size, azimuth_degrees, elevation_degrees=5.0)
+            rgb = composite(render_shaded(part, faces, camera, supersample=2), background)
+            for offset, image in enumerate(rgb):
+                paths.append(save_png(out / f"{stem}_{start + offset:05d}.png", image))
+    return paths
