@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from smplr.render.camera import PinholeCamera, front_view_camera
 from smplr.render.image import composite, save_png
 from smplr.render.rasterizer import rasterize
-from smplr.render.shading import DEFAULT_LIGHT, SKIN_COLOUR, lambert
+from smplr.render.shading import DEFAULT_COLOUR, DEFAULT_LIGHT, lambert
 
 
 def render_silhouette(
@@ -32,8 +32,8 @@ def render_silhouette(
 ) -> torch.Tensor:
     """Silhouettes ``(B, H, W)`` bool of meshes ``vertices (B, V, 3)`` (world), ``faces (F, 3)``.
 
-    ``cull_backfaces=True`` is about twice as fast and gives the same masks for closed
-    meshes with outward normals (SMPL and the open model).
+    ``cull_backfaces=True`` is faster (1.2-1.6x measured on a body) and gives the same
+    masks for closed meshes with outward normals (SMPL and the open model).
     """
     screen = camera.to_screen(vertices)
     return rasterize(screen, faces, camera.image_size, cull_backfaces, max_pairs).mask
@@ -66,7 +66,7 @@ def render_shaded(
     vertices: torch.Tensor,
     faces: torch.Tensor,
     camera: PinholeCamera,
-    colour: tuple[float, float, float] | torch.Tensor = SKIN_COLOUR,
+    colour: tuple[float, float, float] | torch.Tensor = DEFAULT_COLOUR,
     light_direction: tuple[float, float, float] | torch.Tensor = DEFAULT_LIGHT,
     ambient: float = 0.35,
     supersample: int = 1,

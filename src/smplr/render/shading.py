@@ -14,7 +14,7 @@ from smplr.render.rasterizer import Fragments, interpolate_visible
 
 # Direction *towards* the light in camera coordinates: up (−Y), left (−X), towards the viewer (−Z).
 DEFAULT_LIGHT = (-0.4, -0.5, -0.77)
-SKIN_COLOUR = (0.75, 0.72, 0.70)
+DEFAULT_COLOUR = (0.72, 0.76, 0.84)  # light blue-grey clay
 
 
 def face_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
@@ -47,7 +47,7 @@ def lambert(
     camera_vertices: torch.Tensor,
     faces: torch.Tensor,
     fragments: Fragments,
-    colour: tuple[float, float, float] | torch.Tensor = SKIN_COLOUR,
+    colour: tuple[float, float, float] | torch.Tensor = DEFAULT_COLOUR,
     light_direction: tuple[float, float, float] | torch.Tensor = DEFAULT_LIGHT,
     ambient: float = 0.35,
 ) -> torch.Tensor:

@@ -30,7 +30,6 @@ from smplr.render.image import composite, to_uint8
 from smplr.render.renderer import render_shaded
 
 BACKGROUND = (0.93, 0.94, 0.95)
-BODY_COLOUR = (0.72, 0.76, 0.84)
 
 
 def _rotation(*steps: tuple[str, float]) -> torch.Tensor:
@@ -150,9 +149,7 @@ def _render_row(
             t.expand(count, *t.shape[1:])
             for t in (camera.focal, camera.principal, camera.rotation, camera.translation)
         )
-        rgba = render_shaded(
-            vertices, model.faces, camera, colour=BODY_COLOUR, supersample=supersample
-        )
+        rgba = render_shaded(vertices, model.faces, camera, supersample=supersample)
         rgb = composite(rgba, BACKGROUND)
     return [to_uint8(image) for image in rgb]
 
