@@ -118,6 +118,10 @@ def test_camera_arguments_broadcast_over_the_batch():
     )
     pixels, _ = camera.project(torch.tensor([[[0.0, 0.0, 2.0]], [[0.2, 0.0, 2.0]]]))
     torch.testing.assert_close(pixels[:, 0], torch.tensor([[31.5, 23.5], [41.5, 23.5]]))
+    single = PinholeCamera(100.0, (31.5, 23.5), torch.eye(3), torch.zeros(3), 64, 48).expand(3)
+    assert single.batch_size == 3 and single.width == 64
+    with pytest.raises(ValueError, match="single camera"):
+        camera.expand(4)
     with pytest.raises(ValueError, match="translation has shape"):
         PinholeCamera(
             focal=1.0,

@@ -157,6 +157,19 @@ class PinholeCamera:
             self.height,
         )
 
+    def expand(self, batch_size: int) -> PinholeCamera:
+        """One camera (``batch_size == 1``) repeated for ``batch_size`` items (no copy)."""
+        if self.batch_size != 1:
+            raise ValueError(f"only a single camera can be expanded, this holds {self.batch_size}")
+        return PinholeCamera(
+            *(
+                t.expand(batch_size, *t.shape[1:])
+                for t in (self.focal, self.principal, self.rotation, self.translation)
+            ),
+            width=self.width,
+            height=self.height,
+        )
+
     # ------------------------------------------------------------------ projection
     def _check_points(self, points: torch.Tensor) -> None:
         if points.ndim != 3 or points.shape[2] != 3:

@@ -145,10 +145,7 @@ def _render_row(
         camera = fit_camera(
             vertices.reshape(1, -1, 3), direction, cell_width(height), height, margin=0.06
         )
-        camera.focal, camera.principal, camera.rotation, camera.translation = (
-            t.expand(count, *t.shape[1:])
-            for t in (camera.focal, camera.principal, camera.rotation, camera.translation)
-        )
+        camera = camera.expand(count)
         rgba = render_shaded(vertices, model.faces, camera, supersample=supersample)
         rgb = composite(rgba, BACKGROUND)
     return [to_uint8(image) for image in rgb]
