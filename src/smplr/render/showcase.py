@@ -204,7 +204,7 @@ def save_showcase(
     rows = render_showcase(model, size)
     columns = max(len(row.images) for row in rows)
     dpi = 100
-    label_px, heading_px, title_px = 22, 26, 34 if title else 0
+    label_px, heading_px, title_px = 22, 32, 34 if title else 0
     row_px = heading_px + size + label_px
     cell = cell_width(size)
     width_px, height_px = columns * cell, title_px + len(rows) * row_px
