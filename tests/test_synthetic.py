@@ -300,6 +300,9 @@ def test_held_out_set_is_deterministic(body: GenderedBodyModel) -> None:
     assert torch.equal(a.body_pose, b.body_pose)
     torch.testing.assert_close(a.jl, b.jl)
     assert not torch.equal(held_out_set(body, num=40, seed=1).body_pose, a.body_pose)
+    in_float64 = held_out_set(_fake_body(torch.float64), num=40)
+    torch.testing.assert_close(in_float64.body_pose.float(), a.body_pose)
+    torch.testing.assert_close(in_float64.jl.float(), a.jl, atol=1e-5, rtol=0)
 
 
 def test_bodies_reject_a_model_without_landmarks() -> None:

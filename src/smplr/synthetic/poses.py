@@ -162,7 +162,7 @@ class PosePrior:
             free = ~self_collisions(candidates.global_orient, candidates.body_pose)
             free = free.view(self.redraw_candidates, count)
             found = free.any(0)
-            pick = free.to(torch.uint8).argmax(0) * count + torch.arange(count, device=self.device)
+            pick = free.to(torch.int32).argmax(0) * count + torch.arange(count, device=self.device)
             for field in ("global_orient", "body_pose", "angles", "mirrored"):
                 getattr(out, field)[bad[found]] = getattr(candidates, field)[pick[found]]
             bad = bad[~found]
