@@ -79,11 +79,20 @@ class PoseDraft:
         return self.angles[:, body_joint(joint), component]
 
     def aim_arm(self, side: str, flexion, abduction, twist) -> None:
-        """Point the upper arm (flexion/abduction from hanging, degrees) with humeral twist."""
+        """Point the upper arm (flexion/abduction from hanging, degrees) with humeral twist.
+
+        The collar takes its share as the shoulder blade does (scapulohumeral rhythm):
+        a quarter of the elevation above the horizontal (up to 25°) and 15 % of the
+        forward swing (up to 20°); the shoulder joint does the rest.
+        """
         d = limb_direction(self._t(flexion), self._t(abduction))
         swing = torch.rad2deg(swing_towards((1.0, 0.0, 0.0), d))
-        self.set(f"{side}_shoulder", Y, swing[:, Y])
-        self.set(f"{side}_shoulder", Z, swing[:, Z])
+        collar_y = (0.15 * swing[:, Y]).clamp(-20.0, 0.0)
+        collar_z = (0.25 * swing[:, Z]).clamp(0.0, 25.0)
+        self.set(f"{side}_collar", Y, collar_y)
+        self.set(f"{side}_collar", Z, collar_z)
+        self.set(f"{side}_shoulder", Y, swing[:, Y] - collar_y)
+        self.set(f"{side}_shoulder", Z, swing[:, Z] - collar_z)
         self.set(f"{side}_shoulder", X, twist)
 
     def aim_leg(self, side: str, flexion, abduction, twist) -> None:
