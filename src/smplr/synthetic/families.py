@@ -133,19 +133,21 @@ SPINE = ("spine1", "spine2", "spine3")
 # ---------------------------------------------------------------------- arm gestures
 # One row per gesture of one arm, each entry a (low, high) range in degrees:
 # upper-arm flexion, abduction, humeral twist (relative, + internal), elbow flexion,
-# forearm twist, wrist extension (+) / flexion (−).
+# forearm twist, wrist extension (+) / flexion (−).  Ranges of the gestures that
+# bring the hands to the body (on the hip, crossed, behind the back) were tuned on
+# the reference skeleton so that the wrist lands where the gesture puts it.
 GESTURES: dict[str, tuple[tuple[float, float], ...]] = {
     "relaxed": ((-10, 15), (5, 20), (-10, 30), (5, 35), (-20, 20), (-20, 10)),
     "point": ((60, 110), (-10, 40), (-20, 20), (0, 15), (-30, 30), (-10, 20)),
     "wave": ((-10, 30), (80, 130), (-95, -60), (50, 110), (-30, 30), (-20, 20)),
-    "hand_on_hip": ((-25, 0), (30, 55), (50, 85), (90, 125), (-20, 20), (10, 40)),
+    "hand_on_hip": ((-20, 0), (30, 40), (50, 85), (70, 90), (-20, 20), (10, 40)),
     "hand_on_head": ((30, 70), (90, 130), (-40, 0), (110, 145), (-20, 20), (-20, 20)),
     "hand_to_face": ((20, 60), (0, 30), (0, 40), (120, 145), (-30, 30), (-20, 20)),
-    "arms_crossed": ((20, 45), (-15, 5), (50, 85), (100, 130), (-20, 20), (-10, 10)),
+    "arms_crossed": ((30, 50), (-10, 0), (45, 75), (80, 100), (-20, 20), (-10, 10)),
     "spread": ((-20, 30), (70, 110), (-20, 20), (0, 30), (-30, 30), (-20, 20)),
     "raised": ((140, 180), (-10, 30), (-30, 30), (0, 40), (-30, 30), (-20, 20)),
     "forward": ((60, 100), (-15, 15), (-60, -20), (0, 90), (-30, 30), (-20, 20)),
-    "behind_back": ((-45, -20), (5, 25), (30, 80), (30, 90), (-20, 20), (-10, 20)),
+    "behind_back": ((-40, -25), (0, 15), (45, 80), (40, 70), (-20, 20), (-10, 20)),
 }
 _GESTURE_NAMES = tuple(GESTURES)
 
