@@ -6,6 +6,9 @@ Data flow (paper Fig. 2), one subpackage per stage::
 
 - :mod:`smplr.body`      the SMPL-format body model (decoder) and the open model
 - :mod:`smplr.geometry`  rotations and Procrustes alignment
+- :mod:`smplr.metrics`   MPJPE (protocols 1 and 2), surface, part, bone, IoU, gender metrics
+- :mod:`smplr.datasets`  SURREAL, Human3.6M and UP-3D readers in their released formats
+- :mod:`smplr.evaluation` the paper's tables from any method's predictions (``smplr evaluate``)
 """
 
 from smplr.body import BodyModel, BodyOutput, GenderedBodyModel
