@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import torch
 
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.geometry.rotations import axis_rotation
 from smplr.synthetic.joint_limits import X, Y, Z, body_joint, limits, swing_towards
 
 SIDES = ("left", "right")
@@ -358,8 +358,9 @@ def lying(d: PoseDraft) -> None:
     kind = d.choice(4)  # 0 supine, 1 prone, 2 left side, 3 right side
     angle = torch.tensor([-90.0, 90.0, 90.0, -90.0], device=d.device, dtype=d.dtype)[kind]
     about_z = kind >= 2
-    base_x = _axis_rotation(torch.where(about_z, 0 * angle, angle), X)
-    base_z = _axis_rotation(torch.where(about_z, angle, 0 * angle), Z)
+    angle = torch.deg2rad(angle)
+    base_x = axis_rotation(torch.where(about_z, 0 * angle, angle), X)
+    base_z = axis_rotation(torch.where(about_z, angle, 0 * angle), Z)
     d.base = base_x @ base_z
     side_lying = about_z.to(d.dtype)
     for side in SIDES:
@@ -401,13 +402,6 @@ def free(d: PoseDraft) -> None:
         d.aim_leg(side, d.uniform(-20, 100), d.uniform(-10, 35), d.normal(0, 12))
     d.pitch = d.normal(0, 12)
     d.roll = d.normal(0, 6)
-
-
-def _axis_rotation(degrees: torch.Tensor, axis: int) -> torch.Tensor:
-    """Rotations ``(n, 3, 3)`` by ``degrees (n,)`` about a coordinate axis."""
-    vec = torch.zeros(*degrees.shape, 3, device=degrees.device, dtype=degrees.dtype)
-    vec[..., axis] = torch.deg2rad(degrees)
-    return axis_angle_to_matrix(vec)
 
 
 FAMILIES: dict[str, Callable[[PoseDraft], None]] = {
