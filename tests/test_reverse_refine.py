@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -77,7 +79,7 @@ def test_cost_never_increases(bodies) -> None:
         torch.zeros(4, 3, dtype=torch.float64),
     )
     costs = [fit_bodies(jl_body, out.jl, p["gender"], start, steps=k).cost for k in (0, 1, 3, 6)]
-    for a, b in zip(costs, costs[1:]):
+    for a, b in itertools.pairwise(costs):
         assert bool((b <= a + 1e-15).all())
 
 

@@ -6,10 +6,14 @@ Data flow (paper Fig. 2), one subpackage per stage::
 
 - :mod:`smplr.body`      the SMPL-format body model (decoder) and the open model
 - :mod:`smplr.geometry`  rotations and Procrustes alignment
+- :mod:`smplr.dae`       the denoising autoencoder (noisy / 2D / joint-only -> JL)
+- :mod:`smplr.reverse`   SMPL reverse: features N and B, Ω (pose) and Ψ (shape)
+- :mod:`smplr.pipeline`  :class:`SMPLR`, the whole chain; :mod:`smplr.refine` LM fitting
 """
 
 from smplr.body import BodyModel, BodyOutput, GenderedBodyModel
+from smplr.pipeline import SMPLR, SMPLRResult
 
 __version__ = "0.1.0"
 
-__all__ = ["BodyModel", "BodyOutput", "GenderedBodyModel", "__version__"]
+__all__ = ["SMPLR", "BodyModel", "BodyOutput", "GenderedBodyModel", "SMPLRResult", "__version__"]

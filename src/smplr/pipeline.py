@@ -228,8 +228,8 @@ class SMPLR(nn.Module):
         use_dae: bool,
         return_vertices: bool,
     ) -> SMPLRResult:
-        root = points[:, 0]
-        relative = points - root[:, None]
+        relative = points - points[:, :1]
+        root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2]))  # 2D: depth 0
         jl = self.denoise(relative, input_format) if use_dae else relative
         rotations, betas, gender = self.encode(jl)
         gender = gender.clamp(-1.0, 1.0)

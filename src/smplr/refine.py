@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -106,7 +107,11 @@ class _Problem:
         def column(tangent: torch.Tensor) -> torch.Tensor:
             return torch.func.jvp(lambda p: self.residuals(rotations, p), (params,), (tangent,))[1]
 
-        return torch.func.vmap(column)(tangents).permute(1, 2, 0)
+        with warnings.catch_warnings():  # torch's forward-AD set-up warns about its own jit use
+            warnings.filterwarnings(
+                "ignore", "`torch.jit.script` is deprecated", DeprecationWarning
+            )
+            return torch.func.vmap(column)(tangents).permute(1, 2, 0)
 
 
 def _levenberg_marquardt(problem: _Problem, start: BodyParams, steps: int) -> FitResult:

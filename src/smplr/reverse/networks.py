@@ -18,6 +18,7 @@ behind that choice); the paper's are ``PAPER_WIDTHS``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
@@ -61,7 +62,7 @@ class TwoHeadMLP(nn.Module):
     ) -> None:
         super().__init__()
         sizes = [in_features, *widths]
-        self.trunk = nn.Sequential(*(dense_block(a, b) for a, b in zip(sizes, sizes[1:])))
+        self.trunk = nn.Sequential(*(dense_block(a, b) for a, b in itertools.pairwise(sizes)))
         self.deep_head = nn.Sequential(
             dense_block(sizes[-1], head_width),
             dense_block(head_width, head_width),

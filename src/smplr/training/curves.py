@@ -41,7 +41,7 @@ def plot_curves(rows: list[dict[str, float]], path: str | Path, title: str = "")
     cols = min(3, panels)
     nrows = (panels + cols - 1) // cols
     fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.0 * nrows), squeeze=False)
-    for ax, key in zip(axes.flat, keys):
+    for ax, key in zip(axes.flat, keys, strict=False):
         points = [(row["step"], row[key]) for row in rows if key in row]
         ax.plot(
             [p[0] for p in points], [p[1] for p in points], marker="." if len(points) < 30 else None

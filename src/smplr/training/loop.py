@@ -167,6 +167,7 @@ def train_stage(
     device = torch.device(device)
     folder = stage_dir(run_dir, stage.name)
     checkpoint = folder / "checkpoint.pt"
+    torch.manual_seed(settings.seed)  # same initial weights on every rank; dropout reseeded below
     nets = {name: net.to(device) for name, net in stage.build(ctx).items()}
     for name, state in (init or {}).items():
         nets[name].load_state_dict(state)

@@ -84,6 +84,10 @@ class Stage(ABC):
         """Numbers on the validation bodies (networks in eval mode, no grad)."""
 
 
+def _num(value: torch.Tensor) -> float:
+    return float(value.detach())
+
+
 def _jl_error_mm(pred: torch.Tensor, target: torch.Tensor) -> float:
     return float((pred - target).norm(dim=-1).mean()) * MM
 
@@ -115,7 +119,7 @@ class DAEStage(Stage):
     def loss(self, nets, batch, ctx, rng):
         pred = nets[self.name](self._inputs(batch, ctx, rng))
         loss = (pred - batch.jl).abs().mean()
-        return loss, {"l_dae": float(loss)}
+        return loss, {"l_dae": _num(loss)}
 
     def validate(self, nets, val, ctx, rng):
         inputs = self._inputs(val, ctx, rng)
@@ -148,7 +152,7 @@ class ShapeStage(Stage):
     def loss(self, nets, batch, ctx, rng):
         betas, gender = nets["shape"](self.features(jitter(batch.jl, ctx.input_jitter, rng), ctx))
         loss = torch.cat([betas - batch.betas, (gender - batch.gender)[:, None]], 1).abs().mean()
-        return loss, {"l_beta": float(loss)}
+        return loss, {"l_beta": _num(loss)}
 
     def validate(self, nets, val, ctx, rng):
         betas, gender = nets["shape"](self.features(val.jl, ctx))
@@ -172,7 +176,7 @@ class PoseStage(Stage):
     def loss(self, nets, batch, ctx, rng):
         rotations = nets["pose"](relative_directions(jitter(batch.jl, ctx.input_jitter, rng)))
         loss = (rotations - batch.rotations).abs().mean()
-        return loss, {"l_r": float(loss)}
+        return loss, {"l_r": _num(loss)}
 
     def validate(self, nets, val, ctx, rng):
         rotations = nets["pose"](relative_directions(val.jl))
@@ -208,7 +212,7 @@ class PoseSMPLStage(Stage):
         # The true gender picks the model here: the sign of g is not differentiable.
         l_smpl = (_decode_jl(ctx, batch.gender, betas, rotations) - batch.jl).abs().mean()
         loss = l_r + l_beta + ctx.smpl_weight * l_smpl
-        return loss, {"l_r": float(l_r), "l_beta": float(l_beta), "l_smpl": float(l_smpl)}
+        return loss, {"l_r": _num(l_r), "l_beta": _num(l_beta), "l_smpl": _num(l_smpl)}
 
     def validate(self, nets, val, ctx, rng):
         rotations, betas, gender = self._forward(nets, val.jl, ctx)
