@@ -9,6 +9,9 @@ Data flow (paper Fig. 2), one subpackage per stage::
 - :mod:`smplr.dae`       the denoising autoencoder (noisy / 2D / joint-only -> JL)
 - :mod:`smplr.reverse`   SMPL reverse: features N and B, Ω (pose) and Ψ (shape)
 - :mod:`smplr.pipeline`  :class:`SMPLR`, the whole chain; :mod:`smplr.refine` LM fitting
+- :mod:`smplr.metrics`   MPJPE (protocols 1 and 2), surface, part, bone, IoU, gender metrics
+- :mod:`smplr.datasets`  SURREAL, Human3.6M and UP-3D readers in their released formats
+- :mod:`smplr.evaluation` the paper's tables from any method's predictions (``smplr evaluate``)
 """
 
 from smplr.body import BodyModel, BodyOutput, GenderedBodyModel

@@ -1,5 +1,6 @@
 """``python -m smplr.benchmarks``: every benchmark of the project, one after another."""
 
-from smplr.benchmarks import body
+from smplr.benchmarks import body, synthetic
 
 body.run()
+synthetic.run()

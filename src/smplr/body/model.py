@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from smplr.body.kinematics import forward_kinematics
 from smplr.body.model_file import BodyModelData, ModelFileError, load_model_data
-from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS, PARENTS, kinematic_levels
+from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS
 from smplr.geometry.rotations import pose_to_matrices
 
 Gender = Literal["male", "female", "neutral"]
@@ -123,8 +124,6 @@ class BodyModel(nn.Module):
         self.register_buffer(
             "landmark_vertex_ids", torch.as_tensor(landmark_ids, dtype=torch.long), persistent=False
         )
-        self._levels = kinematic_levels(PARENTS)
-        self._parents = list(PARENTS)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -239,7 +238,7 @@ class BodyModel(nn.Module):
             eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
             pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
             v_shaped = v_shaped + (pose_feature @ self.posedirs).view(batch, -1, 3)
-        world_rot, joints = self._forward_kinematics(rotations, rest_joints)
+        world_rot, joints = forward_kinematics(rotations, rest_joints)
         # Skinning transform of joint j: x -> R_j (x - J_j) + P_j, with P_j the posed joint.
         offsets = joints - (world_rot @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, 24, 3)
         transforms = torch.cat(
@@ -255,31 +254,6 @@ class BodyModel(nn.Module):
         return BodyOutput(
             vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations
         )
-
-    def _forward_kinematics(
-        self, rotations: torch.Tensor, rest_joints: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Chain relative rotations down the tree, one tree level at a time.
-
-        ``rotations (B, 24, 3, 3)``, ``rest_joints (B, 24, 3)`` -> world rotations
-        ``(B, 24, 3, 3)`` and posed joint positions ``(B, 24, 3)``.
-        """
-        world_rot: list[torch.Tensor | None] = [None] * NUM_JOINTS
-        posed: list[torch.Tensor | None] = [None] * NUM_JOINTS
-        root = self._levels[0][0]
-        world_rot[root] = rotations[:, root]
-        posed[root] = rest_joints[:, root]
-        for level in self._levels[1:]:
-            parents = [self._parents[j] for j in level]
-            parent_rot = torch.stack([world_rot[p] for p in parents], dim=1)  # type: ignore[misc]
-            parent_pos = torch.stack([posed[p] for p in parents], dim=1)  # type: ignore[misc]
-            bone = (rest_joints[:, level] - rest_joints[:, parents]).unsqueeze(-1)
-            level_rot = parent_rot @ rotations[:, level]
-            level_pos = parent_pos + (parent_rot @ bone).squeeze(-1)
-            for k, j in enumerate(level):
-                world_rot[j] = level_rot[:, k]
-                posed[j] = level_pos[:, k]
-        return torch.stack(world_rot, dim=1), torch.stack(posed, dim=1)  # type: ignore[arg-type]
 
     def rest_joints(self, betas: torch.Tensor | None = None) -> torch.Tensor:
         """Joints of the shaped body in the rest pose: ``betas (B, L')`` -> ``(B, 24, 3)``."""

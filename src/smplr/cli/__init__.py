@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from smplr.cli import body
+from smplr.cli import body, evaluate
 
 app = typer.Typer(
     name="smplr",
@@ -16,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(body.app, name="body")
+app.command("evaluate")(evaluate.evaluate)
 
 
 def main() -> None:
