@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import torch
 
 from conftest import fake_smpl_arrays
-from smplr.body.jl_only import jl_only_gendered
 from smplr.body.model import BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
 from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.refine import landmark_body_pair
 from smplr.training.data import Corruption
 
 
@@ -53,7 +53,7 @@ class FakeSampler:
     """Quacks like ``SyntheticBodies``: ``sample(batch)`` -> betas, gender, rotations, jl."""
 
     def __init__(self, body: GenderedBodyModel, seed: int) -> None:
-        self.jl_body = jl_only_gendered(body)
+        self.jl_body = landmark_body_pair(body)
         self.generator = torch.Generator().manual_seed(seed)
 
     @torch.no_grad()
@@ -69,4 +69,4 @@ def gaussian(jl: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def fake_corruption() -> Corruption:
-    return Corruption(noise_models=(gaussian,), to_2d=lambda jl: jl[..., :2].clone())
+    return Corruption(noise_models=(gaussian,))

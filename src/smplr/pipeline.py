@@ -24,13 +24,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from smplr.body.jl_only import jl_only_gendered
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.dae import DenoisingAutoencoder, check_input_format, dae_input, input_shape
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
-from smplr.refine import BodyParams, fit_bodies, point_weights
+from smplr.refine import BodyParams, fit_bodies, landmark_body_pair, point_weights
 from smplr.reverse.features import relative_directions, relative_distances
 from smplr.reverse.networks import PoseNet, ShapeNet
 from smplr.weights import WeightBundle, load_bundle, shipped_path
@@ -111,7 +110,7 @@ class SMPLR(nn.Module):
     ) -> None:
         super().__init__()
         self.body = body
-        self.jl_body = jl_only_gendered(body)
+        self.jl_body = landmark_body_pair(body)
         self.pose_net = pose_net
         self.shape_net = shape_net
         self.daes = nn.ModuleDict(daes)

@@ -21,6 +21,8 @@ import torch
 from rich.progress import Progress
 
 from smplr.body.skeleton import NUM_JOINTS
+from smplr.geometry.projection import pixels_to_root_plane, project_to_pixels, random_views
+from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
 
 
 @dataclass
@@ -98,18 +100,38 @@ def minibatch(pool: PoolBatch, batch_size: int, generator: torch.Generator) -> P
 NoiseModel = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
+def view_rotations(batch: PoolBatch, generator: torch.Generator, fraction: float) -> torch.Tensor:
+    """Per sample, the rotation into a random camera's view frame
+    (:func:`smplr.geometry.projection.random_views`) with probability ``fraction``, else
+    the identity: ``(B, 3, 3)``."""
+    views = random_views(len(batch), generator, batch.jl.device, batch.jl.dtype)
+    keep = torch.rand(len(batch), generator=generator, device=generator.device) >= fraction
+    eye = torch.eye(3, dtype=batch.jl.dtype, device=batch.jl.device)
+    return torch.where(keep.to(batch.jl.device)[:, None, None], eye, views.rotation)
+
+
+def rotate(batch: PoolBatch, rotation: torch.Tensor) -> PoolBatch:
+    """The bodies turned by ``rotation (B, 3, 3)`` about the root: JL and global orientation."""
+    rotations = batch.rotations.clone()
+    rotations[:, 0] = rotation @ batch.rotations[:, 0]
+    return PoolBatch(batch.jl @ rotation.transpose(1, 2), rotations, batch.betas, batch.gender)
+
+
 @dataclass
 class Corruption:
-    """How the DAE's input is made from ground-truth JL.
+    """How the DAE's training pairs are made from ground truth.
 
     ``noise_models``: functions ``(jl, generator) -> noisy jl``; each sample gets one of
-    them, or stays clean with probability ``clean_fraction``.  ``to_2d``: the projection
-    to the depth-0 form (``"2d"`` input).
+    them, or stays clean with probability ``clean_fraction``.  3D inputs are seen from a
+    random camera with probability ``view_fraction`` (else in the body's own frame);
+    2D inputs always are: the noisy JL is projected by a random perspective camera and
+    brought back to the metric root-plane form (:mod:`smplr.geometry.projection`) —
+    the form ``smplr fit --input-format 2d`` produces from pixels.
     """
 
     noise_models: tuple[NoiseModel, ...]
-    to_2d: Callable[[torch.Tensor], torch.Tensor]
     clean_fraction: float = 0.2
+    view_fraction: float = 0.5
 
     def noisy(self, jl: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Each sample clean or corrupted by one noise model, chosen at random."""
@@ -126,16 +148,27 @@ class Corruption:
                 out[rows] = model(jl[rows], generator)
         return out - out[:, :1]  # the input is root-relative, like the user's
 
-    def dae_input(
-        self, jl: torch.Tensor, input_format: str, generator: torch.Generator
-    ) -> torch.Tensor:
-        """Corrupted input of ``input_format`` (in its own shape, see :func:`smplr.dae.dae_input`)."""
-        noisy = self.noisy(jl, generator)
-        if input_format == "joints24":
-            return noisy[:, :NUM_JOINTS]
+    def dae_example(
+        self, batch: PoolBatch, input_format: str, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(input, target)``: the corrupted input in ``input_format``'s shape (see
+        :func:`smplr.dae.dae_input`) and the clean JL ``(B, 42, 3)`` it should become."""
         if input_format == "2d":
-            return self.to_2d(noisy)
-        return noisy
+            views = random_views(len(batch), generator, batch.jl.device, batch.jl.dtype)
+            turn = views.rotation.transpose(1, 2)
+            pixels = project_to_pixels(
+                self.noisy(batch.jl, generator) @ turn, views.root, views.intrinsics
+            )
+            flat = pixels_to_root_plane(pixels, views.intrinsics, views.root[:, 2])
+            return flat[..., :2], batch.jl @ turn
+        turned = rotate(batch, view_rotations(batch, generator, self.view_fraction))
+        noisy = self.noisy(turned.jl, generator)
+        return (noisy[:, :NUM_JOINTS] if input_format == "joints24" else noisy), turned.jl
+
+
+def default_corruption() -> Corruption:
+    """The three noise models of :mod:`smplr.synthetic.noise` with their defaults."""
+    return Corruption(noise_models=(gaussian_noise, bounded_uniform_noise, structured_noise))
 
 
 def jitter(jl: torch.Tensor, max_sigma: float, generator: torch.Generator) -> torch.Tensor:

@@ -14,7 +14,8 @@ pose_smpl      Ω and Ψ, from the two above    L_R + L_β + w · L_SMPL (joints
 
 ``shape_nolm`` (Ψ with the landmark bones zeroed) exists only for the paper's ablation
 "landmarks improve shape".  Ω and Ψ see ground-truth JL with a small random jitter, so
-they tolerate the DAE's residual error.
+they tolerate the DAE's residual error; Ω also sees bodies from random cameras, as the
+DAE's outputs are (always for 2D input).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from smplr.body.skeleton import NUM_JOINTS
 from smplr.dae import DenoisingAutoencoder, dae_input
 from smplr.reverse.features import relative_directions, relative_distances
 from smplr.reverse.networks import PoseNet, ShapeNet
-from smplr.training.data import Corruption, PoolBatch, jitter
+from smplr.training.data import Corruption, PoolBatch, jitter, rotate, view_rotations
 
 MM = 1000.0
 
@@ -92,6 +93,11 @@ def _jl_error_mm(pred: torch.Tensor, target: torch.Tensor) -> float:
     return float((pred - target).norm(dim=-1).mean()) * MM
 
 
+def _random_view(batch: PoolBatch, ctx: StageContext, rng: torch.Generator) -> PoolBatch:
+    """Ω's inputs seen from random cameras as often as the DAE's (its outputs feed Ω)."""
+    return rotate(batch, view_rotations(batch, rng, ctx.corruption.view_fraction))
+
+
 def _decode_jl(
     ctx: StageContext, gender: torch.Tensor, betas: torch.Tensor, rotations: torch.Tensor
 ) -> torch.Tensor:
@@ -112,22 +118,19 @@ class DAEStage(Stage):
     def build(self, ctx: StageContext) -> dict[str, nn.Module]:
         return {self.name: DenoisingAutoencoder(ctx.sizes.dae_widths)}
 
-    def _inputs(self, batch: PoolBatch, ctx: StageContext, rng: torch.Generator) -> torch.Tensor:
-        raw = ctx.corruption.dae_input(batch.jl, self.input_format, rng)
-        return dae_input(raw, self.input_format)
-
     def loss(self, nets, batch, ctx, rng):
-        pred = nets[self.name](self._inputs(batch, ctx, rng))
-        loss = (pred - batch.jl).abs().mean()
+        raw, target = ctx.corruption.dae_example(batch, self.input_format, rng)
+        pred = nets[self.name](dae_input(raw, self.input_format))
+        loss = (pred - target).abs().mean()
         return loss, {"l_dae": _num(loss)}
 
     def validate(self, nets, val, ctx, rng):
-        inputs = self._inputs(val, ctx, rng)
-        pred = nets[self.name](inputs)
-        return {
-            "val_input_mm": _jl_error_mm(inputs, val.jl),
-            "val_jl_mm": _jl_error_mm(pred, val.jl),
-        }
+        raw, target = ctx.corruption.dae_example(val, self.input_format, rng)
+        inputs = dae_input(raw, self.input_format)
+        numbers = {"val_jl_mm": _jl_error_mm(nets[self.name](inputs), target)}
+        if self.input_format == "jl42":
+            numbers["val_input_mm"] = _jl_error_mm(inputs, target)
+        return numbers
 
 
 class ShapeStage(Stage):
@@ -174,6 +177,7 @@ class PoseStage(Stage):
         return {"pose": PoseNet(ctx.sizes.widths, ctx.sizes.head_width)}
 
     def loss(self, nets, batch, ctx, rng):
+        batch = _random_view(batch, ctx, rng)
         rotations = nets["pose"](relative_directions(jitter(batch.jl, ctx.input_jitter, rng)))
         loss = (rotations - batch.rotations).abs().mean()
         return loss, {"l_r": _num(loss)}
@@ -206,6 +210,7 @@ class PoseSMPLStage(Stage):
         return rotations, betas, gender
 
     def loss(self, nets, batch, ctx, rng):
+        batch = _random_view(batch, ctx, rng)
         rotations, betas, gender = self._forward(nets, jitter(batch.jl, ctx.input_jitter, rng), ctx)
         l_r = (rotations - batch.rotations).abs().mean()
         l_beta = torch.cat([betas - batch.betas, (gender - batch.gender)[:, None]], 1).abs().mean()
