@@ -59,6 +59,19 @@ class SMPLRResult:
     scale: torch.Tensor
     denoised: torch.Tensor
 
+    # Mapping-style access (``result["joints"]``, ``"vertices" in result``, ``.get``), so
+    # code written for dict results (e.g. smplr.evaluation's FitPredictor) works too.
+    def __getitem__(self, key: str) -> torch.Tensor | None:
+        if key not in {f.name for f in fields(self)}:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in {f.name for f in fields(self)} and getattr(self, str(key)) is not None
+
+    def get(self, key: str, default=None):
+        return getattr(self, key) if key in self else default
+
     def numpy(self) -> dict[str, np.ndarray]:
         """Every present field as a float32 numpy array."""
         return {
@@ -145,7 +158,14 @@ class SMPLR(nn.Module):
     @classmethod
     def pretrained(cls, device: str = "cpu") -> SMPLR:
         """The shipped networks with the shipped open body model (female and male)."""
-        return cls.from_bundle(shipped_path(), GenderedBodyModel.open(), device)
+        return cls.load(shipped_path(), device)
+
+    @classmethod
+    def load(
+        cls, path: str | Path, device: str = "cpu", body: GenderedBodyModel | None = None
+    ) -> SMPLR:
+        """A weight bundle from ``smplr train`` with ``body`` (default: the open model)."""
+        return cls.from_bundle(path, body or GenderedBodyModel.open(), device)
 
     @property
     def device(self) -> torch.device:

@@ -157,12 +157,16 @@ def train_stage(
     fresh: bool = False,
     env: DistributedEnv | None = None,
     show_progress: bool = True,
+    record: dict | None = None,
 ) -> dict[str, dict[str, torch.Tensor]]:
     """Train ``stage`` to ``settings.steps`` (resuming its checkpoint unless ``fresh``).
 
     ``init`` gives starting state dicts by network name (e.g. Ω and Ψ for ``pose_smpl``).
+    ``record`` (plain values: data, body model, network sizes) is stored in the
+    checkpoint; resuming with a different record is refused.
     Returns the final state dicts by network name.
     """
+    record = dict(record or {})
     env = env or DistributedEnv()
     device = torch.device(device)
     folder = stage_dir(run_dir, stage.name)
@@ -183,6 +187,16 @@ def train_stage(
             raise ValueError(
                 f"{checkpoint}: made with other settings ({', '.join(changed)}); "
                 "use the same ones, or --fresh to start the stage again"
+            )
+        if state.get("record", {}) != record:
+            changed = sorted(
+                k
+                for k in {*record, *state.get("record", {})}
+                if record.get(k) != state.get("record", {}).get(k)
+            )
+            raise ValueError(
+                f"{checkpoint}: made for another set-up ({', '.join(changed)}); "
+                "use the same one, or --fresh to start the stage again"
             )
         if len(state["rng"]["data"]) != env.world_size:
             raise ValueError(
@@ -216,6 +230,7 @@ def train_stage(
                 "optimizer": optimizer.state_dict(),
                 "rng": rng_state,
                 "curves": rows,
+                "record": record,
             },
         )
         write_csv(rows, folder / "curves.csv")

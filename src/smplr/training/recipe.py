@@ -80,6 +80,19 @@ class Recipe:
         )
         return pool, val
 
+    def record(self) -> dict:
+        """What a stage's checkpoint remembers of this recipe (see ``train_stage``)."""
+        return {
+            "body_model": self.body_name,
+            "seed": self.seed,
+            "pool_size": self.pool_size,
+            "sizes": asdict(self.sizes),
+            "input_jitter": self.input_jitter,
+            "smpl_weight": self.smpl_weight,
+            "clean_fraction": self.corruption.clean_fraction,
+            "view_fraction": self.corruption.view_fraction,
+        }
+
     def context(self) -> StageContext:
         body = self.body.float().to(self.device)
         return StageContext(
@@ -121,6 +134,7 @@ def run_stage(
         fresh=fresh,
         env=env,
         show_progress=show_progress,
+        record=recipe.record(),
     )
 
 
@@ -140,17 +154,16 @@ def export_bundle(recipe: Recipe, out: Path | None = None, half: bool = True) ->
         }
         for name, state in states.items()
     }
+    record = states["pose_smpl"].get("record", {})
+    if record.get("body_model", recipe.body_name) != recipe.body_name:
+        raise ValueError(
+            f"{recipe.run_dir}: trained for body model '{record['body_model']}', not '{recipe.body_name}'"
+        )
     bundle = WeightBundle(
-        config={**asdict(recipe.sizes), "body_model": recipe.body_name},
+        config={**record.get("sizes", asdict(recipe.sizes)), "body_model": recipe.body_name},
         template_lengths=template_bone_lengths(recipe.body.float()).cpu(),
         networks=networks,
-        meta={
-            "seed": recipe.seed,
-            "pool_size": recipe.pool_size,
-            "smpl_weight": recipe.smpl_weight,
-            "input_jitter": recipe.input_jitter,
-            "stages": stages,
-        },
+        meta={"recipe": record, "stages": stages},
     )
     return save_bundle(bundle, out or recipe.run_dir / BUNDLE_NAME, half=half)
 
