@@ -220,7 +220,7 @@ def evaluate(
                 _fit_row(model, truth, noisy, "jl42", procrustes=True),
             )
         )
-    view_jl, flat, views = random_view_2d(truth.jl, torch.Generator().manual_seed(noise_seed + 1))
+    _, flat, views = random_view_2d(truth.jl, torch.Generator().manual_seed(noise_seed + 1))
     viewed = truth.turned(views.rotation)
     rows.append(("2D (perspective, clean)", _fit_row(model, viewed, flat[..., :2], "2d")))
     rows.append(
