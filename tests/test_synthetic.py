@@ -20,7 +20,7 @@ from smplr.geometry.projection import (
     random_views,
 )
 from smplr.geometry.rotations import axis_angle_to_matrix, axis_rotation
-from smplr.synthetic.bodies import SyntheticBodies, held_out_set, landmark_body_model
+from smplr.synthetic.bodies import SyntheticBodies, held_out_set
 from smplr.synthetic.joint_limits import (
     MAX_SWING_DEGREES,
     angles_to_body_pose,
@@ -284,7 +284,7 @@ def test_stream_is_fixed_by_seed_whatever_the_batch_sizes(seed: int, cut: int) -
 
 def test_landmark_model_gives_the_same_jl() -> None:
     full = BodyModel(model_data_from_arrays(fake_smpl_arrays(seed=2)), dtype=torch.float64)
-    small = landmark_body_model(full)
+    small = full.jl_model()
     go, bp = PosePrior(dtype=torch.float64).sample(8, _gen(0))
     betas = torch.randn(8, 10, generator=_gen(1), dtype=torch.float64)
     a = full(betas=betas, global_orient=go.unsqueeze(1), body_pose=bp)
