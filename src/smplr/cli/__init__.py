@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from smplr.cli import body, evaluate
+from smplr.cli import body, evaluate, fit, train
 
 app = typer.Typer(
     name="smplr",
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(body.app, name="body")
 app.command("evaluate")(evaluate.evaluate)
+app.command("fit")(fit.fit)
+app.add_typer(train.app, name="train")
 
 
 def main() -> None:
