@@ -436,3 +436,18 @@ def test_projection_rejects_bad_inputs() -> None:
         pixels_to_root_plane(pixels, torch.tensor([1.0, 1.0, 0.0]), 3.0)
     with pytest.raises(ValueError, match="behind"):
         project_to_pixels(torch.ones(1, 3, 3) * 5, torch.tensor([[0.0, 0.0, 2.0]]), torch.ones(4))
+
+
+# ---------------------------------------------------------------------- figures
+def test_pose_grid_writes_pictures(tmp_path, body: GenderedBodyModel) -> None:
+    from smplr.synthetic.figures import pose_grid
+
+    for name, options in (
+        ("skeleton.png", {}),
+        ("jl.png", {"body": body}),
+        ("mesh.png", {"body": body, "mesh": True}),
+    ):
+        path = pose_grid(tmp_path / name, per_family=1, families=("sitting",), **options)
+        assert path.stat().st_size > 1000
+    with pytest.raises(ValueError, match="needs a body model"):
+        pose_grid(tmp_path / "x.png", mesh=True)
