@@ -33,7 +33,7 @@ from smplr.render import (
     vertex_normals,
 )
 from smplr.render.reference import rasterize_brute_force
-from smplr.render.renderer import render_camera_silhouettes
+from smplr.render.renderer import render_camera_silhouettes, write_pictures
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -100,6 +100,41 @@ def test_projection_matches_intrinsic_matrix():
     torch.testing.assert_close(
         camera.world_to_camera(camera.centre[:, None]), torch.zeros(3, 1, 3, dtype=torch.float64)
     )
+
+
+def test_camera_arguments_broadcast_over_the_batch():
+    camera = PinholeCamera(
+        focal=100.0,
+        principal=(31.5, 23.5),
+        rotation=torch.eye(3),
+        translation=torch.zeros(2, 3),
+        width=64,
+        height=48,
+    )
+    assert (
+        camera.batch_size == 2
+        and camera.focal.shape == (2, 2)
+        and camera.rotation.shape == (2, 3, 3)
+    )
+    pixels, _ = camera.project(torch.tensor([[[0.0, 0.0, 2.0]], [[0.2, 0.0, 2.0]]]))
+    torch.testing.assert_close(pixels[:, 0], torch.tensor([[31.5, 23.5], [41.5, 23.5]]))
+    single = PinholeCamera(100.0, (31.5, 23.5), torch.eye(3), torch.zeros(3), 64, 48).expand(3)
+    assert single.batch_size == 3 and single.width == 64
+    with pytest.raises(ValueError, match="single camera"):
+        camera.expand(4)
+    with pytest.raises(ValueError, match="translation has shape"):
+        PinholeCamera(
+            focal=1.0,
+            principal=0.0,
+            rotation=torch.eye(3),
+            translation=torch.zeros(2),
+            width=4,
+            height=4,
+        )
+    with pytest.raises(ValueError, match="focal contains NaN"):
+        PinholeCamera(float("nan"), 0.0, torch.eye(3), torch.zeros(3), 4, 4)
+    with pytest.raises(ValueError, match="image size"):
+        PinholeCamera(1.0, 0.0, torch.eye(3), torch.zeros(3), 0, 4)
 
 
 def test_look_at_puts_target_on_axis_and_up_at_the_top():
@@ -241,7 +276,7 @@ def test_jittered_grid_mesh_is_watertight():
     st.integers(-20, 20),
 )
 def test_coverage_is_invariant_to_integer_translation(corners, dx, dy):
-    uv = torch.tensor(corners, dtype=torch.float64) / 4.0 + 20.0  # inside [0, 60) before and after
+    uv = torch.tensor(corners, dtype=torch.float64) / 4.0 + 40.0  # in [37.5, 52.5]: stays in view
     vertices = torch.cat([uv, torch.full((3, 1), 2.0, dtype=torch.float64)], dim=1)[None]
     tri = torch.tensor([[0, 1, 2]])
     moved = vertices + torch.tensor([dx, dy, 0.0], dtype=torch.float64)
@@ -433,6 +468,16 @@ def test_render_shaded_supersampling_gives_soft_edges(device):
     torch.testing.assert_close(
         hard[..., 3].bool(), render_silhouette(vertices, faces, camera).float().bool()
     )
+
+
+def test_write_pictures_one_png_per_body(tmp_path):
+    vertices, faces = ellipsoid(2)
+    bodies = torch.cat([vertices, vertices * 1.5, vertices + 1.0]).float()
+    paths = write_pictures(bodies, faces, tmp_path / "pics", size=32, batch_size=2)
+    assert [p.name for p in paths] == ["body_00000.png", "body_00001.png", "body_00002.png"]
+    image = load_image(paths[1])
+    assert image.shape == (32, 32, 3)
+    assert 0.1 < float((image.amax(-1) < 0.99).float().mean()) < 0.9  # a framed body on white
 
 
 # ---------------------------------------------------------------------- images

@@ -23,7 +23,12 @@ from smplr.render.camera import (
 )
 from smplr.render.image import composite, load_image, overlay, save_png, to_uint8
 from smplr.render.rasterizer import Fragments, interpolate, rasterize
-from smplr.render.renderer import render_shaded, render_silhouette
+from smplr.render.renderer import (
+    render_camera_silhouettes,
+    render_shaded,
+    render_silhouette,
+    write_pictures,
+)
 from smplr.render.shading import lambert, vertex_normals
 
 __all__ = [
@@ -39,9 +44,11 @@ __all__ = [
     "orbit_direction",
     "overlay",
     "rasterize",
+    "render_camera_silhouettes",
     "render_shaded",
     "render_silhouette",
     "save_png",
     "to_uint8",
     "vertex_normals",
+    "write_pictures",
 ]

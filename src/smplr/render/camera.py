@@ -48,6 +48,9 @@ def _as_batch(
 class PinholeCamera:
     """``B`` pinhole cameras of one image size (OpenCV convention, see the module doc).
 
+    Each argument may also be given without its batch dimension (or ``focal`` and
+    ``principal`` as one number) and is then shared by all ``B`` cameras.
+
     Attributes:
         focal: ``(B, 2)`` focal lengths ``fx, fy`` in pixels.
         principal: ``(B, 2)`` principal point ``cx, cy`` in pixels.
@@ -66,15 +69,19 @@ class PinholeCamera:
     def __post_init__(self) -> None:
         if self.width < 1 or self.height < 1:
             raise ValueError(f"image size must be positive, got {self.width}x{self.height}")
-        batch = self.rotation.shape[0] if self.rotation.ndim == 3 else self.focal.shape[0]
-        like = self.rotation
-        self.focal = _as_batch(self.focal, batch, (2,), "focal", like)
-        self.principal = _as_batch(self.principal, batch, (2,), "principal", like)
-        self.rotation = _as_batch(self.rotation, batch, (3, 3), "rotation", like)
-        self.translation = _as_batch(self.translation, batch, (3,), "translation", like)
-        for name in ("focal", "principal", "rotation", "translation"):
-            if not bool(torch.isfinite(getattr(self, name)).all()):
+        shapes = {"focal": (2,), "principal": (2,), "rotation": (3, 3), "translation": (3,)}
+        given = {name: torch.as_tensor(getattr(self, name)) for name in shapes}
+        # The batch size is that of any argument given with a leading batch dimension.
+        batched = [v.shape[0] for name, v in given.items() if v.ndim == len(shapes[name]) + 1]
+        batch = batched[0] if batched else 1
+        like = given["rotation"]
+        if not like.is_floating_point():
+            like = like.to(torch.get_default_dtype())
+        for name, shape in shapes.items():
+            value = _as_batch(given[name], batch, shape, name, like)
+            if not bool(torch.isfinite(value).all()):
                 raise ValueError(f"camera {name} contains NaN or inf")
+            setattr(self, name, value)
 
     @classmethod
     def from_intrinsics(
@@ -148,6 +155,19 @@ class PinholeCamera:
             move(self.translation),
             self.width,
             self.height,
+        )
+
+    def expand(self, batch_size: int) -> PinholeCamera:
+        """One camera (``batch_size == 1``) repeated for ``batch_size`` items (no copy)."""
+        if self.batch_size != 1:
+            raise ValueError(f"only a single camera can be expanded, this holds {self.batch_size}")
+        return PinholeCamera(
+            *(
+                t.expand(batch_size, *t.shape[1:])
+                for t in (self.focal, self.principal, self.rotation, self.translation)
+            ),
+            width=self.width,
+            height=self.height,
         )
 
     # ------------------------------------------------------------------ projection

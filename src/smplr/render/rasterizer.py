@@ -29,7 +29,10 @@ from dataclasses import dataclass
 
 import torch
 
-DEFAULT_MAX_PAIRS = 1 << 20
+# Candidate (face, pixel) pairs per chunk: small enough to stay in a CPU's cache,
+# large enough on a GPU to keep it busy (about 100 bytes of temporaries per pair).
+MAX_PAIRS_CPU = 1 << 17
+MAX_PAIRS_GPU = 1 << 21
 _NO_HIT = torch.iinfo(torch.int64).max
 _FACE_BITS = 31
 
@@ -53,6 +56,18 @@ class Fragments:
     def mask(self) -> torch.Tensor:
         """``(B, H, W)`` bool, True where a face is visible: the silhouette."""
         return self.face_index >= 0
+
+    def visible_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``image, row, column`` indices ``(M,)`` of the M covered pixels, in row-major order."""
+        image, row, col = torch.nonzero(self.mask, as_tuple=True)
+        return image, row, col
+
+    def to_image(self, values: torch.Tensor) -> torch.Tensor:
+        """Per-covered-pixel ``values (M, C)`` (order of :meth:`visible_pixels`) -> an
+        image ``(B, H, W, C)``, 0 on background.  Differentiable in ``values``."""
+        batch, height, width = self.face_index.shape
+        out = values.new_zeros(batch, height, width, values.shape[1])
+        return out.index_put(self.visible_pixels(), values)
 
 
 def check_mesh(vertices: torch.Tensor, faces: torch.Tensor) -> None:
@@ -213,7 +228,7 @@ def rasterize(
     faces: torch.Tensor,
     image_size: tuple[int, int],
     cull_backfaces: bool = False,
-    max_pairs: int = DEFAULT_MAX_PAIRS,
+    max_pairs: int | None = None,
 ) -> Fragments:
     """Rasterise ``B`` meshes sharing ``faces (F, 3)`` into ``image_size = (H, W)`` images.
 
@@ -224,8 +239,10 @@ def rasterize(
         cull_backfaces: skip faces whose right-hand normal (corners in the order of
             ``faces``) points away from the camera; right for closed meshes with outward
             normals (SMPL), about halves the work.
-        max_pairs: most (face, pixel) candidate pairs tested at once; bounds memory
-            (roughly 100 bytes per pair) without changing the result.
+        max_pairs: most (face, pixel) candidate pairs tested at once (and, over whole
+            images, faces set up at once); bounds memory, roughly 100 bytes per pair,
+            without changing the result.  Default:
+            ``MAX_PAIRS_CPU`` (13 MB) on the CPU, ``MAX_PAIRS_GPU`` (200 MB) elsewhere.
 
     Returns:
         :class:`Fragments` (face index, depth, barycentrics per pixel).
@@ -240,12 +257,19 @@ def rasterize(
     height, width = _check_image_size(image_size)
     if faces.shape[0] >= 1 << _FACE_BITS:
         raise ValueError(f"too many faces ({faces.shape[0]}); at most {(1 << _FACE_BITS) - 1}")
+    if max_pairs is None:
+        max_pairs = MAX_PAIRS_CPU if screen_vertices.device.type == "cpu" else MAX_PAIRS_GPU
     if max_pairs < 1:
         raise ValueError(f"max_pairs must be positive, got {max_pairs}")
     faces = faces.long()
+    # Whole images per visibility pass, so per-face temporaries stay near max_pairs rows.
+    images_per_pass = max(1, max_pairs // max(1, faces.shape[0]))
     with torch.no_grad():
-        face_index = _nearest_faces(
-            screen_vertices.detach(), faces, height, width, cull_backfaces, max_pairs
+        face_index = torch.cat(
+            [
+                _nearest_faces(part, faces, height, width, cull_backfaces, max_pairs)
+                for part in screen_vertices.detach().split(images_per_pass)
+            ]
         )
     barycentrics, depth = _surface_at_pixels(screen_vertices, faces, face_index)
     return Fragments(face_index=face_index, depth=depth, barycentrics=barycentrics)
@@ -257,12 +281,16 @@ def _surface_at_pixels(
     """Differentiable pass: perspective-correct barycentrics ``(B, H, W, 3)`` and depth
     ``(B, H, W)`` of the visible faces at the pixel centres."""
     batch, height, width = face_index.shape
-    image, row, col = torch.nonzero(face_index >= 0, as_tuple=True)
-    corners = screen_vertices[image[:, None], faces[face_index[image, row, col]]]  # (M, 3, 3)
+    image, row, col = torch.nonzero(face_index >= 0, as_tuple=True)  # as Fragments.visible_pixels
+    corner_ids = faces.index_select(0, face_index[image, row, col])  # (M, 3)
+    rows = (image[:, None] * screen_vertices.shape[1] + corner_ids).reshape(-1)
+    corners = screen_vertices.reshape(-1, 3).index_select(0, rows).view(-1, 3, 3)  # (M, 3, 3)
     u, v, z = corners[..., 0], corners[..., 1], corners[..., 2]
     pu, pv = col.to(u.dtype)[:, None], row.to(u.dtype)[:, None]
     # Weight of corner k: twice the signed area of (p, corner k+1, corner k+2).
-    u1, v1, u2, v2 = u.roll(-1, 1), v.roll(-1, 1), u.roll(-2, 1), v.roll(-2, 1)
+    next_, after_next = (torch.tensor(i, device=u.device) for i in (_NEXT, _AFTER_NEXT))
+    u1, v1 = u.index_select(1, next_), v.index_select(1, next_)
+    u2, v2 = u.index_select(1, after_next), v.index_select(1, after_next)
     area = (u1 - pu) * (v2 - pv) - (u2 - pu) * (v1 - pv)
     screen_weights = area / area.sum(dim=1, keepdim=True)
     inverse_depth_weights = screen_weights / z
@@ -276,11 +304,11 @@ def _surface_at_pixels(
     return barycentrics, depth
 
 
-def interpolate(
+def interpolate_visible(
     attributes: torch.Tensor, faces: torch.Tensor, fragments: Fragments
 ) -> torch.Tensor:
-    """Per-pixel values of per-vertex ``attributes (B, V, C)`` (or ``(V, C)``, shared),
-    interpolated with the fragments' barycentrics: ``(B, H, W, C)``, 0 on background.
+    """Per-vertex ``attributes (B, V, C)`` (or ``(V, C)``, shared) interpolated at the
+    covered pixels only: ``(M, C)`` in the order of :meth:`Fragments.visible_pixels`.
 
     Differentiable in ``attributes`` and, through the barycentrics, in the vertices.
     """
@@ -293,8 +321,21 @@ def interpolate(
         )
     if faces.numel() and int(faces.max()) >= attributes.shape[1]:
         raise ValueError(f"faces index vertices beyond the {attributes.shape[1]} attribute rows")
-    corner_ids = faces.long()[fragments.face_index.clamp(min=0)]  # (B, H, W, 3)
-    image = torch.arange(batch, device=attributes.device)[:, None, None, None]
-    corner_values = attributes[image, corner_ids]  # (B, H, W, 3, C)
-    values = (fragments.barycentrics.to(attributes.dtype).unsqueeze(-1) * corner_values).sum(dim=3)
-    return values * fragments.mask.unsqueeze(-1).to(values.dtype)
+    image, row, col = fragments.visible_pixels()
+    corners = faces.long().index_select(0, fragments.face_index[image, row, col])  # (M, 3)
+    flat = attributes.reshape(-1, attributes.shape[2])
+    rows = (image[:, None] * attributes.shape[1] + corners).reshape(-1)
+    corner_values = flat.index_select(0, rows).view(-1, 3, attributes.shape[2])  # (M, 3, C)
+    weights = fragments.barycentrics[image, row, col].to(attributes.dtype)  # (M, 3)
+    return (weights.unsqueeze(-1) * corner_values).sum(dim=1)
+
+
+def interpolate(
+    attributes: torch.Tensor, faces: torch.Tensor, fragments: Fragments
+) -> torch.Tensor:
+    """Per-pixel values of per-vertex ``attributes (B, V, C)`` (or ``(V, C)``, shared),
+    interpolated with the fragments' barycentrics: ``(B, H, W, C)``, 0 on background.
+
+    Differentiable in ``attributes`` and, through the barycentrics, in the vertices.
+    """
+    return fragments.to_image(interpolate_visible(attributes, faces, fragments))

@@ -11,13 +11,16 @@ Example::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from smplr.render.camera import PinholeCamera
-from smplr.render.rasterizer import DEFAULT_MAX_PAIRS, rasterize
-from smplr.render.shading import DEFAULT_LIGHT, SKIN_COLOUR, lambert
+from smplr.render.camera import PinholeCamera, front_view_camera
+from smplr.render.image import composite, save_png
+from smplr.render.rasterizer import rasterize
+from smplr.render.shading import DEFAULT_COLOUR, DEFAULT_LIGHT, lambert
 
 
 def render_silhouette(
@@ -25,12 +28,12 @@ def render_silhouette(
     faces: torch.Tensor,
     camera: PinholeCamera,
     cull_backfaces: bool = False,
-    max_pairs: int = DEFAULT_MAX_PAIRS,
+    max_pairs: int | None = None,
 ) -> torch.Tensor:
     """Silhouettes ``(B, H, W)`` bool of meshes ``vertices (B, V, 3)`` (world), ``faces (F, 3)``.
 
-    ``cull_backfaces=True`` is about twice as fast and gives the same masks for closed
-    meshes with outward normals (SMPL and the open model).
+    ``cull_backfaces=True`` is faster (1.2-1.6x measured on a body) and gives the same
+    masks for closed meshes with outward normals (SMPL and the open model).
     """
     screen = camera.to_screen(vertices)
     return rasterize(screen, faces, camera.image_size, cull_backfaces, max_pairs).mask
@@ -63,12 +66,12 @@ def render_shaded(
     vertices: torch.Tensor,
     faces: torch.Tensor,
     camera: PinholeCamera,
-    colour: tuple[float, float, float] | torch.Tensor = SKIN_COLOUR,
+    colour: tuple[float, float, float] | torch.Tensor = DEFAULT_COLOUR,
     light_direction: tuple[float, float, float] | torch.Tensor = DEFAULT_LIGHT,
     ambient: float = 0.35,
     supersample: int = 1,
     cull_backfaces: bool = False,
-    max_pairs: int = DEFAULT_MAX_PAIRS,
+    max_pairs: int | None = None,
 ) -> torch.Tensor:
     """Lambert-shaded RGBA ``(B, H, W, 4)`` in [0, 1] (straight alpha: the mesh's coverage).
 
@@ -106,3 +109,31 @@ def _scaled(camera: PinholeCamera, factor: int) -> PinholeCamera:
         width=camera.width * factor,
         height=camera.height * factor,
     )
+
+
+def write_pictures(
+    vertices: torch.Tensor,
+    faces: torch.Tensor,
+    out_dir: str | Path,
+    size: int = 256,
+    azimuth_degrees: float = 0.0,
+    stem: str = "body",
+    background: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    batch_size: int = 16,
+) -> list[Path]:
+    """Write one shaded PNG per mesh of ``vertices (N, V, 3)`` (world, Y up, facing +Z),
+    ``faces (F, 3)``: ``{stem}_{i:05d}.png`` in ``out_dir``, ``size × size`` pixels, each
+    body framed on its own from the front (turned by ``azimuth_degrees``), 2×2 supersampled.
+    """
+    if vertices.ndim != 3 or vertices.shape[2] != 3:
+        raise ValueError(f"vertices have shape {tuple(vertices.shape)}; expected (N, V, 3)")
+    out = Path(out_dir)
+    paths = []
+    with torch.no_grad():
+        for start in range(0, vertices.shape[0], batch_size):
+            part = vertices[start : start + batch_size]
+            camera = front_view_camera(part, size, size, azimuth_degrees, elevation_degrees=5.0)
+            rgb = composite(render_shaded(part, faces, camera, supersample=2), background)
+            for offset, image in enumerate(rgb):
+                paths.append(save_png(out / f"{stem}_{start + offset:05d}.png", image))
+    return paths

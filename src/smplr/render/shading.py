@@ -10,11 +10,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from smplr.render.rasterizer import Fragments, interpolate
+from smplr.render.rasterizer import Fragments, interpolate_visible
 
 # Direction *towards* the light in camera coordinates: up (−Y), left (−X), towards the viewer (−Z).
 DEFAULT_LIGHT = (-0.4, -0.5, -0.77)
-SKIN_COLOUR = (0.75, 0.72, 0.70)
+DEFAULT_COLOUR = (0.72, 0.76, 0.84)  # light blue-grey clay
 
 
 def face_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
@@ -25,22 +25,29 @@ def face_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
     )
 
 
-def vertex_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+def vertex_normals(
+    vertices: torch.Tensor, faces: torch.Tensor, normals_of_faces: torch.Tensor | None = None
+) -> torch.Tensor:
     """Area-weighted unit vertex normals ``(B, V, 3)`` of meshes ``vertices (B, V, 3)``,
     ``faces (F, 3)``; right-hand rule on the faces' corner order (outwards for SMPL).
-    Vertices on no face get a zero normal."""
-    normals = face_normals(vertices, faces)  # (B, F, 3)
-    accumulated = torch.zeros_like(vertices)
-    for corner in range(3):
-        accumulated = accumulated.index_add(1, faces[:, corner].long(), normals)
-    return F.normalize(accumulated, dim=-1, eps=1e-12)
+    Vertices on no face get a zero normal.  ``normals_of_faces`` may pass
+    :func:`face_normals` when already computed."""
+    normals = face_normals(vertices, faces) if normals_of_faces is None else normals_of_faces
+    batch, num_vertices, _ = vertices.shape
+    corners = faces.long().T.reshape(1, -1)  # all first corners, then second, then third
+    offsets = torch.arange(batch, device=vertices.device)[:, None] * num_vertices
+    rows = (offsets + corners).reshape(-1)  # (B * 3F,) into the flattened (B * V, 3)
+    summed = vertices.new_zeros(batch * num_vertices, 3).index_add(
+        0, rows, normals.repeat(1, 3, 1).reshape(-1, 3)
+    )
+    return F.normalize(summed.view(batch, num_vertices, 3), dim=-1, eps=1e-12)
 
 
 def lambert(
     camera_vertices: torch.Tensor,
     faces: torch.Tensor,
     fragments: Fragments,
-    colour: tuple[float, float, float] | torch.Tensor = SKIN_COLOUR,
+    colour: tuple[float, float, float] | torch.Tensor = DEFAULT_COLOUR,
     light_direction: tuple[float, float, float] | torch.Tensor = DEFAULT_LIGHT,
     ambient: float = 0.35,
 ) -> torch.Tensor:
@@ -60,26 +67,22 @@ def lambert(
     if not 0.0 <= ambient <= 1.0:
         raise ValueError(f"ambient must be in [0, 1], got {ambient}")
     dtype, device = camera_vertices.dtype, camera_vertices.device
-    light = F.normalize(
-        torch.as_tensor(light_direction, dtype=dtype, device=device).reshape(3), dim=0
-    )
-    normals = F.normalize(
-        interpolate(vertex_normals(camera_vertices, faces), faces, fragments), dim=-1, eps=1e-12
-    )
-    # Flip where the visible face turns its back to the camera (its normal points along the ray).
+    light = torch.as_tensor(light_direction, dtype=dtype, device=device).reshape(3)
+    light = F.normalize(light, dim=0)
     geometric = face_normals(camera_vertices, faces)  # (B, F, 3)
-    visible = geometric.gather(
-        1, fragments.face_index.clamp(min=0).flatten(1)[..., None].expand(-1, -1, 3)
+    smooth = interpolate_visible(
+        vertex_normals(camera_vertices, faces, geometric), faces, fragments
     )
-    corner = camera_vertices.gather(
-        1,
-        faces.long()[fragments.face_index.clamp(min=0).flatten(1), 0][..., None].expand(-1, -1, 3),
-    )
-    backwards = ((visible * corner).sum(-1) > 0).view_as(fragments.face_index)
-    normals = torch.where(backwards[..., None], -normals, normals)
-    diffuse = (normals * light).sum(-1).clamp(min=0.0)
-    intensity = ambient + (1.0 - ambient) * diffuse  # (B, H, W)
+    normals = F.normalize(smooth, dim=-1, eps=1e-12)  # (M, 3)
+    # Flip where the visible face turns its back to the camera (its normal points along the ray).
+    image, row, col = fragments.visible_pixels()
+    face = fragments.face_index[image, row, col]
+    geometric = geometric[image, face]  # (M, 3)
+    first_corner = camera_vertices[image, faces.long()[face, 0]]  # (M, 3)
+    backwards = (geometric * first_corner).sum(-1, keepdim=True) > 0
+    normals = torch.where(backwards, -normals, normals)
+    diffuse = (normals * light).sum(-1, keepdim=True).clamp(min=0.0)
+    intensity = ambient + (1.0 - ambient) * diffuse  # (M, 1)
     colour = torch.as_tensor(colour, dtype=dtype, device=device)
-    albedo = interpolate(colour, faces, fragments) if colour.ndim >= 2 else colour
-    rgb = albedo * intensity[..., None]
-    return rgb * fragments.mask[..., None].to(dtype)
+    albedo = interpolate_visible(colour, faces, fragments) if colour.ndim >= 2 else colour
+    return fragments.to_image(albedo * intensity)

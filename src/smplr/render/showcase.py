@@ -30,7 +30,6 @@ from smplr.render.image import composite, to_uint8
 from smplr.render.renderer import render_shaded
 
 BACKGROUND = (0.93, 0.94, 0.95)
-BODY_COLOUR = (0.72, 0.76, 0.84)
 
 
 def _rotation(*steps: tuple[str, float]) -> torch.Tensor:
@@ -146,13 +145,8 @@ def _render_row(
         camera = fit_camera(
             vertices.reshape(1, -1, 3), direction, cell_width(height), height, margin=0.06
         )
-        camera.focal, camera.principal, camera.rotation, camera.translation = (
-            t.expand(count, *t.shape[1:])
-            for t in (camera.focal, camera.principal, camera.rotation, camera.translation)
-        )
-        rgba = render_shaded(
-            vertices, model.faces, camera, colour=BODY_COLOUR, supersample=supersample
-        )
+        camera = camera.expand(count)
+        rgba = render_shaded(vertices, model.faces, camera, supersample=supersample)
         rgb = composite(rgba, BACKGROUND)
     return [to_uint8(image) for image in rgb]
 
@@ -210,7 +204,7 @@ def save_showcase(
     rows = render_showcase(model, size)
     columns = max(len(row.images) for row in rows)
     dpi = 100
-    label_px, heading_px, title_px = 22, 26, 34 if title else 0
+    label_px, heading_px, title_px = 22, 32, 34 if title else 0
     row_px = heading_px + size + label_px
     cell = cell_width(size)
     width_px, height_px = columns * cell, title_px + len(rows) * row_px
