@@ -91,9 +91,7 @@ class SyntheticBodies:
             raise ValueError(f"block_size must be a positive integer, got {block_size}")
         self.device = torch.device(device)
         self.body = body.to(self.device)
-        self.jl_body = GenderedBodyModel(
-            landmark_body_model(self.body.female), landmark_body_model(self.body.male)
-        ).to(self.device)
+        self.jl_body = jl_body_model(self.body)
         dtype = self.body.female.dtype
         self.pose_prior = pose_prior or PosePrior(self.device, dtype=dtype)
         if self.pose_prior.device.type != self.device.type:
@@ -138,6 +136,12 @@ class SyntheticBodies:
         betas, gender, global_orient, body_pose = self._take(batch)
         model = self.body if with_vertices else self.jl_body
         return pose_bodies(model, betas, gender, global_orient, body_pose, with_vertices)
+
+
+def jl_body_model(body: GenderedBodyModel) -> GenderedBodyModel:
+    """The female/male pair of :func:`landmark_body_model`, on ``body``'s device."""
+    pair = GenderedBodyModel(landmark_body_model(body.female), landmark_body_model(body.male))
+    return pair.to(body.female.device)
 
 
 def landmark_body_model(model: BodyModel) -> BodyModel:
@@ -209,7 +213,9 @@ def held_out_set(
     Poses and shapes are drawn on the CPU in float64 with the default pose prior (so
     the set depends neither on the device nor on the model's dtype), the body model is
     evaluated where it lives, in chunks of ``chunk``, and the result moved to
-    ``device``.  The set changes only if the prior or the body model changes.
+    ``device``.  The set changes only if the prior or the body model changes; it
+    depends on ``num`` as a whole (a smaller set is not a prefix of a larger one).
+    JL comes from :func:`jl_body_model` unless vertices are asked for.
     """
     if num < 1:
         raise ValueError(f"num must be a positive integer, got {num}")
@@ -220,9 +226,10 @@ def held_out_set(
         t.to(body.female.device, body.female.dtype)
         for t in (betas, gender, global_orient, body_pose)
     ]
+    model = body if with_vertices else jl_body_model(body)
     with torch.no_grad():
         parts = [
-            pose_bodies(body, *(t[start : start + chunk] for t in params), with_vertices)
+            pose_bodies(model, *(t[start : start + chunk] for t in params), with_vertices)
             for start in range(0, num, chunk)
         ]
     merged = {
