@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass
 from itertools import islice
 
@@ -82,11 +82,14 @@ def evaluate(
             raise ValueError(
                 "--limit cannot be used with a predictions file: the counts would not match"
             )
+    total = len(samples) if isinstance(samples, Sized) else None
+    if limit is not None:
+        total = limit if total is None else min(total, limit)
         samples = islice(samples, limit)
     parts: list[Scores] = []
     first: Sample | None = None
     bar = _progress(progress)
-    task = bar.add_task(f"evaluating {predictor.name}", total=None) if bar else None
+    task = bar.add_task(f"evaluating {predictor.name}", total=total) if bar else None
     try:
         for batch in _batches(samples, batch_size):
             first = first or batch[0]
