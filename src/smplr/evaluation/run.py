@@ -77,11 +77,10 @@ def evaluate(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if limit is not None:
-        if isinstance(predictor, PrecomputedPredictions):
-            raise ValueError(
-                "--limit cannot be used with a predictions file: the counts would not match"
-            )
+    if limit is not None and isinstance(predictor, PrecomputedPredictions):
+        raise ValueError(
+            "--limit cannot be used with a predictions file: the counts would not match"
+        )
     total = len(samples) if isinstance(samples, Sized) else None
     if limit is not None:
         total = limit if total is None else min(total, limit)
