@@ -55,19 +55,26 @@ class SyntheticSet:
     """``num`` synthetic bodies drawn with ``seed`` from ``body`` (a female/male pair),
     each with a camera (see the module docstring).
 
-    ``cameras``: intrinsics ``(num, 3, 3)``, world-to-camera ``rotations (num, 3, 3)`` and
-    ``translations (num, 3)`` as float64 numpy arrays.
+    The cameras are float64 numpy arrays: ``intrinsics (num, 3, 3)``, world-to-camera
+    ``rotations (num, 3, 3)`` and ``translations (num, 3)``.  Ground-truth masks are
+    rendered ``mask_chunk`` bodies at a time, and the last chunk is kept.
 
     >>> from smplr.body import GenderedBodyModel                   # doctest: +SKIP
     >>> for sample in SyntheticSet(GenderedBodyModel.open()): ...  # doctest: +SKIP
     """
 
-    MASK_CHUNK = 64
-
     def __init__(
-        self, body: GenderedBodyModel, num: int = 2000, seed: int = 12345, split: str = "test"
+        self,
+        body: GenderedBodyModel,
+        num: int = 2000,
+        seed: int = 12345,
+        split: str = "test",
+        mask_chunk: int = 64,
     ) -> None:
+        if mask_chunk < 1:
+            raise ValueError(f"mask_chunk must be a positive integer, got {mask_chunk}")
         self.body = body
+        self.mask_chunk = mask_chunk
         self.num = num
         self.seed = seed
         self.split = split
@@ -101,9 +108,9 @@ class SyntheticSet:
         """Ground-truth silhouette ``(IMAGE_SIZE, IMAGE_SIZE)`` bool of body ``index``."""
         if not 0 <= index < self.num:
             raise ValueError(f"body index {index} out of range for {self.num} bodies")
-        start = index - index % self.MASK_CHUNK
+        start = index - index % self.mask_chunk
         if self._mask_chunk is None or self._mask_chunk[0] != start:
-            self._mask_chunk = (start, self._render_masks(start, start + self.MASK_CHUNK))
+            self._mask_chunk = (start, self._render_masks(start, start + self.mask_chunk))
         return self._mask_chunk[1][index - start]
 
     @torch.no_grad()
@@ -115,15 +122,17 @@ class SyntheticSet:
         out = self.body(
             b.gender[rows], b.betas[rows], b.global_orient[rows, None], b.body_pose[rows]
         )
-        vertices = (out.vertices - out.joints[:, :1]).cpu().to(torch.float64)
+        vertices = (out.vertices - out.joints[:, :1]).cpu().float()
         camera = PinholeCamera.from_intrinsics(
-            torch.as_tensor(self.intrinsics[rows]),
+            torch.as_tensor(self.intrinsics[rows]).float(),
             IMAGE_SIZE,
             IMAGE_SIZE,
-            rotation=torch.as_tensor(self.rotations[rows]),
-            translation=torch.as_tensor(self.translations[rows]),
+            rotation=torch.as_tensor(self.rotations[rows]).float(),
+            translation=torch.as_tensor(self.translations[rows]).float(),
         )
-        return render_silhouette(vertices, self.body.faces.cpu(), camera).numpy()
+        # SMPL-format bodies are closed surfaces with outward normals: culling back faces
+        # leaves the silhouette unchanged and saves time.
+        return render_silhouette(vertices, self.body.faces.cpu(), camera, True).numpy()
 
     def __len__(self) -> int:
         return self.num

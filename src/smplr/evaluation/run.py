@@ -87,7 +87,7 @@ def evaluate(
         samples = islice(samples, limit)
     parts: list[Scores] = []
     first: Sample | None = None
-    bar = _progress(progress)
+    bar = progress_bar(progress)
     task = bar.add_task(f"evaluating {predictor.name}", total=total) if bar else None
     try:
         for batch in _batches(samples, batch_size):
@@ -118,7 +118,8 @@ def evaluate(
     )
 
 
-def _progress(enabled: bool):  # -> rich.progress.Progress | None
+def progress_bar(enabled: bool):  # -> rich.progress.Progress | None
+    """A started rich progress bar on stderr (stdout carries reports), or None."""
     if not enabled:
         return None
     from rich.console import Console
