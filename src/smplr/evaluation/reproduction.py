@@ -3,8 +3,7 @@ smplr measures with its shipped models on the synthetic benchmark, as one Markdo
 
 Regenerate it with one command (it takes a few minutes on two CPU cores)::
 
-    make report                                   # = smplr report --out docs/reproduction.md
-    python -m smplr.evaluation.reproduction --out docs/reproduction.md
+    make report                     # = smplr report --out docs/reproduction.md
 
 What is measured (every number by :mod:`smplr.metrics`, through
 :func:`smplr.evaluation.scoring.score_batch`): :class:`smplr.datasets.synthetic.SyntheticSet`
@@ -26,13 +25,11 @@ The published numbers are copied in :mod:`smplr.evaluation.paper_results`.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import platform
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +61,7 @@ NOISE_MODELS: dict[str, Callable[[torch.Tensor, torch.Generator], torch.Tensor]]
 """The CNN-error stand-ins, with their default parameters; noise model ``k`` (in this
 order) draws from ``torch.Generator().manual_seed(noise_seed + k)``."""
 
-DEFAULT_COMMAND = "make report"
+DEFAULT_COMMAND = "smplr report --out docs/reproduction.md"
 
 
 @dataclass(frozen=True)
@@ -359,6 +356,11 @@ def measure(settings: Settings, progress: bool = False) -> Measurements:
     started = time.perf_counter()
     torch.set_num_threads(settings.threads)
     weights = settings.weights or shipped_path()
+    if settings.weights is None and not weights.is_file():
+        raise FileNotFoundError(
+            f"{weights}: the shipped SMPLR weights are not installed; train a bundle "
+            "(smplr train all --out W.pt) and pass --weights W.pt"
+        )
     model = SMPLR.load(weights)
     synthetic = SyntheticSet(
         model.body, num=settings.num, seed=settings.seed, mask_chunk=settings.chunk
@@ -660,7 +662,7 @@ def _setup(m: Measurements, env: dict[str, str], command: str) -> str:
         ["machine", f"{env['machine']}; {env['threads']}"],
         ["time", f"{m.seconds:.0f} s to measure"],
     ]
-    return "## Setup\n\n" + _table(["", ""], rows) + "\n"
+    return "## Setup\n\n" + _table(["Item", "Value"], rows) + "\n"
 
 
 def _block_note(block: str, m: Measurements) -> str:
@@ -819,35 +821,3 @@ def generate(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return out
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m smplr.evaluation.reproduction",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    defaults = Settings()
-    parser.add_argument("--out", type=Path, default=Path("docs/reproduction.md"))
-    parser.add_argument("--num", type=int, default=defaults.num)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--noise-seed", type=int, default=defaults.noise_seed)
-    parser.add_argument("--threads", type=int, default=defaults.threads)
-    parser.add_argument("--weights", type=Path, default=None)
-    parser.add_argument("--no-iou", action="store_true")
-    args = parser.parse_args(argv)
-    settings = Settings(
-        num=args.num,
-        seed=args.seed,
-        noise_seed=args.noise_seed,
-        threads=args.threads,
-        weights=args.weights,
-        iou=not args.no_iou,
-    )
-    command = "python -m smplr.evaluation.reproduction " + " ".join(argv or sys.argv[1:])
-    path = generate(args.out, settings, command.strip(), progress=True)
-    print(f"wrote {path}")
-
-
-if __name__ == "__main__":
-    main()
