@@ -21,6 +21,8 @@ def _bundle(seed: int = 0) -> WeightBundle:
     nets = {
         f"dae_{f}": DenoisingAutoencoder(SIZES["dae_widths"]) for f in ("jl42", "joints24", "2d")
     }
+    for dae in nets.values():  # an untrained DAE is the identity; make it fill landmarks/depth
+        torch.nn.init.normal_(dae.out.weight, std=0.05)
     nets["pose"] = PoseNet(SIZES["widths"], SIZES["head_width"])
     nets["shape"] = ShapeNet(SIZES["widths"], SIZES["head_width"])
     return WeightBundle(
