@@ -66,7 +66,7 @@ def test_up3d_predictions_with_json_and_plots(monkeypatch, capsys, tmp_path, up3
 def test_refusals_are_one_line_exit_2(monkeypatch, capsys, tmp_path, up3d_case):
     root, smpl_dir, preds, _, _ = up3d_case
     cases = {
-        "the SMPLR model is not part of this build yet": ["-d", "up3d", "-r", str(root), "-m", "smplr"],
+        "unknown model 'hmr'": ["-d", "up3d", "-r", str(root), "-m", "hmr"],
         "give exactly one of --predictions": ["-d", "up3d", "-r", str(root)],
         "unknown dataset 'coco'": ["-d", "coco", "-p", str(preds)],
         "UP-3D has no 3D joint annotation": ["-d", "up3d", "-r", str(root), "-p", str(preds)],

@@ -19,7 +19,7 @@ from smplr.geometry.projection import (
     random_view_2d,
     random_views,
 )
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.geometry.rotations import axis_angle_to_matrix, axis_rotation
 from smplr.synthetic.bodies import SyntheticBodies, held_out_set, landmark_body_model
 from smplr.synthetic.joint_limits import (
     MAX_SWING_DEGREES,
@@ -300,6 +300,9 @@ def test_held_out_set_is_deterministic(body: GenderedBodyModel) -> None:
     assert torch.equal(a.body_pose, b.body_pose)
     torch.testing.assert_close(a.jl, b.jl)
     assert not torch.equal(held_out_set(body, num=40, seed=1).body_pose, a.body_pose)
+    in_float64 = held_out_set(_fake_body(torch.float64), num=40)
+    torch.testing.assert_close(in_float64.body_pose.float(), a.body_pose)
+    torch.testing.assert_close(in_float64.jl.float(), a.jl, atol=1e-5, rtol=0)
 
 
 def test_bodies_reject_a_model_without_landmarks() -> None:
@@ -414,6 +417,13 @@ def test_random_view_2d_gives_depthless_root_relative_input(jl: torch.Tensor) ->
     assert float((jl_2d[..., :2] - jl_view[..., :2]).abs().mean()) < 0.02
     torch.testing.assert_close(jl_view.norm(dim=-1), jl[:256].norm(dim=-1))  # a rotation
     assert _is_rotation(views.rotation, 1e-10)
+
+
+def test_axis_rotation_is_right_handed() -> None:
+    angle = torch.tensor([0.3, -1.2], dtype=torch.float64)
+    x_axis = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    expected = torch.stack([angle.cos(), angle.sin(), torch.zeros(2, dtype=torch.float64)], -1)
+    torch.testing.assert_close(axis_rotation(angle, 2) @ x_axis, expected)
 
 
 def test_projection_rejects_bad_inputs() -> None:

@@ -1,6 +1,7 @@
 """``python -m smplr.benchmarks``: every benchmark of the project, one after another."""
 
-from smplr.benchmarks import body, synthetic
+from smplr.benchmarks import body, render, synthetic
 
 body.run()
 synthetic.run()
+render.run()

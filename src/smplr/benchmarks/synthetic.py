@@ -55,15 +55,22 @@ def run(batch: int = 256, threads: int = 1, device: str = "cpu") -> dict[str, fl
         # Sustained: enough calls that block draws are included in their true share.
         calls = 4 * block // batch
         jl = median_seconds(lambda: [bodies.sample(batch) for _ in range(calls)], repeats=3)
+        # Baseline: the same stream through the full model (every vertex skinned).
+        mesh = median_seconds(lambda: bodies.sample(batch, with_vertices=True), repeats=3)
     row = {
         "prior_per_call": batch / poses_at_batch,
         "prior_per_block": block / poses_at_block,
         "bodies_jl": calls * batch / jl,
+        "bodies_mesh": batch / mesh,
     }
     print(f"synthetic data: {name}, {device}, float32, {threads} thread(s)")
     print(f"  pose prior, one call of {batch:>5}:   {row['prior_per_call']:>9,.0f} poses/s")
     print(f"  pose prior, one call of {block:>5}:   {row['prior_per_block']:>9,.0f} poses/s")
     print(f"  SyntheticBodies.sample({batch}) -> JL: {row['bodies_jl']:>9,.0f} samples/s")
+    print(
+        f"  same with every vertex skinned:      {row['bodies_mesh']:>9,.0f} samples/s"
+        f" (JL path {row['bodies_jl'] / row['bodies_mesh']:.0f}x faster)"
+    )
     return row
 
 

@@ -26,19 +26,12 @@ def _model_predictor(name: str, checkpoint: Path | None, device: str) -> Predict
     """The predictor behind ``--model``: SMPLR fed ground-truth JL (paper: SMPLR rows)."""
     if name not in MODELS:
         raise ValueError(f"unknown model '{name}': expected one of {', '.join(MODELS)}")
-    try:
-        from smplr import SMPLR  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValueError(
-            "--model smplr: the SMPLR model is not part of this build yet (smplr.SMPLR is missing); "
-            "evaluate saved predictions with --predictions FILE.npz instead"
-        ) from None
-    load = getattr(SMPLR, "load", None)
-    if checkpoint is None or not callable(load):
-        raise ValueError(
-            "--model smplr needs --checkpoint FILE and a smplr.SMPLR.load(path, device=...) to read it"
-        )
-    return FitPredictor(load(checkpoint, device=device), name="SMPLR")
+    from smplr.pipeline import SMPLR
+
+    model = (
+        SMPLR.pretrained(device) if checkpoint is None else SMPLR.load(checkpoint, device=device)
+    )
+    return FitPredictor(model, name="SMPLR")
 
 
 def _samples(dataset: str, root: Path | None, split: str, options: dict, gt_body: str):
@@ -101,7 +94,10 @@ def evaluate(
         str | None, typer.Option("--model", "-m", help="Run a model instead: smplr.")
     ] = None,
     checkpoint: Annotated[
-        Path | None, typer.Option("--checkpoint", help="Checkpoint of --model.")
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="Weight bundle of --model (default: the shipped weights)."
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Method name in the tables.")] = None,
     gt_body: Annotated[

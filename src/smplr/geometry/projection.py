@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.geometry.rotations import axis_rotation
 
 _VIEW_TO_OPENCV = (1.0, -1.0, -1.0)  # view frame (y up, z to camera) -> OpenCV axes
 
@@ -128,17 +128,12 @@ def random_views(
         r = torch.rand(batch, generator=generator, device=device, dtype=dtype)
         return low + (high - low) * r
 
-    def about(angle: torch.Tensor, axis: int) -> torch.Tensor:
-        vec = torch.zeros(batch, 3, device=device, dtype=dtype)
-        vec[:, axis] = angle
-        return axis_angle_to_matrix(vec)
-
     heading = uniform(-math.pi, math.pi)
     elevation = torch.deg2rad(uniform(*elevation_degrees))
     roll = math.radians(roll_degrees) * torch.randn(
         batch, generator=generator, device=device, dtype=dtype
     )
-    rotation = about(roll, 2) @ about(elevation, 0) @ about(heading, 1)
+    rotation = axis_rotation(roll, 2) @ axis_rotation(elevation, 0) @ axis_rotation(heading, 1)
     root_depth = uniform(*depth)
     f = uniform(*focal)
     half_fov = (image_size / 2) / f  # tan of the half field of view

@@ -206,18 +206,20 @@ def held_out_set(
 ) -> SyntheticBatch:
     """A deterministic synthetic test set: the same ``num`` bodies for a given ``seed``.
 
-    Poses and shapes are drawn on the CPU with the default pose prior (so the set does
-    not depend on the device or on batch sizes used elsewhere), the body model is
+    Poses and shapes are drawn on the CPU in float64 with the default pose prior (so
+    the set depends neither on the device nor on the model's dtype), the body model is
     evaluated where it lives, in chunks of ``chunk``, and the result moved to
     ``device``.  The set changes only if the prior or the body model changes.
     """
     if num < 1:
         raise ValueError(f"num must be a positive integer, got {num}")
-    dtype = body.female.dtype
     generator = torch.Generator().manual_seed(seed)
-    global_orient, body_pose = PosePrior("cpu", dtype=dtype).sample(num, generator)
-    betas, gender = sample_shapes(num, generator, "cpu", num_betas=body.num_betas, dtype=dtype)
-    params = [t.to(body.female.device) for t in (betas, gender, global_orient, body_pose)]
+    global_orient, body_pose = PosePrior("cpu", dtype=torch.float64).sample(num, generator)
+    betas, gender = sample_shapes(num, generator, num_betas=body.num_betas, dtype=torch.float64)
+    params = [
+        t.to(body.female.device, body.female.dtype)
+        for t in (betas, gender, global_orient, body_pose)
+    ]
     with torch.no_grad():
         parts = [
             pose_bodies(body, *(t[start : start + chunk] for t in params), with_vertices)

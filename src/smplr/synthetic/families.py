@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import torch
 
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.geometry.rotations import axis_rotation
 from smplr.synthetic.joint_limits import X, Y, Z, body_joint, limits, swing_towards
 
 SIDES = ("left", "right")
@@ -79,11 +79,20 @@ class PoseDraft:
         return self.angles[:, body_joint(joint), component]
 
     def aim_arm(self, side: str, flexion, abduction, twist) -> None:
-        """Point the upper arm (flexion/abduction from hanging, degrees) with humeral twist."""
+        """Point the upper arm (flexion/abduction from hanging, degrees) with humeral twist.
+
+        The collar takes its share as the shoulder blade does (scapulohumeral rhythm):
+        a quarter of the elevation above the horizontal (up to 25°) and 15 % of the
+        forward swing (up to 20°); the shoulder joint does the rest.
+        """
         d = limb_direction(self._t(flexion), self._t(abduction))
         swing = torch.rad2deg(swing_towards((1.0, 0.0, 0.0), d))
-        self.set(f"{side}_shoulder", Y, swing[:, Y])
-        self.set(f"{side}_shoulder", Z, swing[:, Z])
+        collar_y = (0.15 * swing[:, Y]).clamp(-20.0, 0.0)
+        collar_z = (0.25 * swing[:, Z]).clamp(0.0, 25.0)
+        self.set(f"{side}_collar", Y, collar_y)
+        self.set(f"{side}_collar", Z, collar_z)
+        self.set(f"{side}_shoulder", Y, swing[:, Y] - collar_y)
+        self.set(f"{side}_shoulder", Z, swing[:, Z] - collar_z)
         self.set(f"{side}_shoulder", X, twist)
 
     def aim_leg(self, side: str, flexion, abduction, twist) -> None:
@@ -124,19 +133,21 @@ SPINE = ("spine1", "spine2", "spine3")
 # ---------------------------------------------------------------------- arm gestures
 # One row per gesture of one arm, each entry a (low, high) range in degrees:
 # upper-arm flexion, abduction, humeral twist (relative, + internal), elbow flexion,
-# forearm twist, wrist extension (+) / flexion (−).
+# forearm twist, wrist extension (+) / flexion (−).  Ranges of the gestures that
+# bring the hands to the body (on the hip, crossed, behind the back) were tuned on
+# the reference skeleton so that the wrist lands where the gesture puts it.
 GESTURES: dict[str, tuple[tuple[float, float], ...]] = {
     "relaxed": ((-10, 15), (5, 20), (-10, 30), (5, 35), (-20, 20), (-20, 10)),
     "point": ((60, 110), (-10, 40), (-20, 20), (0, 15), (-30, 30), (-10, 20)),
     "wave": ((-10, 30), (80, 130), (-95, -60), (50, 110), (-30, 30), (-20, 20)),
-    "hand_on_hip": ((-25, 0), (30, 55), (50, 85), (90, 125), (-20, 20), (10, 40)),
+    "hand_on_hip": ((-20, 0), (30, 40), (50, 85), (70, 90), (-20, 20), (10, 40)),
     "hand_on_head": ((30, 70), (90, 130), (-40, 0), (110, 145), (-20, 20), (-20, 20)),
     "hand_to_face": ((20, 60), (0, 30), (0, 40), (120, 145), (-30, 30), (-20, 20)),
-    "arms_crossed": ((20, 45), (-15, 5), (50, 85), (100, 130), (-20, 20), (-10, 10)),
+    "arms_crossed": ((30, 50), (-10, 0), (45, 75), (80, 100), (-20, 20), (-10, 10)),
     "spread": ((-20, 30), (70, 110), (-20, 20), (0, 30), (-30, 30), (-20, 20)),
     "raised": ((140, 180), (-10, 30), (-30, 30), (0, 40), (-30, 30), (-20, 20)),
     "forward": ((60, 100), (-15, 15), (-60, -20), (0, 90), (-30, 30), (-20, 20)),
-    "behind_back": ((-45, -20), (5, 25), (30, 80), (30, 90), (-20, 20), (-10, 20)),
+    "behind_back": ((-40, -25), (0, 15), (45, 80), (40, 70), (-20, 20), (-10, 20)),
 }
 _GESTURE_NAMES = tuple(GESTURES)
 
@@ -347,8 +358,9 @@ def lying(d: PoseDraft) -> None:
     kind = d.choice(4)  # 0 supine, 1 prone, 2 left side, 3 right side
     angle = torch.tensor([-90.0, 90.0, 90.0, -90.0], device=d.device, dtype=d.dtype)[kind]
     about_z = kind >= 2
-    base_x = _axis_rotation(torch.where(about_z, 0 * angle, angle), X)
-    base_z = _axis_rotation(torch.where(about_z, angle, 0 * angle), Z)
+    angle = torch.deg2rad(angle)
+    base_x = axis_rotation(torch.where(about_z, 0 * angle, angle), X)
+    base_z = axis_rotation(torch.where(about_z, angle, 0 * angle), Z)
     d.base = base_x @ base_z
     side_lying = about_z.to(d.dtype)
     for side in SIDES:
@@ -390,13 +402,6 @@ def free(d: PoseDraft) -> None:
         d.aim_leg(side, d.uniform(-20, 100), d.uniform(-10, 35), d.normal(0, 12))
     d.pitch = d.normal(0, 12)
     d.roll = d.normal(0, 6)
-
-
-def _axis_rotation(degrees: torch.Tensor, axis: int) -> torch.Tensor:
-    """Rotations ``(n, 3, 3)`` by ``degrees (n,)`` about a coordinate axis."""
-    vec = torch.zeros(*degrees.shape, 3, device=degrees.device, dtype=degrees.dtype)
-    vec[..., axis] = torch.deg2rad(degrees)
-    return axis_angle_to_matrix(vec)
 
 
 FAMILIES: dict[str, Callable[[PoseDraft], None]] = {

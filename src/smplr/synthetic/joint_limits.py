@@ -33,6 +33,7 @@ shared out over SMPL's joints (e.g. the spine's flexion over three joints).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -103,29 +104,41 @@ SHOULDERS: tuple[int, int] = (body_joint("left_shoulder"), body_joint("right_sho
 BODY_MIRROR: tuple[int, ...] = tuple(JOINT_MIRROR[j + 1] - 1 for j in range(NUM_BODY_JOINTS))
 
 
-def _const(values, device, dtype) -> torch.Tensor:
-    return torch.tensor(values, device=device, dtype=dtype)
+@functools.cache
+def _tables(device: torch.device, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """Constant tensors of the limits, built once per device and dtype (never mutated)."""
+    table = torch.deg2rad(
+        torch.tensor([LIMITS_DEGREES[n] for n in BODY_JOINT_NAMES], dtype=torch.float64)
+    )  # (23, 3, 2)
+    twist = torch.nn.functional.one_hot(torch.tensor(TWIST_AXIS), 3).to(torch.float64)
+    sign = torch.ones(NUM_BODY_JOINTS, 3, dtype=torch.float64)
+    sign[torch.tensor(IS_RIGHT), 1:] = -1.0  # the YZ-plane mirror on right-side joints
+    tables = {
+        "lower": table[..., 0],
+        "upper": table[..., 1],
+        "twist_mask": twist,  # (23, 3) one-hot twist axis
+        "side_sign": sign,  # (23, 3)
+        "max_swing": torch.deg2rad(torch.tensor(MAX_SWING_DEGREES, dtype=torch.float64)),
+    }
+    return {k: v.to(device, dtype) for k, v in tables.items()}
+
+
+def _table(name: str, device, dtype) -> torch.Tensor:
+    return _tables(torch.device(device), dtype)[name]
 
 
 def limits(device="cpu", dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Lower and upper limits, ``(23, 3)`` each, radians, left-equivalent coordinates."""
     dtype = dtype or torch.get_default_dtype()
-    table = torch.tensor([LIMITS_DEGREES[n] for n in BODY_JOINT_NAMES], dtype=torch.float64)
-    table = torch.deg2rad(table)  # (23, 3, 2)
-    return table[..., 0].to(device, dtype), table[..., 1].to(device, dtype)
+    return _table("lower", device, dtype).clone(), _table("upper", device, dtype).clone()
 
 
 def _twist_mask(device, dtype) -> torch.Tensor:
-    mask = torch.zeros(NUM_BODY_JOINTS, 3, device=device, dtype=dtype)
-    mask[torch.arange(NUM_BODY_JOINTS), torch.tensor(TWIST_AXIS)] = 1.0
-    return mask
+    return _table("twist_mask", device, dtype)
 
 
 def _side_sign(device, dtype) -> torch.Tensor:
-    """(23, 3): (1, −1, −1) on right-side joints, ones elsewhere (the YZ-plane mirror)."""
-    sign = torch.ones(NUM_BODY_JOINTS, 3, device=device, dtype=dtype)
-    sign[torch.tensor(IS_RIGHT), 1:] = -1.0
-    return sign
+    return _table("side_sign", device, dtype)
 
 
 SHOULDER_TWIST_GAIN = 0.75
@@ -175,11 +188,14 @@ def body_pose_to_angles(body_pose: torch.Tensor) -> torch.Tensor:
 
 def clamp_to_limits(angles: torch.Tensor) -> torch.Tensor:
     """Clamp left-equivalent angles ``(B, 23, 3)`` into the box and the swing cone."""
-    lo, hi = limits(angles.device, angles.dtype)
+    lo, hi = (
+        _table("lower", angles.device, angles.dtype),
+        _table("upper", angles.device, angles.dtype),
+    )
     angles = torch.maximum(torch.minimum(angles, hi), lo)
     mask = _twist_mask(angles.device, angles.dtype)
     swing = angles * (1.0 - mask)
-    max_swing = torch.deg2rad(_const(MAX_SWING_DEGREES, angles.device, angles.dtype))
+    max_swing = _table("max_swing", angles.device, angles.dtype)
     norm = swing.norm(dim=-1)
     # Scaling a swing towards 0 keeps it in the box: every box contains 0.
     scale = (max_swing / norm.clamp_min(1e-12)).clamp(max=1.0)
@@ -192,7 +208,7 @@ def limit_violation(body_pose: torch.Tensor) -> torch.Tensor:
     lo, hi = limits(angles.device, angles.dtype)
     box = (lo - angles).clamp_min(0) + (angles - hi).clamp_min(0)
     mask = _twist_mask(angles.device, angles.dtype)
-    max_swing = torch.deg2rad(_const(MAX_SWING_DEGREES, angles.device, angles.dtype))
+    max_swing = _table("max_swing", angles.device, angles.dtype)
     cone = ((angles * (1.0 - mask)).norm(dim=-1) - max_swing).clamp_min(0)
     return box.amax(dim=-1).maximum(cone)
 

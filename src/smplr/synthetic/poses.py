@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.geometry.rotations import axis_angle_to_matrix, axis_rotation
 from smplr.synthetic.families import DEFAULT_FAMILY_WEIGHTS, FAMILIES, PoseDraft
 from smplr.synthetic.joint_limits import (
     BODY_JOINT_NAMES,
@@ -162,7 +162,7 @@ class PosePrior:
             free = ~self_collisions(candidates.global_orient, candidates.body_pose)
             free = free.view(self.redraw_candidates, count)
             found = free.any(0)
-            pick = free.to(torch.uint8).argmax(0) * count + torch.arange(count, device=self.device)
+            pick = free.to(torch.int32).argmax(0) * count + torch.arange(count, device=self.device)
             for field in ("global_orient", "body_pose", "angles", "mirrored"):
                 getattr(out, field)[bad[found]] = getattr(candidates, field)[pick[found]]
             bad = bad[~found]
@@ -195,7 +195,7 @@ class PosePrior:
         tilt = self._random_tilt(batch, generator)
         tilt = torch.where(lying[:, None, None], torch.eye(3, device=dev, dtype=dt), tilt)
         yaw = torch.rand(batch, generator=generator, device=dev, dtype=dt) - 0.5
-        heading = _about(yaw * math.radians(self.heading_degrees), Y)
+        heading = axis_rotation(yaw * math.radians(self.heading_degrees), Y)
         return PoseSample(
             global_orient=heading @ tilt @ root,
             body_pose=angles_to_body_pose(angles),
@@ -226,18 +226,12 @@ def _cpu(generator: torch.Generator) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _about(angle: torch.Tensor, axis: int) -> torch.Tensor:
-    vec = torch.zeros(*angle.shape, 3, device=angle.device, dtype=angle.dtype)
-    vec[..., axis] = angle
-    return axis_angle_to_matrix(vec)
-
-
 def _pelvis_rotation(d: PoseDraft) -> torch.Tensor:
     """Family pelvis orientation: base (lying) · yaw · pitch · roll."""
     r = (
-        _about(torch.deg2rad(d.yaw), Y)
-        @ _about(torch.deg2rad(d.pitch), X)
-        @ _about(torch.deg2rad(d.roll), Z)
+        axis_rotation(torch.deg2rad(d.yaw), Y)
+        @ axis_rotation(torch.deg2rad(d.pitch), X)
+        @ axis_rotation(torch.deg2rad(d.roll), Z)
     )
     return r if d.base is None else d.base @ r
 
