@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from smplr.cli import body
+from smplr.cli import body, demo, evaluate, fit, train
 
 app = typer.Typer(
     name="smplr",
@@ -14,8 +14,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode="markdown",
 )
 app.add_typer(body.app, name="body")
+app.command("evaluate")(evaluate.evaluate)
+app.command("fit")(fit.fit)
+app.add_typer(train.app, name="train")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from smplr.body.mesh_io import MESH_FORMATS, write_meshes
 from smplr.body.model import GENDERS, BodyModel, GenderedBodyModel, open_model_path
 from smplr.body.model_file import load_model_data, save_model_data
 from smplr.body.params import load_body_params
+from smplr.render.showcase import save_showcase
 
 app = typer.Typer(help="Export, pose and render SMPL-format body models.", no_args_is_help=True)
 
@@ -136,6 +137,32 @@ def pose(
     if mesh_dir is not None:
         paths = write_meshes(arrays["vertices"], body.faces.cpu().numpy(), mesh_dir, mesh_format)
         typer.echo(f"wrote {len(paths)} meshes to {mesh_dir}")
+
+
+@app.command("show")
+def show(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output picture (.png).")] = Path(
+        "body_model.png"
+    ),
+    gender: GenderOption = "neutral",
+    model: ModelOption = None,
+    size: Annotated[int, typer.Option(help="Height of each body's picture in pixels.")] = 256,
+    device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda.")] = "cpu",
+) -> None:
+    """Draw the body model in a few shapes and poses, as one PNG.
+
+    Row 1, front view: the mean shape and ±2 on betas 0 and 1.
+
+    Row 2, three-quarter view: T-pose, walking, sitting, waving, squatting.
+
+    Bodies of a row share one scale. Rendered by smplr's own rasteriser (no OpenGL).
+
+    Example: smplr body show --gender female --out female.png
+    """
+    body = load_body_model(gender, model, device)
+    title = f"{model.name}" if model is not None else f"open {gender} model"
+    path = save_showcase(out, body, size, title=title)
+    typer.echo(f"wrote {path}")
 
 
 @app.command("build-open")

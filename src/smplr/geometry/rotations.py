@@ -56,3 +56,11 @@ def pose_to_matrices(pose: torch.Tensor, num_joints: int, name: str) -> torch.Te
         f"{name} has shape {tuple(pose.shape)}; expected axis-angle (B, {3 * num_joints}) "
         f"or rotation matrices (B, {num_joints}, 3, 3)"
     )
+
+
+def axis_rotation(angle: torch.Tensor, axis: int) -> torch.Tensor:
+    """Rotations ``(..., 3, 3)`` by ``angle (...)`` radians about coordinate axis
+    ``axis`` (0 = X, 1 = Y, 2 = Z), right-handed."""
+    rotvec = torch.zeros(*angle.shape, 3, device=angle.device, dtype=angle.dtype)
+    rotvec[..., axis] = angle
+    return axis_angle_to_matrix(rotvec)

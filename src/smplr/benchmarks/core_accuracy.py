@@ -1,0 +1,301 @@
+"""Accuracy of SMPLR on the synthetic held-out set, condition by condition.
+
+Run: ``python -m smplr.benchmarks.core_accuracy [--weights W.pt] [--run-dir RUN] [--num 2000]``.
+
+Ground truth: :func:`smplr.synthetic.bodies.held_out_set` (default 2,000 bodies, seed
+12345) on the open body model; vertices are posed chunk by chunk.  Errors in mm
+(:mod:`smplr.metrics`): Protocol 1 (root-relative) and 2 (Procrustes to the ground
+truth) for joints, landmarks and vertices, plus gender accuracy.  Conditions:
+
+- clean 3D JL, with/without the DAE, with/without Procrustes post-processing (paper
+  4.5), with ``--refine`` LM steps;
+- each noise model of :mod:`smplr.synthetic.noise` with/without the DAE (plus the
+  input's own error and the DAE output's error: does the DAE repair it?);
+- 2D input (random perspective cameras, :func:`smplr.geometry.projection.random_view_2d`;
+  ground truth turned into each camera's view) and joint-only input (``joints24``);
+- with ``--run-dir`` of a training run, the paper's ablations: Ψ with vs without
+  landmarks (ground-truth pose), Ω before vs after L_SMPL fine-tuning (ground-truth
+  shape).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from smplr import metrics
+from smplr.body.model import GenderedBodyModel
+from smplr.body.skeleton import NUM_JOINTS
+from smplr.geometry.projection import random_view_2d
+from smplr.pipeline import SMPLR
+from smplr.reverse.features import relative_directions, relative_distances
+from smplr.reverse.networks import PoseNet, ShapeNet
+from smplr.synthetic.bodies import SyntheticBatch, held_out_set
+from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
+from smplr.training.loop import finished_state
+from smplr.weights import shipped_path
+
+NOISE_MODELS: dict[str, Callable] = {
+    "gaussian": gaussian_noise,
+    "uniform": bounded_uniform_noise,
+    "structured": structured_noise,
+}
+
+
+@dataclass
+class Truth:
+    """Ground truth of the evaluated bodies, root-relative: ``jl (N, 42, 3)``,
+    ``rotations (N, 24, 3, 3)``, ``betas``, ``gender``."""
+
+    jl: torch.Tensor
+    rotations: torch.Tensor
+    betas: torch.Tensor
+    gender: torch.Tensor
+
+    @classmethod
+    def from_batch(cls, batch: SyntheticBatch) -> Truth:
+        rotations = torch.cat([batch.global_orient[:, None], batch.body_pose], 1)
+        return cls(batch.jl.float(), rotations.float(), batch.betas.float(), batch.gender.float())
+
+    def turned(self, rotation: torch.Tensor) -> Truth:
+        rotations = self.rotations.clone()
+        rotations[:, 0] = rotation @ rotations[:, 0]
+        return Truth(self.jl @ rotation.transpose(1, 2), rotations, self.betas, self.gender)
+
+
+def _vertices(body: GenderedBodyModel, gender, betas, rotations) -> torch.Tensor:
+    out = body(gender, betas, rotations[:, :1], rotations[:, 1:])
+    return out.vertices - out.joints[:, :1]
+
+
+def score(
+    body: GenderedBodyModel,
+    truth: Truth,
+    pred_jl: torch.Tensor,
+    pred_vertices: torch.Tensor | None,
+    pred_gender: torch.Tensor | None,
+    chunk: int = 250,
+) -> dict[str, float]:
+    """Mean errors (mm) of predicted JL ``(N, 42, 3)`` and vertices against ``truth``."""
+    sums: dict[str, float] = {}
+    count = truth.jl.shape[0]
+    for s in range(0, count, chunk):
+        gt = truth.jl[s : s + chunk]
+        pj = pred_jl[s : s + chunk]
+        parts = {
+            "joints_p1": metrics.mpjpe(pj[:, :NUM_JOINTS], gt[:, :NUM_JOINTS]),
+            "joints_p2": metrics.pa_mpjpe(pj[:, :NUM_JOINTS], gt[:, :NUM_JOINTS]),
+            "landmarks_p1": metrics.landmark_error(pj, gt),
+        }
+        if pred_vertices is not None:
+            with torch.no_grad():
+                gv = _vertices(
+                    body,
+                    truth.gender[s : s + chunk],
+                    truth.betas[s : s + chunk],
+                    truth.rotations[s : s + chunk],
+                )
+            pv = pred_vertices[s : s + chunk]
+            parts["vertices_p1"] = metrics.surface_error(
+                pv, gv, protocol=1, pred_root=pj[:, 0], gt_root=gt[:, 0]
+            )
+            parts["vertices_p2"] = metrics.surface_error(pv, gv, protocol=2)
+        for key, value in parts.items():
+            sums[key] = sums.get(key, 0.0) + float(value.sum())
+    result = {k: v / count for k, v in sums.items()}
+    if pred_gender is not None:
+        result["gender_acc"] = metrics.gender_accuracy(pred_gender, truth.gender)
+    return result
+
+
+def _fit_row(
+    model: SMPLR, truth: Truth, points: torch.Tensor, fmt: str, **options
+) -> dict[str, float]:
+    started = time.perf_counter()
+    result = model.fit(points, fmt, **options)
+    seconds = time.perf_counter() - started
+    root = result.joints[:, :1]
+    jl = torch.cat([result.joints, result.landmarks], 1) - root
+    row = score(model.body, truth, jl, result.vertices - root, result.gender)
+    row["ms_per_body"] = 1000 * seconds / len(points)
+    return row
+
+
+def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dict[str, float]]]:
+    """Paper 4.4.3 on ground-truth JL: Ψ with/without landmarks, Ω before/after L_SMPL."""
+    rows = []
+    config = finished_state(run_dir, "pose")["record"]["sizes"]
+    template = model.template_lengths
+    body = model.body
+
+    def shape_net(stage: str) -> ShapeNet:
+        net = ShapeNet(config["widths"], config["head_width"])
+        net.load_state_dict(finished_state(run_dir, stage)["networks"]["shape"])
+        return net.eval()
+
+    def pose_net(stage: str) -> PoseNet:
+        net = PoseNet(config["widths"], config["head_width"])
+        net.load_state_dict(finished_state(run_dir, stage)["networks"]["pose"])
+        return net.eval()
+
+    with torch.no_grad():
+        distances = relative_distances(truth.jl, template)
+        for stage, label in (("shape", "Ψ with landmarks"), ("shape_nolm", "Ψ without landmarks")):
+            try:
+                net = shape_net(stage)
+            except (FileNotFoundError, ValueError):
+                continue
+            if stage == "shape_nolm":
+                distances = distances.clone()
+                distances[:, NUM_JOINTS - 1 :] = 0
+            betas, gender = net(distances)
+            out = body(gender, betas, truth.rotations[:, :1], truth.rotations[:, 1:])
+            row = score(
+                body, truth, out.jl - out.joints[:, :1], out.vertices - out.joints[:, :1], gender
+            )
+            row["betas_l1"] = float((betas - truth.betas).abs().mean())
+            rows.append((f"{label} (GT pose)", row))
+        directions = relative_directions(truth.jl)
+        for stage, label in (("pose", "Ω, L_R only"), ("pose_smpl", "Ω after + L_SMPL")):
+            rotations = pose_net(stage)(directions)
+            out = body(truth.gender, truth.betas, rotations[:, :1], rotations[:, 1:])
+            row = score(
+                body, truth, out.jl - out.joints[:, :1], out.vertices - out.joints[:, :1], None
+            )
+            rows.append((f"{label} (GT shape)", row))
+    return rows
+
+
+def evaluate(
+    model: SMPLR,
+    num: int = 2000,
+    seed: int = 12345,
+    refine: int = 10,
+    run_dir: Path | None = None,
+    noise_seed: int = 0,
+) -> list[tuple[str, dict[str, float]]]:
+    """Every condition of the module docstring -> ``[(label, numbers)]``."""
+    truth = Truth.from_batch(held_out_set(model.body, num=num, seed=seed))
+    rows: list[tuple[str, dict[str, float]]] = []
+    clean = truth.jl
+    rows.append(("3D clean, no DAE", _fit_row(model, truth, clean, "jl42", use_dae=False)))
+    rows.append(("3D clean, DAE", _fit_row(model, truth, clean, "jl42")))
+    rows.append(
+        ("3D clean, DAE + Procrustes", _fit_row(model, truth, clean, "jl42", procrustes=True))
+    )
+    rows.append(
+        (f"3D clean, DAE + refine {refine}", _fit_row(model, truth, clean, "jl42", refine=refine))
+    )
+    rows.append(("joints24 clean, DAE", _fit_row(model, truth, clean[:, :NUM_JOINTS], "joints24")))
+    rows.append(
+        (
+            f"joints24 clean, DAE + refine {refine}",
+            _fit_row(model, truth, clean[:, :NUM_JOINTS], "joints24", refine=refine),
+        )
+    )
+    for name, noise in NOISE_MODELS.items():
+        noisy = noise(truth.jl, torch.Generator().manual_seed(noise_seed))
+        with torch.no_grad():
+            denoised = model.denoise(noisy - noisy[:, :1], "jl42")
+        base = {
+            "input_jl_mm": float(metrics.mpjpe(noisy, truth.jl).mean()),
+            "dae_jl_mm": float(metrics.mpjpe(denoised, truth.jl).mean()),
+        }
+        rows.append(
+            (
+                f"3D {name} noise, no DAE",
+                {**base, **_fit_row(model, truth, noisy, "jl42", use_dae=False)},
+            )
+        )
+        rows.append((f"3D {name} noise, DAE", {**base, **_fit_row(model, truth, noisy, "jl42")}))
+        rows.append(
+            (
+                f"3D {name} noise, DAE + Procrustes",
+                _fit_row(model, truth, noisy, "jl42", procrustes=True),
+            )
+        )
+    _, flat, views = random_view_2d(truth.jl, torch.Generator().manual_seed(noise_seed + 1))
+    viewed = truth.turned(views.rotation)
+    rows.append(("2D (perspective, clean)", _fit_row(model, viewed, flat[..., :2], "2d")))
+    rows.append(
+        (
+            f"2D (perspective, clean) + refine {refine}",
+            _fit_row(model, viewed, flat[..., :2], "2d", refine=refine),
+        )
+    )
+    if run_dir is not None:
+        rows.extend(_ablations(model, truth, run_dir))
+    return rows
+
+
+COLUMNS = (
+    "joints_p1",
+    "joints_p2",
+    "landmarks_p1",
+    "vertices_p1",
+    "vertices_p2",
+    "gender_acc",
+    "input_jl_mm",
+    "dae_jl_mm",
+    "betas_l1",
+    "ms_per_body",
+)
+
+
+def format_rows(rows: list[tuple[str, dict[str, float]]]) -> str:
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{'condition':<{width}} " + " ".join(f"{c:>12}" for c in COLUMNS)]
+    for label, row in rows:
+        cells = [
+            f"{row[c]:>12.3f}"
+            if c == "gender_acc" and c in row
+            else (f"{row[c]:>12.1f}" if c in row else f"{'':>12}")
+            for c in COLUMNS
+        ]
+        lines.append(f"{label:<{width}} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def run(
+    weights: Path | None = None,
+    num: int = 2000,
+    refine: int = 10,
+    run_dir: Path | None = None,
+    threads: int = 2,
+    json_out: Path | None = None,
+) -> list[tuple[str, dict[str, float]]]:
+    """Print (and return) the accuracy table of the shipped (or given) weights."""
+    torch.set_num_threads(threads)
+    model = SMPLR.load(weights or shipped_path())
+    rows = evaluate(model, num=num, refine=refine, run_dir=run_dir)
+    print(f"SMPLR on {num} held-out synthetic bodies (open body model), errors in mm")
+    print(format_rows(rows))
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps([{"condition": label, **row} for label, row in rows], indent=1)
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--weights", type=Path, default=None)
+    parser.add_argument("--num", type=int, default=2000)
+    parser.add_argument("--refine", type=int, default=10)
+    parser.add_argument("--run-dir", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    run(args.weights, args.num, args.refine, args.run_dir, args.threads, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""``smplr evaluate``: the paper's metrics and tables for a method on a dataset split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smplr.evaluation.ground_truth import GroundTruthBodies
+from smplr.evaluation.predictor import FitPredictor, PrecomputedPredictions, Predictor
+
+DATASETS = ("synthetic", "surreal", "h36m", "up3d")
+MODELS = ("smplr",)
+
+
+def _ground_truth_bodies(choice: str) -> GroundTruthBodies | None:
+    if choice == "none":
+        return None
+    if choice == "open":
+        return GroundTruthBodies.open_models()
+    return GroundTruthBodies.from_directory(choice)
+
+
+def _model_predictor(name: str, checkpoint: Path | None, device: str) -> Predictor:
+    """The predictor behind ``--model``: SMPLR fed ground-truth JL (paper: SMPLR rows)."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model '{name}': expected one of {', '.join(MODELS)}")
+    from smplr.pipeline import SMPLR
+
+    model = (
+        SMPLR.pretrained(device) if checkpoint is None else SMPLR.load(checkpoint, device=device)
+    )
+    return FitPredictor(model, name="SMPLR")
+
+
+def _samples(dataset: str, root: Path | None, split: str, options: dict, gt_body: str):
+    """The dataset's samples and the ground-truth bodies to use with them."""
+    if dataset == "synthetic":
+        from smplr.body.model import GenderedBodyModel
+        from smplr.datasets.synthetic import SyntheticSet
+
+        if gt_body in ("none", "open"):
+            body = GenderedBodyModel.open()
+        else:
+            found = GroundTruthBodies.from_directory(gt_body).models
+            if not {"female", "male"} <= set(found):
+                raise ValueError(f"{gt_body}: the synthetic set needs female and male SMPL files")
+            body = GenderedBodyModel(found["female"], found["male"])
+        synthetic = SyntheticSet(body, num=options["num"], seed=options["seed"], split=split)
+        return synthetic, synthetic.ground_truth_bodies()
+    from smplr.datasets import open_dataset
+
+    if root is None:
+        raise ValueError(f"--root is required for the {dataset} dataset")
+    kwargs: dict = {}
+    if dataset == "surreal":
+        kwargs["min_displacement"] = options["min_displacement"]
+    elif dataset == "h36m":
+        kwargs["every"] = options["every"]
+        kwargs["cameras"] = options["h36m_cameras"]
+    bodies = _ground_truth_bodies(gt_body)
+    if dataset == "up3d" and bodies is None:
+        raise ValueError(
+            "UP-3D has no 3D joint annotation: pass --gt-body open or --gt-body SMPL_DIR to pose its SMPL fits"
+        )
+    return open_dataset(dataset, root, split, **kwargs), bodies
+
+
+def evaluate(
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help=f"Benchmark: {', '.join(DATASETS)}.")
+    ],
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            "-r",
+            help="Dataset folder (SURREAL's data/cmu, UP-3D's up-3d, Human3.6M files).",
+        ),
+    ] = None,
+    split: Annotated[
+        str, typer.Option("--split", "-s", help="Split to evaluate (test, val, train).")
+    ] = "test",
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--predictions",
+            "-p",
+            help="Saved predictions (.npz: keys, joints (N,24,3) metres [, landmarks, vertices, faces, gender, masks]).",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Run a model instead: smplr.")
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint", help="Weight bundle of --model (default: the shipped weights)."
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Method name in the tables.")] = None,
+    gt_body: Annotated[
+        str,
+        typer.Option(
+            "--gt-body",
+            help="Body model for ground-truth landmarks/vertices: 'none' (joints only), 'open' (not SMPL: "
+            "surface numbers not comparable to published ones) or a folder with official SMPL files.",
+        ),
+    ] = "none",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the summary as JSON here.")
+    ] = None,
+    plots: Annotated[
+        Path | None, typer.Option("--plots", help="Write per-joint and distribution PNGs here.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Evaluate only the first N samples (models only).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Samples per batch.")] = 64,
+    min_displacement: Annotated[
+        float,
+        typer.Option(
+            "--min-displacement", help="SURREAL: skip frames moving less than this (m; paper 0.05)."
+        ),
+    ] = 0.05,
+    every: Annotated[
+        int, typer.Option("--every", help="Human3.6M (VideoPose3D layout): keep 1 frame in N.")
+    ] = 5,
+    h36m_cameras: Annotated[
+        Path | None,
+        typer.Option("--h36m-cameras", help="Human3.6M camera JSON (see smplr.datasets.human36m)."),
+    ] = None,
+    num: Annotated[int, typer.Option("--num", help="Synthetic: number of held-out bodies.")] = 2000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Synthetic: seed of the held-out set.")
+    ] = 12345,
+    device: Annotated[
+        str, typer.Option("--device", help="Device for --model (cpu, cuda).")
+    ] = "cpu",
+) -> None:
+    """Score a method on a benchmark with the paper's protocols and print Tables 1-4.
+
+    Protocol 1 is root-relative (pelvis); Protocol 2 follows a similarity Procrustes alignment to the ground truth. The report states the joints, coordinate frame and ground-truth body used.
+
+    The method is either saved predictions (--predictions, matched to the samples by key; the counts must match exactly) or a model (--model).
+
+    Examples:
+
+    smplr evaluate -d surreal -r SURREAL/data/cmu -p mine.npz --json out.json --plots figs
+
+    smplr evaluate -d up3d -r up-3d --gt-body ~/smpl -p mine.npz
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset '{dataset}': expected one of {', '.join(DATASETS)}")
+    if (predictions is None) == (model is None):
+        raise ValueError("give exactly one of --predictions FILE.npz or --model NAME")
+    from smplr.evaluation.plots import write_plots
+    from smplr.evaluation.run import evaluate as run_evaluation
+    from smplr.evaluation.tables import format_report, write_json
+
+    predictor: Predictor
+    if predictions is not None:
+        predictor = PrecomputedPredictions(predictions, name=name)
+    else:
+        predictor = _model_predictor(model, checkpoint, device)  # type: ignore[arg-type]
+        if name:
+            predictor.name = name
+    samples, bodies = _samples(
+        dataset,
+        root,
+        split,
+        {
+            "num": num,
+            "seed": seed,
+            "min_displacement": min_displacement,
+            "every": every,
+            "h36m_cameras": h36m_cameras,
+        },
+        gt_body,
+    )
+    result = run_evaluation(
+        samples, predictor, bodies=bodies, batch_size=batch_size, limit=limit, progress=True
+    )
+    summary = result.summary()
+    typer.echo(format_report([summary]))
+    if json_out is not None:
+        typer.echo(f"wrote {write_json([summary], json_out)}")
+    if plots is not None:
+        for path in write_plots(result, plots):
+            typer.echo(f"wrote {path}")

@@ -1,0 +1,158 @@
+"""``smplr fit``: keypoints in, SMPL parameters and meshes out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import torch
+import typer
+
+from smplr.body.mesh_io import MESH_FORMATS, write_meshes
+from smplr.body.model import GenderedBodyModel
+from smplr.dae import INPUT_FORMATS
+from smplr.keypoint_files import load_keypoints
+from smplr.pipeline import SMPLR
+from smplr.render import write_pictures
+from smplr.weights import shipped_path
+
+OUTPUT_KEYS = (
+    "betas",
+    "gender",
+    "global_orient",
+    "body_pose",
+    "transl",
+    "joints",
+    "landmarks",
+    "scale",
+)
+
+
+def fit(
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="Keypoints: .npy, .npz (array 'points') or .json ({'points': ...}); (N,P,D) or (P,D).",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output .npz: betas, gender, global_orient, body_pose, transl, joints, landmarks, scale.",
+        ),
+    ],
+    input_format: Annotated[
+        str,
+        typer.Option(
+            "--input-format",
+            "-f",
+            help="jl42: 24 SMPL joints + 18 landmarks (N,42,3) metres, y up; joints24: (N,24,3) metres; "
+            "2d: (N,42,2) pixels with 'intrinsics' [fx,fy,cx,cy] and 'root_depth' (m) keys, or "
+            "root-plane metres without them.",
+        ),
+    ] = "jl42",
+    refine: Annotated[
+        int,
+        typer.Option(
+            "--refine", "-k", help="Levenberg-Marquardt steps fitting the body to the input."
+        ),
+    ] = 0,
+    procrustes: Annotated[
+        bool,
+        typer.Option(
+            "--procrustes", help="Align the body onto the input by a similarity (paper 4.5)."
+        ),
+    ] = False,
+    no_dae: Annotated[
+        bool, typer.Option("--no-dae", help="jl42 only: feed the points to Ω, Ψ without the DAE.")
+    ] = False,
+    mesh_dir: Annotated[
+        Path | None, typer.Option("--mesh-dir", help="Also write one mesh per body here.")
+    ] = None,
+    mesh_format: Annotated[
+        str, typer.Option("--mesh-format", help=f"Mesh file format: {', '.join(MESH_FORMATS)}.")
+    ] = "obj",
+    render: Annotated[
+        Path | None,
+        typer.Option("--render", help="Also write a shaded front-view PNG per body here."),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights", help="Weight bundle from `smplr train` (default: the shipped one)."
+        ),
+    ] = None,
+    female: Annotated[
+        Path | None, typer.Option("--female", help="Female SMPL-format model (with --male).")
+    ] = None,
+    male: Annotated[
+        Path | None, typer.Option("--male", help="Male SMPL-format model (with --female).")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Bodies per forward pass.")
+    ] = 1024,
+    device: Annotated[str, typer.Option("--device", help="torch device: cpu, cuda, ...")] = "cpu",
+) -> None:
+    """Recover SMPL pose and shape from keypoints with SMPLR (DAE -> Ω, Ψ -> body model).
+
+    Outputs are SMPL parameters (axis-angle global_orient (N,3), body_pose (N,69); betas
+    (N,10); gender g in [-1,1], -1 female, +1 male; transl (N,3)) and the body's joints
+    (N,24,3) and landmarks (N,18,3) in the input's frame (2D input: root-relative, camera
+    view frame: x right, y up, z towards the camera).  With --procrustes, `scale` (N,) is
+    the similarity's scale: the outputs are scale * (body(params) - root) + root.
+
+    Examples:
+
+    smplr fit jl.npy --out bodies.npz --mesh-dir meshes --render pictures
+
+    smplr fit joints.json -f joints24 --refine 10 --out bodies.npz
+
+    smplr fit keypoints_px.npz -f 2d --out bodies.npz
+    """
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(
+            f"unknown input format '{input_format}': expected one of {', '.join(INPUT_FORMATS)}"
+        )
+    if mesh_format not in MESH_FORMATS:
+        raise ValueError(
+            f"unknown mesh format '{mesh_format}': expected one of {', '.join(MESH_FORMATS)}"
+        )
+    if out.suffix != ".npz":
+        raise ValueError(f"{out}: the output file must end in .npz")
+    if (female is None) != (male is None):
+        raise ValueError("give both --female and --male model files, or neither")
+    points = load_keypoints(input_path, input_format)
+    if female is not None and male is not None:
+        if weights is None:
+            raise ValueError(
+                "--female/--male need --weights trained for those models (smplr train all)"
+            )
+        body = GenderedBodyModel.from_files(female, male)
+    else:
+        body = GenderedBodyModel.open()
+    model = SMPLR.from_bundle(weights or shipped_path(), body, device)
+    result = model.fit(
+        points,
+        input_format,
+        procrustes=procrustes,
+        refine=refine,
+        use_dae=not no_dae,
+        return_vertices=mesh_dir is not None or render is not None,
+        batch_size=batch_size,
+    )
+    arrays = result.numpy()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, **{k: arrays[k] for k in OUTPUT_KEYS})
+    typer.echo(f"wrote {out} ({len(points)} bodies)")
+    if mesh_dir is not None:
+        faces = model.body.faces.cpu().numpy()
+        paths = write_meshes(arrays["vertices"], faces, mesh_dir, mesh_format)
+        typer.echo(f"wrote {len(paths)} meshes to {mesh_dir}")
+    if render is not None:
+        vertices = torch.as_tensor(arrays["vertices"])
+        pictures = write_pictures(vertices, model.body.faces.cpu(), render)
+        typer.echo(f"wrote {len(pictures)} pictures to {render}")

@@ -1,0 +1,301 @@
+"""SMPLR end to end (paper Fig. 2): keypoints -> DAE -> N, B -> Ω, Ψ -> body model -> mesh.
+
+    points ─► root-relative ─► DAE ─► JL ─┬► N (Eq. 1) ─► Ω ─► rotations R ─┐
+                                          └► B (Eq. 3) ─► Ψ ─► betas, g ────┴► body model ─► mesh
+                                                                            [─► refine K steps]
+                                                                            [─► Procrustes onto the input]
+
+Example::
+
+    >>> import smplr, numpy as np                                   # doctest: +SKIP
+    >>> model = smplr.SMPLR.pretrained()                            # doctest: +SKIP
+    >>> result = model.fit(np.load("jl.npy"))   # (N, 42, 3) metres  # doctest: +SKIP
+    >>> result.vertices.shape, result.body_pose.shape               # doctest: +SKIP
+    ((N, 13718, 3), (N, 69))
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from smplr.body.model import GenderedBodyModel
+from smplr.body.skeleton import NUM_JOINTS
+from smplr.dae import DenoisingAutoencoder, check_input_format, dae_input, input_shape
+from smplr.geometry.alignment import similarity_procrustes
+from smplr.geometry.rotations import matrix_to_axis_angle
+from smplr.refine import BodyParams, fit_bodies, point_weights
+from smplr.reverse.features import relative_directions, relative_distances
+from smplr.reverse.networks import PoseNet, ShapeNet
+from smplr.weights import WeightBundle, load_bundle, shipped_path
+
+
+@dataclass
+class SMPLRResult:
+    """What :meth:`SMPLR.fit` returns for N bodies (float32 tensors on the model's device).
+
+    ``betas (N, 10)``, ``gender (N,)`` g in [−1, 1] (sign: −1 female, +1 male),
+    ``global_orient (N, 3)`` and ``body_pose (N, 69)`` axis-angle, ``transl (N, 3)``,
+    ``joints (N, 24, 3)``, ``landmarks (N, 18, 3)``, ``vertices (N, V, 3)`` (None when not
+    asked for), ``scale (N,)`` — 1 unless Procrustes post-processing scaled the body:
+    the outputs are then ``scale · (body(params) − root) + root`` with ``root`` the root
+    joint of ``body(params)``, and ``denoised (N, 42, 3)`` the JL the encoder saw
+    (root-relative).
+    """
+
+    betas: torch.Tensor
+    gender: torch.Tensor
+    global_orient: torch.Tensor
+    body_pose: torch.Tensor
+    transl: torch.Tensor
+    joints: torch.Tensor
+    landmarks: torch.Tensor
+    vertices: torch.Tensor | None
+    scale: torch.Tensor
+    denoised: torch.Tensor
+
+    # Mapping-style access (``result["joints"]``, ``"vertices" in result``, ``.get``), so
+    # code written for dict results (e.g. smplr.evaluation's FitPredictor) works too.
+    def __getitem__(self, key: str) -> torch.Tensor | None:
+        if key not in {f.name for f in fields(self)}:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in {f.name for f in fields(self)} and getattr(self, str(key)) is not None
+
+    def get(self, key: str, default=None):
+        return getattr(self, key) if key in self else default
+
+    def numpy(self) -> dict[str, np.ndarray]:
+        """Every present field as a float32 numpy array."""
+        return {
+            f.name: getattr(self, f.name).detach().cpu().numpy()
+            for f in fields(self)
+            if getattr(self, f.name) is not None
+        }
+
+
+def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Tensor:
+    """Validate user points and give them a batch axis: ``(N, P, D)`` float32."""
+    expected = input_shape(input_format)
+    tensor = torch.as_tensor(np.asarray(points) if not isinstance(points, torch.Tensor) else points)
+    if tensor.ndim == 2:
+        tensor = tensor.unsqueeze(0)
+    if tensor.ndim != 3 or tuple(tensor.shape[1:]) != expected:
+        raise ValueError(
+            f"{input_format} input must have shape (N, {expected[0]}, {expected[1]}) or "
+            f"({expected[0]}, {expected[1]}), got {tuple(tensor.shape)}"
+        )
+    if tensor.shape[0] == 0:
+        raise ValueError("the input holds no bodies")
+    if not tensor.is_floating_point():
+        tensor = tensor.double()
+    if not bool(torch.isfinite(tensor).all()):
+        bad = int(torch.nonzero(~torch.isfinite(tensor).reshape(tensor.shape[0], -1).all(1))[0])
+        raise ValueError(f"body {bad} of the input contains NaN or inf points")
+    spread = (tensor - tensor[:, :1]).abs().amax(dim=(1, 2))
+    if bool((spread == 0).any()):
+        bad = int(torch.nonzero(spread == 0)[0])
+        raise ValueError(f"body {bad}: all points are identical (all-zero input?)")
+    return tensor.float()
+
+
+class SMPLR(nn.Module):
+    """The trained SMPLR: three DAEs (one per input format), Ω, Ψ and the body model.
+
+    Build it with :meth:`pretrained` (shipped weights, open body model) or
+    :meth:`from_bundle` (your own training run and body model).
+    """
+
+    def __init__(
+        self,
+        body: GenderedBodyModel,
+        pose_net: PoseNet,
+        shape_net: ShapeNet,
+        daes: dict[str, DenoisingAutoencoder],
+        template_lengths: torch.Tensor,
+    ) -> None:
+        super().__init__()
+        self.body = body
+        self.jl_body = body.jl_model()
+        self.pose_net = pose_net
+        self.shape_net = shape_net
+        self.daes = nn.ModuleDict(daes)
+        self.register_buffer("template_lengths", template_lengths.float())
+        self.eval()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_bundle(
+        cls, bundle: WeightBundle | str | Path, body: GenderedBodyModel, device: str = "cpu"
+    ) -> SMPLR:
+        """SMPLR from a weight bundle (or its path) and the body model it was trained for."""
+        if not isinstance(bundle, WeightBundle):
+            bundle = load_bundle(bundle)
+        config = bundle.config
+        pose_net = PoseNet(config["widths"], config["head_width"])
+        shape_net = ShapeNet(config["widths"], config["head_width"])
+        daes = {
+            fmt: DenoisingAutoencoder(config["dae_widths"]) for fmt in ("jl42", "joints24", "2d")
+        }
+        try:
+            pose_net.load_state_dict(bundle.networks["pose"])
+            shape_net.load_state_dict(bundle.networks["shape"])
+            for fmt, dae in daes.items():
+                dae.load_state_dict(bundle.networks[f"dae_{fmt}"])
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0]
+            raise ValueError(f"weight bundle does not match its own config: {first}") from exc
+        model = cls(body.float(), pose_net, shape_net, daes, bundle.template_lengths)
+        return model.to(device)
+
+    @classmethod
+    def pretrained(cls, device: str = "cpu") -> SMPLR:
+        """The shipped networks with the shipped open body model (female and male)."""
+        return cls.load(shipped_path(), device)
+
+    @classmethod
+    def load(
+        cls, path: str | Path, device: str = "cpu", body: GenderedBodyModel | None = None
+    ) -> SMPLR:
+        """A weight bundle from ``smplr train`` with ``body`` (default: the open model)."""
+        return cls.from_bundle(path, body or GenderedBodyModel.open(), device)
+
+    @property
+    def device(self) -> torch.device:
+        return self.template_lengths.device
+
+    # ------------------------------------------------------------------ stages
+    def denoise(self, points: torch.Tensor, input_format: str) -> torch.Tensor:
+        """DAE stage: root-relative points of ``input_format`` -> JL ``(B, 42, 3)``."""
+        return self.daes[check_input_format(input_format)](dae_input(points, input_format))
+
+    def encode(self, jl: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """SMPL reverse: JL ``(B, 42, 3)`` -> rotations ``(B, 24, 3, 3)``, betas ``(B, 10)``,
+        gender ``(B,)``."""
+        rotations = self.pose_net(relative_directions(jl))
+        betas, gender = self.shape_net(relative_distances(jl, self.template_lengths))
+        return rotations, betas, gender
+
+    # ------------------------------------------------------------------ the whole thing
+    def fit(
+        self,
+        points: np.ndarray | torch.Tensor,
+        input_format: str = "jl42",
+        procrustes: bool = False,
+        refine: int = 0,
+        use_dae: bool = True,
+        return_vertices: bool = True,
+        batch_size: int = 1024,
+    ) -> SMPLRResult:
+        """Bodies from keypoints.
+
+        Args:
+            points: ``"jl42"``: ``(N, 42, 3)`` joints + landmarks, metres, any frame;
+                ``"joints24"``: ``(N, 24, 3)`` SMPL joints, metres; ``"2d"``: ``(N, 42, 2)``
+                on the root's image plane in metres, root-relative or not (see
+                :mod:`smplr.geometry.projection` to get there from pixels).  A single body
+                may drop the N axis.
+            procrustes: align the output onto the input by a similarity (paper 4.5):
+                onto the input points for 3D input, onto the DAE's output for 2D.
+            refine: Levenberg-Marquardt steps fitting the body to the input points.
+            use_dae: pass ``"jl42"`` input through the DAE (the other formats need it).
+            return_vertices: skin the full mesh (else ``vertices`` is None; faster).
+            batch_size: bodies per forward pass.
+        """
+        input_format = check_input_format(input_format)
+        if not use_dae and input_format != "jl42":
+            raise ValueError(f"{input_format} input needs the DAE (use_dae=True)")
+        if refine < 0:
+            raise ValueError(f"refine must be >= 0 steps, got {refine}")
+        tensor = _as_points(points, input_format).to(self.device)
+        parts = [
+            self._fit_batch(
+                tensor[s : s + batch_size],
+                input_format,
+                procrustes,
+                refine,
+                use_dae,
+                return_vertices,
+            )
+            for s in range(0, tensor.shape[0], batch_size)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return SMPLRResult(
+            **{
+                f.name: None
+                if getattr(parts[0], f.name) is None
+                else torch.cat([getattr(p, f.name) for p in parts])
+                for f in fields(SMPLRResult)
+            }
+        )
+
+    @torch.no_grad()
+    def _fit_batch(
+        self,
+        points: torch.Tensor,
+        input_format: str,
+        procrustes: bool,
+        refine: int,
+        use_dae: bool,
+        return_vertices: bool,
+    ) -> SMPLRResult:
+        relative = points - points[:, :1]
+        root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2]))  # 2D: depth 0
+        jl = self.denoise(relative, input_format) if use_dae else relative
+        rotations, betas, gender = self.encode(jl)
+        gender = gender.clamp(-1.0, 1.0)
+        rest_root = self._rest_root(betas, gender)
+        transl = -rest_root  # root joint at the origin
+        observed = dae_input(relative, input_format)
+        if refine > 0:
+            refined = fit_bodies(
+                copy.deepcopy(self.jl_body).double(),  # LM's normal equations want float64
+                observed.double(),
+                gender,
+                BodyParams(rotations, betas, transl),
+                refine,
+                point_weights(observed, input_format),
+            ).params
+            rotations, betas, transl = (
+                t.float() for t in (refined.rotations, refined.betas, refined.transl)
+            )
+        scale = torch.ones_like(gender)
+        if procrustes:
+            decoded = self.jl_body(gender, betas, rotations[:, :1], rotations[:, 1:], transl)
+            count = NUM_JOINTS if input_format == "joints24" else decoded.jl.shape[1]
+            target = jl if input_format == "2d" else observed
+            fit = similarity_procrustes(decoded.jl[:, :count], target[:, :count])
+            rotations = torch.cat([fit.rotation[:, None] @ rotations[:, :1], rotations[:, 1:]], 1)
+            new_root = fit.apply(decoded.joints[:, :1])[:, 0]
+            transl = new_root - self._rest_root(betas, gender)
+            scale = fit.scale
+        model = self.body if return_vertices else self.jl_body
+        out = model(gender, betas, rotations[:, :1], rotations[:, 1:], transl + root)
+        body_root = out.joints[:, :1]
+        scaled = lambda x: scale[:, None, None] * (x - body_root) + body_root  # noqa: E731
+        return SMPLRResult(
+            betas=betas,
+            gender=gender,
+            global_orient=matrix_to_axis_angle(rotations[:, 0]),
+            body_pose=matrix_to_axis_angle(rotations[:, 1:]).reshape(-1, 3 * (NUM_JOINTS - 1)),
+            transl=transl + root,
+            joints=scaled(out.joints),
+            landmarks=scaled(out.landmarks),
+            vertices=scaled(out.vertices) if return_vertices else None,
+            scale=scale,
+            denoised=jl,
+        )
+
+    def _rest_root(self, betas: torch.Tensor, gender: torch.Tensor) -> torch.Tensor:
+        """Root joint ``(B, 3)`` of the shaped body: where SMPL rotates the body about."""
+        female = self.body.female.rest_joints(betas)[:, 0]
+        male = self.body.male.rest_joints(betas)[:, 0]
+        return torch.where((gender >= 0)[:, None], male, female)

@@ -1,0 +1,88 @@
+"""Shading of rasterised meshes: per-vertex normals and Lambert lighting.
+
+Lighting happens in camera coordinates (OpenCV: +Z forward, +Y down), so a light
+direction such as the default "from the upper left, behind the viewer" keeps its
+meaning whatever the camera's pose.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from smplr.render.rasterizer import Fragments, interpolate_visible
+
+# Direction *towards* the light in camera coordinates: up (−Y), left (−X), towards the viewer (−Z).
+DEFAULT_LIGHT = (-0.4, -0.5, -0.77)
+DEFAULT_COLOUR = (0.72, 0.76, 0.84)  # light blue-grey clay
+
+
+def face_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+    """Unnormalised right-hand face normals ``(B, F, 3)`` (length: twice the face area)."""
+    corners = vertices.index_select(1, faces.reshape(-1).long()).view(vertices.shape[0], -1, 3, 3)
+    return torch.linalg.cross(
+        corners[:, :, 1] - corners[:, :, 0], corners[:, :, 2] - corners[:, :, 0], dim=-1
+    )
+
+
+def vertex_normals(
+    vertices: torch.Tensor, faces: torch.Tensor, normals_of_faces: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Area-weighted unit vertex normals ``(B, V, 3)`` of meshes ``vertices (B, V, 3)``,
+    ``faces (F, 3)``; right-hand rule on the faces' corner order (outwards for SMPL).
+    Vertices on no face get a zero normal.  ``normals_of_faces`` may pass
+    :func:`face_normals` when already computed."""
+    normals = face_normals(vertices, faces) if normals_of_faces is None else normals_of_faces
+    batch, num_vertices, _ = vertices.shape
+    corners = faces.long().T.reshape(1, -1)  # all first corners, then second, then third
+    offsets = torch.arange(batch, device=vertices.device)[:, None] * num_vertices
+    rows = (offsets + corners).reshape(-1)  # (B * 3F,) into the flattened (B * V, 3)
+    summed = vertices.new_zeros(batch * num_vertices, 3).index_add(
+        0, rows, normals.repeat(1, 3, 1).reshape(-1, 3)
+    )
+    return F.normalize(summed.view(batch, num_vertices, 3), dim=-1, eps=1e-12)
+
+
+def lambert(
+    camera_vertices: torch.Tensor,
+    faces: torch.Tensor,
+    fragments: Fragments,
+    colour: tuple[float, float, float] | torch.Tensor = DEFAULT_COLOUR,
+    light_direction: tuple[float, float, float] | torch.Tensor = DEFAULT_LIGHT,
+    ambient: float = 0.35,
+) -> torch.Tensor:
+    """Lambert-shaded RGB ``(B, H, W, 3)`` in [0, 1] (0 on background).
+
+    Args:
+        camera_vertices: ``(B, V, 3)`` vertices in camera coordinates (normals are taken there).
+        faces: ``(F, 3)``.
+        fragments: the rasterisation of these vertices.
+        colour: albedo, RGB ``(3,)``, or per vertex ``(B, V, 3)`` / ``(V, 3)``.
+        light_direction: ``(3,)`` direction towards a directional light, camera coordinates.
+        ambient: share of light that reaches every surface, in [0, 1].
+
+    Surfaces seen from behind (inside of an open mesh) are lit as if their normal were
+    flipped towards the camera (two-sided lighting).
+    """
+    if not 0.0 <= ambient <= 1.0:
+        raise ValueError(f"ambient must be in [0, 1], got {ambient}")
+    dtype, device = camera_vertices.dtype, camera_vertices.device
+    light = torch.as_tensor(light_direction, dtype=dtype, device=device).reshape(3)
+    light = F.normalize(light, dim=0)
+    geometric = face_normals(camera_vertices, faces)  # (B, F, 3)
+    smooth = interpolate_visible(
+        vertex_normals(camera_vertices, faces, geometric), faces, fragments
+    )
+    normals = F.normalize(smooth, dim=-1, eps=1e-12)  # (M, 3)
+    # Flip where the visible face turns its back to the camera (its normal points along the ray).
+    image, row, col = fragments.visible_pixels()
+    face = fragments.face_index[image, row, col]
+    geometric = geometric[image, face]  # (M, 3)
+    first_corner = camera_vertices[image, faces.long()[face, 0]]  # (M, 3)
+    backwards = (geometric * first_corner).sum(-1, keepdim=True) > 0
+    normals = torch.where(backwards, -normals, normals)
+    diffuse = (normals * light).sum(-1, keepdim=True).clamp(min=0.0)
+    intensity = ambient + (1.0 - ambient) * diffuse  # (M, 1)
+    colour = torch.as_tensor(colour, dtype=dtype, device=device)
+    albedo = interpolate_visible(colour, faces, fragments) if colour.ndim >= 2 else colour
+    return fragments.to_image(albedo * intensity)

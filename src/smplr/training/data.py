@@ -1,0 +1,180 @@
+"""Training data: a fixed pool of synthetic bodies, minibatches from it, input corruption.
+
+SMPLR's networks train on "millions of generated mocap-like data" (paper 3.2).  Drawing
+poses is the slow part of generating bodies, so a run draws a pool once (cached in the
+run folder, keyed by seed and size) and every step picks a random minibatch from it; the
+corruption (noise models, 2D projection, masked landmarks) is drawn fresh each step, so
+the DAE never sees the same input twice.  All randomness of a step comes from one
+``torch.Generator`` whose state is checkpointed: a resumed run draws exactly what an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from rich.progress import Progress
+
+from smplr.body.skeleton import NUM_JOINTS
+from smplr.geometry.projection import pixels_to_root_plane, project_to_pixels, random_views
+from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
+
+
+@dataclass
+class PoolBatch:
+    """Ground truth of B bodies: ``jl (B, 42, 3)`` root-relative metres,
+    ``rotations (B, 24, 3, 3)`` (global_orient then body_pose), ``betas (B, 10)``,
+    ``gender (B,)`` in {−1, +1}."""
+
+    jl: torch.Tensor
+    rotations: torch.Tensor
+    betas: torch.Tensor
+    gender: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.jl.shape[0]
+
+    def index(self, rows: torch.Tensor) -> PoolBatch:
+        return PoolBatch(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+    def to(self, device: torch.device | str) -> PoolBatch:
+        return PoolBatch(*(getattr(self, f.name).to(device) for f in fields(self)))
+
+
+class BodySampler(Protocol):
+    """What draws synthetic bodies (``smplr.synthetic.bodies.SyntheticBodies``)."""
+
+    def sample(self, batch: int, with_vertices: bool = False): ...
+
+
+def draw_pool(
+    sampler: BodySampler, size: int, chunk: int = 4096, label: str = "bodies"
+) -> PoolBatch:
+    """``size`` bodies from ``sampler``, drawn in chunks, with a progress bar."""
+    parts = []
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"drawing {size} {label}", total=size)
+        for start in range(0, size, chunk):
+            batch = sampler.sample(min(chunk, size - start))
+            rotations = torch.cat([batch.global_orient[:, None], batch.body_pose], dim=1)
+            parts.append(PoolBatch(batch.jl, rotations, batch.betas, batch.gender))
+            progress.advance(task, len(batch.jl))
+    return PoolBatch(
+        *(torch.cat([getattr(p, f.name) for p in parts]).float() for f in fields(PoolBatch))
+    )
+
+
+def cached_pool(path: Path, make: Callable[[], PoolBatch], key: dict) -> PoolBatch:
+    """The pool stored at ``path`` if it was made with ``key``, else ``make()`` stored there."""
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                stored = {k: str(data[f"key_{k}"]) for k in key if f"key_{k}" in data}
+                if stored == {k: str(v) for k, v in key.items()}:
+                    return PoolBatch(*(torch.from_numpy(data[f.name]) for f in fields(PoolBatch)))
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable or foreign cache: draw it again
+    pool = make()
+    tmp = path.with_name(path.name + ".tmp.npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        tmp,
+        **{f.name: getattr(pool, f.name).cpu().numpy() for f in fields(PoolBatch)},
+        **{f"key_{k}": np.array(str(v)) for k, v in key.items()},
+    )
+    tmp.replace(path)
+    return pool
+
+
+def minibatch(pool: PoolBatch, batch_size: int, generator: torch.Generator) -> PoolBatch:
+    """``batch_size`` bodies drawn uniformly (with replacement) from the pool."""
+    rows = torch.randint(0, len(pool), (batch_size,), generator=generator, device=generator.device)
+    return pool.index(rows.to(pool.jl.device))
+
+
+NoiseModel = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+def view_rotations(batch: PoolBatch, generator: torch.Generator, fraction: float) -> torch.Tensor:
+    """Per sample, the rotation into a random camera's view frame
+    (:func:`smplr.geometry.projection.random_views`) with probability ``fraction``, else
+    the identity: ``(B, 3, 3)``."""
+    views = random_views(len(batch), generator, batch.jl.device, batch.jl.dtype)
+    keep = torch.rand(len(batch), generator=generator, device=generator.device) >= fraction
+    eye = torch.eye(3, dtype=batch.jl.dtype, device=batch.jl.device)
+    return torch.where(keep.to(batch.jl.device)[:, None, None], eye, views.rotation)
+
+
+def rotate(batch: PoolBatch, rotation: torch.Tensor) -> PoolBatch:
+    """The bodies turned by ``rotation (B, 3, 3)`` about the root: JL and global orientation."""
+    rotations = batch.rotations.clone()
+    rotations[:, 0] = rotation @ batch.rotations[:, 0]
+    return PoolBatch(batch.jl @ rotation.transpose(1, 2), rotations, batch.betas, batch.gender)
+
+
+@dataclass
+class Corruption:
+    """How the DAE's training pairs are made from ground truth.
+
+    ``noise_models``: functions ``(jl, generator) -> noisy jl``; each sample gets one of
+    them, or stays clean with probability ``clean_fraction``.  3D inputs are seen from a
+    random camera with probability ``view_fraction`` (else in the body's own frame);
+    2D inputs always are: the noisy JL is projected by a random perspective camera and
+    brought back to the metric root-plane form (:mod:`smplr.geometry.projection`) —
+    the form ``smplr fit --input-format 2d`` produces from pixels.
+    """
+
+    noise_models: tuple[NoiseModel, ...]
+    clean_fraction: float = 0.2
+    view_fraction: float = 0.5
+
+    def noisy(self, jl: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Each sample clean or corrupted by one noise model, chosen at random."""
+        count = len(self.noise_models)
+        pick = torch.randint(0, count, (jl.shape[0],), generator=generator, device=generator.device)
+        clean = (
+            torch.rand(jl.shape[0], generator=generator, device=generator.device)
+            < self.clean_fraction
+        )
+        out = jl.clone()
+        for k, model in enumerate(self.noise_models):
+            rows = torch.nonzero((pick == k) & ~clean).squeeze(1).to(jl.device)
+            if rows.numel():
+                out[rows] = model(jl[rows], generator)
+        return out - out[:, :1]  # the input is root-relative, like the user's
+
+    def dae_example(
+        self, batch: PoolBatch, input_format: str, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(input, target)``: the corrupted input in ``input_format``'s shape (see
+        :func:`smplr.dae.dae_input`) and the clean JL ``(B, 42, 3)`` it should become."""
+        if input_format == "2d":
+            views = random_views(len(batch), generator, batch.jl.device, batch.jl.dtype)
+            turn = views.rotation.transpose(1, 2)
+            pixels = project_to_pixels(
+                self.noisy(batch.jl, generator) @ turn, views.root, views.intrinsics
+            )
+            flat = pixels_to_root_plane(pixels, views.intrinsics, views.root[:, 2])
+            return flat[..., :2], batch.jl @ turn
+        turned = rotate(batch, view_rotations(batch, generator, self.view_fraction))
+        noisy = self.noisy(turned.jl, generator)
+        return (noisy[:, :NUM_JOINTS] if input_format == "joints24" else noisy), turned.jl
+
+
+def default_corruption() -> Corruption:
+    """The three noise models of :mod:`smplr.synthetic.noise` with their defaults."""
+    return Corruption(noise_models=(gaussian_noise, bounded_uniform_noise, structured_noise))
+
+
+def jitter(jl: torch.Tensor, max_sigma: float, generator: torch.Generator) -> torch.Tensor:
+    """Ω/Ψ input augmentation: Gaussian noise with a per-sample σ ~ U(0, max_sigma) metres
+    on every point but the root."""
+    sigma = max_sigma * torch.rand(jl.shape[0], 1, 1, generator=generator, device=generator.device)
+    noise = torch.randn(jl.shape, generator=generator, device=generator.device) * sigma
+    noise[:, 0] = 0
+    return jl + noise.to(jl.device)

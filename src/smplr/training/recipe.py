@@ -1,0 +1,185 @@
+"""The whole training recipe: data, the stages in order, the exported weight bundle.
+
+    pool of synthetic bodies ─► dae_jl42, dae_joints24, dae_2d      (independent)
+                             ─► shape (Ψ, L_β), pose (Ω, L_R)       (independent)
+                             ─► pose_smpl (Ω + Ψ, + L_SMPL)          (from shape and pose)
+                             ─► smplr_weights.pt                     (bundle for SMPLR)
+
+A run folder holds the cached pool, one folder per stage (checkpoint, curves.csv,
+curves.png) and the exported bundle.  Every stage resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from smplr.body.model import GenderedBodyModel
+from smplr.reverse.features import template_bone_lengths
+from smplr.training.data import BodySampler, Corruption, PoolBatch, cached_pool, draw_pool
+from smplr.training.loop import DistributedEnv, TrainSettings, finished_state, train_stage
+from smplr.training.stages import RECIPE, STAGES, NetworkConfig, StageContext
+from smplr.weights import WeightBundle, save_bundle
+
+DEFAULT_NETWORKS = NetworkConfig(
+    dae_widths=(512, 512, 256), widths=(512, 512, 256, 256, 256), head_width=128
+)
+BUNDLE_NAME = "smplr_weights.pt"
+VAL_SEED_OFFSET = 1_000_003
+
+
+@dataclass
+class Recipe:
+    """Everything a run needs besides per-stage optimisation settings.
+
+    ``sampler(seed)`` builds a body sampler (``SyntheticBodies`` on the body model);
+    ``body_name`` records which body model the run is for.
+    """
+
+    body: GenderedBodyModel
+    body_name: str
+    sampler: Callable[[int], BodySampler]
+    corruption: Corruption
+    run_dir: Path
+    pool_size: int = 100_000
+    val_size: int = 1024
+    seed: int = 0
+    sizes: NetworkConfig = DEFAULT_NETWORKS
+    input_jitter: float = 0.01
+    smpl_weight: float = 10.0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    def data(self, env: DistributedEnv | None = None) -> tuple[PoolBatch, PoolBatch]:
+        """The training pool and the validation bodies (cached in the run folder; under
+        torchrun, rank 0 draws them while the others wait, then everyone reads the cache)."""
+        env = env or DistributedEnv()
+        if env.world_size > 1:
+            if env.is_main:
+                self._cached_data()
+            torch.distributed.barrier()
+        pool, val = self._cached_data()
+        return pool.to(self.device), val.to(self.device)
+
+    def _cached_data(self) -> tuple[PoolBatch, PoolBatch]:
+        key = {"seed": self.seed, "body": self.body_name}
+        pool = cached_pool(
+            self.run_dir / "pool.npz",
+            lambda: draw_pool(self.sampler(self.seed), self.pool_size, label="training bodies"),
+            {**key, "size": self.pool_size},
+        )
+        val = cached_pool(
+            self.run_dir / "val.npz",
+            lambda: draw_pool(
+                self.sampler(self.seed + VAL_SEED_OFFSET), self.val_size, label="validation bodies"
+            ),
+            {**key, "size": self.val_size},
+        )
+        return pool, val
+
+    def record(self) -> dict:
+        """What a stage's checkpoint remembers of this recipe (see ``train_stage``)."""
+        return {
+            "body_model": self.body_name,
+            "seed": self.seed,
+            "pool_size": self.pool_size,
+            "sizes": asdict(self.sizes),
+            "input_jitter": self.input_jitter,
+            "smpl_weight": self.smpl_weight,
+            "clean_fraction": self.corruption.clean_fraction,
+            "view_fraction": self.corruption.view_fraction,
+        }
+
+    def context(self) -> StageContext:
+        body = self.body.float().to(self.device)
+        return StageContext(
+            corruption=self.corruption,
+            template_lengths=template_bone_lengths(body).to(self.device),
+            jl_body=body.jl_model(),
+            sizes=self.sizes,
+            input_jitter=self.input_jitter,
+            smpl_weight=self.smpl_weight,
+        )
+
+
+def run_stage(
+    recipe: Recipe,
+    name: str,
+    settings: TrainSettings,
+    fresh: bool = False,
+    env: DistributedEnv | None = None,
+    show_progress: bool = True,
+    data: tuple[PoolBatch, PoolBatch] | None = None,
+) -> dict[str, dict[str, torch.Tensor]]:
+    """Train one stage of the recipe (its dependencies must have finished)."""
+    if name not in STAGES:
+        raise ValueError(f"unknown stage '{name}': expected one of {', '.join(STAGES)}")
+    stage = STAGES[name]
+    init = {}
+    for dependency in stage.depends_on:
+        init.update(finished_state(recipe.run_dir, dependency)["networks"])
+    pool, val = data or recipe.data(env)
+    return train_stage(
+        stage,
+        recipe.context(),
+        pool,
+        val,
+        recipe.run_dir,
+        settings,
+        recipe.device,
+        init=init,
+        fresh=fresh,
+        env=env,
+        show_progress=show_progress,
+        record=recipe.record(),
+    )
+
+
+def export_bundle(recipe: Recipe, out: Path | None = None, half: bool = True) -> Path:
+    """Collect the finished stages into one weight bundle (default: in the run folder)."""
+    states = {name: finished_state(recipe.run_dir, name) for name in RECIPE}
+    networks = {name: states[name]["networks"][name] for name in RECIPE if name.startswith("dae_")}
+    networks.update(states["pose_smpl"]["networks"])
+    stages = {
+        name: {
+            "steps": state["step"],
+            "batch_size": state["settings"]["batch_size"],
+            "wall_s": round(state["curves"][-1]["elapsed_s"], 1) if state["curves"] else None,
+            "final": {k: v for k, v in state["curves"][-1].items() if k.startswith("val_")}
+            if state["curves"]
+            else {},
+        }
+        for name, state in states.items()
+    }
+    record = states["pose_smpl"].get("record", {})
+    if record.get("body_model", recipe.body_name) != recipe.body_name:
+        raise ValueError(
+            f"{recipe.run_dir}: trained for body model '{record['body_model']}', not '{recipe.body_name}'"
+        )
+    bundle = WeightBundle(
+        config={**record.get("sizes", asdict(recipe.sizes)), "body_model": recipe.body_name},
+        template_lengths=template_bone_lengths(recipe.body.float()).cpu(),
+        networks=networks,
+        meta={"recipe": record, "stages": stages},
+    )
+    return save_bundle(bundle, out or recipe.run_dir / BUNDLE_NAME, half=half)
+
+
+def run_all(
+    recipe: Recipe,
+    settings: dict[str, TrainSettings],
+    fresh: bool = False,
+    env: DistributedEnv | None = None,
+    show_progress: bool = True,
+) -> Path:
+    """Every stage of :data:`RECIPE` in order, then the bundle; returns its path."""
+    data = recipe.data(env)
+    for name in RECIPE:
+        run_stage(recipe, name, settings[name], fresh, env, show_progress, data)
+    env = env or DistributedEnv()
+    path = recipe.run_dir / BUNDLE_NAME
+    if env.is_main:
+        export_bundle(recipe, path)
+    return path

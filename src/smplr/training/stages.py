@@ -1,0 +1,253 @@
+"""The training stages of SMPLR (paper 3.2, 3.3, 4.1, 4.4), one network job each.
+
+=============  =============================  ===========================================
+stage          trains                         loss (all L1)
+=============  =============================  ===========================================
+dae_jl42       DAE on noisy 3D JL             L_DAE on JL
+dae_joints24   DAE on noisy joints, no        L_DAE on JL (it must complete landmarks)
+               landmarks
+dae_2d         DAE on noisy JL, depth 0       L_DAE on JL (it must lift to 3D)
+shape          Ψ on B                         L_β (10 betas + gender)
+pose           Ω on N                         L_R (rotation matrices)
+pose_smpl      Ω and Ψ, from the two above    L_R + L_β + w · L_SMPL (joints, landmarks)
+=============  =============================  ===========================================
+
+``shape_nolm`` (Ψ with the landmark bones zeroed) exists only for the paper's ablation
+"landmarks improve shape".  Ω and Ψ see ground-truth JL with a small random jitter, so
+they tolerate the DAE's residual error; Ω also sees bodies from random cameras, as the
+DAE's outputs are (always for 2D input).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from smplr.body.model import GenderedBodyModel
+from smplr.body.skeleton import NUM_JOINTS
+from smplr.dae import DenoisingAutoencoder, dae_input
+from smplr.reverse.features import relative_directions, relative_distances
+from smplr.reverse.networks import PoseNet, ShapeNet
+from smplr.training.data import Corruption, PoolBatch, jitter, rotate, view_rotations
+
+MM = 1000.0
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Widths of the networks (see :mod:`smplr.reverse.networks`, :mod:`smplr.dae`) and
+    the DAE's input dropout during training (the paper's is 0.2)."""
+
+    dae_widths: tuple[int, ...]
+    widths: tuple[int, ...]
+    head_width: int
+    dae_input_dropout: float = 0.0
+
+
+@dataclass
+class StageContext:
+    """What every stage may use: data, corruption, the JL-only body model, settings.
+
+    ``jl_body`` is float32 on the training device; ``input_jitter`` is the largest σ
+    (metres) of Ω/Ψ's input augmentation; ``smpl_weight`` multiplies L_SMPL (metres).
+    """
+
+    corruption: Corruption
+    template_lengths: torch.Tensor
+    jl_body: GenderedBodyModel
+    sizes: NetworkConfig
+    input_jitter: float = 0.01
+    smpl_weight: float = 10.0
+
+
+class Stage(ABC):
+    """One training job: which networks, their loss, their validation numbers."""
+
+    name: str
+    networks: tuple[str, ...]
+    depends_on: tuple[str, ...] = ()
+
+    @abstractmethod
+    def build(self, ctx: StageContext) -> dict[str, nn.Module]:
+        """Fresh networks, keyed by their name in the weight bundle."""
+
+    @abstractmethod
+    def loss(
+        self, nets: dict[str, nn.Module], batch: PoolBatch, ctx: StageContext, rng: torch.Generator
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Scalar loss of a minibatch and its parts (for the curves)."""
+
+    @abstractmethod
+    def validate(
+        self, nets: dict[str, nn.Module], val: PoolBatch, ctx: StageContext, rng: torch.Generator
+    ) -> dict[str, float]:
+        """Numbers on the validation bodies (networks in eval mode, no grad)."""
+
+
+def _num(value: torch.Tensor) -> float:
+    return float(value.detach())
+
+
+def _jl_error_mm(pred: torch.Tensor, target: torch.Tensor) -> float:
+    return float((pred - target).norm(dim=-1).mean()) * MM
+
+
+def _random_view(batch: PoolBatch, ctx: StageContext, rng: torch.Generator) -> PoolBatch:
+    """Ω's inputs seen from random cameras as often as the DAE's (its outputs feed Ω)."""
+    return rotate(batch, view_rotations(batch, rng, ctx.corruption.view_fraction))
+
+
+def _decode_jl(
+    ctx: StageContext, gender: torch.Tensor, betas: torch.Tensor, rotations: torch.Tensor
+) -> torch.Tensor:
+    """Root-relative JL of the body model for the given parameters ``(B, 42, 3)``."""
+    out = ctx.jl_body(gender, betas, rotations[:, :1], rotations[:, 1:])
+    jl = out.jl
+    return jl - jl[:, :1]
+
+
+class DAEStage(Stage):
+    """The DAE for one input format (paper 3.3; ``joints24`` is this project's)."""
+
+    def __init__(self, input_format: str) -> None:
+        self.input_format = input_format
+        self.name = f"dae_{input_format}"
+        self.networks = (self.name,)
+
+    def build(self, ctx: StageContext) -> dict[str, nn.Module]:
+        return {
+            self.name: DenoisingAutoencoder(
+                ctx.sizes.dae_widths, input_dropout=ctx.sizes.dae_input_dropout
+            )
+        }
+
+    def loss(self, nets, batch, ctx, rng):
+        raw, target = ctx.corruption.dae_example(batch, self.input_format, rng)
+        pred = nets[self.name](dae_input(raw, self.input_format))
+        loss = (pred - target).abs().mean()
+        return loss, {"l_dae": _num(loss)}
+
+    def validate(self, nets, val, ctx, rng):
+        raw, target = ctx.corruption.dae_example(val, self.input_format, rng)
+        inputs = dae_input(raw, self.input_format)
+        numbers = {"val_jl_mm": _jl_error_mm(nets[self.name](inputs), target)}
+        if self.input_format == "jl42":
+            numbers["val_input_mm"] = _jl_error_mm(inputs, target)
+        return numbers
+
+
+class ShapeStage(Stage):
+    """Ψ with L_β; ``landmarks=False`` zeroes the 18 landmark bones (ablation)."""
+
+    networks = ("shape",)
+
+    def __init__(self, landmarks: bool = True) -> None:
+        self.landmarks = landmarks
+        self.name = "shape" if landmarks else "shape_nolm"
+
+    def build(self, ctx):
+        return {"shape": ShapeNet(ctx.sizes.widths, ctx.sizes.head_width)}
+
+    def features(self, jl: torch.Tensor, ctx: StageContext) -> torch.Tensor:
+        distances = relative_distances(jl, ctx.template_lengths)
+        if not self.landmarks:
+            distances = distances.clone()
+            distances[:, NUM_JOINTS - 1 :] = 0
+        return distances
+
+    def loss(self, nets, batch, ctx, rng):
+        betas, gender = nets["shape"](self.features(jitter(batch.jl, ctx.input_jitter, rng), ctx))
+        loss = torch.cat([betas - batch.betas, (gender - batch.gender)[:, None]], 1).abs().mean()
+        return loss, {"l_beta": _num(loss)}
+
+    def validate(self, nets, val, ctx, rng):
+        betas, gender = nets["shape"](self.features(val.jl, ctx))
+        jl = _decode_jl(ctx, gender, betas, val.rotations)
+        return {
+            "val_betas_l1": float((betas - val.betas).abs().mean()),
+            "val_gender_acc": float(((gender >= 0) == (val.gender >= 0)).float().mean()),
+            "val_jl_mm_gt_pose": _jl_error_mm(jl, val.jl),
+        }
+
+
+class PoseStage(Stage):
+    """Ω with L_R on rotation matrices."""
+
+    name = "pose"
+    networks = ("pose",)
+
+    def build(self, ctx):
+        return {"pose": PoseNet(ctx.sizes.widths, ctx.sizes.head_width)}
+
+    def loss(self, nets, batch, ctx, rng):
+        batch = _random_view(batch, ctx, rng)
+        rotations = nets["pose"](relative_directions(jitter(batch.jl, ctx.input_jitter, rng)))
+        loss = (rotations - batch.rotations).abs().mean()
+        return loss, {"l_r": _num(loss)}
+
+    def validate(self, nets, val, ctx, rng):
+        rotations = nets["pose"](relative_directions(val.jl))
+        jl = _decode_jl(ctx, val.gender, val.betas, rotations)
+        return {
+            "val_rot_l1": float((rotations - val.rotations).abs().mean()),
+            "val_jl_mm_gt_shape": _jl_error_mm(jl, val.jl),
+        }
+
+
+class PoseSMPLStage(Stage):
+    """Ω and Ψ fine-tuned together through the body model: L_R + L_β + w·L_SMPL."""
+
+    name = "pose_smpl"
+    networks = ("pose", "shape")
+    depends_on = ("pose", "shape")
+
+    def build(self, ctx):
+        return {
+            "pose": PoseNet(ctx.sizes.widths, ctx.sizes.head_width),
+            "shape": ShapeNet(ctx.sizes.widths, ctx.sizes.head_width),
+        }
+
+    def _forward(self, nets, jl, ctx):
+        rotations = nets["pose"](relative_directions(jl))
+        betas, gender = nets["shape"](relative_distances(jl, ctx.template_lengths))
+        return rotations, betas, gender
+
+    def loss(self, nets, batch, ctx, rng):
+        batch = _random_view(batch, ctx, rng)
+        rotations, betas, gender = self._forward(nets, jitter(batch.jl, ctx.input_jitter, rng), ctx)
+        l_r = (rotations - batch.rotations).abs().mean()
+        l_beta = torch.cat([betas - batch.betas, (gender - batch.gender)[:, None]], 1).abs().mean()
+        # The true gender picks the model here: the sign of g is not differentiable.
+        l_smpl = (_decode_jl(ctx, batch.gender, betas, rotations) - batch.jl).abs().mean()
+        loss = l_r + l_beta + ctx.smpl_weight * l_smpl
+        return loss, {"l_r": _num(l_r), "l_beta": _num(l_beta), "l_smpl": _num(l_smpl)}
+
+    def validate(self, nets, val, ctx, rng):
+        rotations, betas, gender = self._forward(nets, val.jl, ctx)
+        return {
+            "val_rot_l1": float((rotations - val.rotations).abs().mean()),
+            "val_gender_acc": float(((gender >= 0) == (val.gender >= 0)).float().mean()),
+            "val_jl_mm_gt_shape": _jl_error_mm(
+                _decode_jl(ctx, val.gender, val.betas, rotations), val.jl
+            ),
+            "val_jl_mm": _jl_error_mm(_decode_jl(ctx, gender, betas, rotations), val.jl),
+        }
+
+
+STAGES: dict[str, Stage] = {
+    stage.name: stage
+    for stage in (
+        DAEStage("jl42"),
+        DAEStage("joints24"),
+        DAEStage("2d"),
+        ShapeStage(),
+        ShapeStage(landmarks=False),
+        PoseStage(),
+        PoseSMPLStage(),
+    )
+}
+# ``smplr train all`` runs these, in this order.
+RECIPE: tuple[str, ...] = ("dae_jl42", "dae_joints24", "dae_2d", "shape", "pose", "pose_smpl")

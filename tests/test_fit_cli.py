@@ -1,0 +1,271 @@
+"""``smplr fit``: round trips through every file type and format, and every bad input.
+
+Runs on fake body-model files and an untrained tiny weight bundle (``--weights``,
+``--female``, ``--male``), so it needs neither the open model nor shipped weights.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from conftest import fake_smpl_arrays
+from core_fakes import fake_body, fake_gendered, random_params
+from smplr.body.model_file import model_data_from_arrays, save_model_data
+from smplr.cli import main
+from smplr.weights import save_bundle
+from test_reverse_pipeline import _bundle
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("fit")
+    paths = {"weights": save_bundle(_bundle(), folder / "w.pt")}
+    for seed, gender in ((1, "female"), (2, "male")):
+        arrays = fake_smpl_arrays(seed=seed)
+        arrays["f"] = fake_smpl_arrays(seed=0)["f"]
+        paths[gender] = save_model_data(model_data_from_arrays(arrays), folder / f"{gender}.npz")
+    assert fake_body(1, "female").num_vertices == 240
+    body = fake_gendered()
+    p = random_params(3, torch.Generator().manual_seed(0))
+    out = body(p["gender"], p["betas"], p["rotations"][:, :1], p["rotations"][:, 1:])
+    paths["jl"] = folder / "jl.npy"
+    np.save(paths["jl"], out.jl.numpy())
+    return paths
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["smplr", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def fit_args(files, *args: str) -> list[str]:
+    model = [
+        "--weights",
+        str(files["weights"]),
+        "--female",
+        str(files["female"]),
+        "--male",
+        str(files["male"]),
+    ]
+    return ["fit", *args, *model]
+
+
+def test_npy_round_trip_with_meshes(files, tmp_path, monkeypatch, capsys) -> None:
+    out = tmp_path / "bodies.npz"
+    code, stdout, err = run_cli(
+        monkeypatch,
+        capsys,
+        *fit_args(
+            files,
+            str(files["jl"]),
+            "--out",
+            str(out),
+            "--mesh-dir",
+            str(tmp_path / "m"),
+            "--refine",
+            "2",
+            "--render",
+            str(tmp_path / "png"),
+        ),
+    )
+    assert code == 0, err
+    assert "wrote" in stdout
+    with np.load(out) as data:
+        shapes = {k: data[k].shape for k in data.files}
+    assert shapes == {
+        "betas": (3, 10),
+        "gender": (3,),
+        "global_orient": (3, 3),
+        "body_pose": (3, 69),
+        "transl": (3, 3),
+        "joints": (3, 24, 3),
+        "landmarks": (3, 18, 3),
+        "scale": (3,),
+    }
+    meshes = sorted((tmp_path / "m").glob("*.obj"))
+    assert len(meshes) == 3
+    mesh = trimesh.load(meshes[0], process=False)
+    assert mesh.faces.shape == (480, 3)  # the fake topology's triangles
+    pictures = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pictures) == 3 and pictures[0].stat().st_size > 500
+
+
+def test_json_npz_and_single_body_inputs_agree(files, tmp_path, monkeypatch, capsys) -> None:
+    jl = np.load(files["jl"])
+    (tmp_path / "one.json").write_text(json.dumps({"points": jl[1].tolist()}))
+    np.savez(tmp_path / "all.npz", points=jl)
+    results = {}
+    for name in ("one.json", "all.npz"):
+        out = tmp_path / f"{name}.out.npz"
+        code, _, err = run_cli(
+            monkeypatch, capsys, *fit_args(files, str(tmp_path / name), "-o", str(out))
+        )
+        assert code == 0, err
+        results[name] = np.load(out)["joints"]
+    np.testing.assert_allclose(results["one.json"][0], results["all.npz"][1], atol=1e-5)
+
+
+def test_joints24_and_2d_inputs(files, tmp_path, monkeypatch, capsys) -> None:
+    jl = np.load(files["jl"])
+    np.save(tmp_path / "joints.npy", jl[:, :24])
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        *fit_args(
+            files, str(tmp_path / "joints.npy"), "-f", "joints24", "-o", str(tmp_path / "a.npz")
+        ),
+    )
+    assert code == 0, err
+    # pixels of a camera 4 m in front of the body, f = 1000 px
+    pixels = 1000 * jl[..., :2] * np.array([1, -1]) / (4.0 - jl[..., 2:]) + 500
+    payload = {"points": pixels.tolist(), "intrinsics": [1000, 1000, 500, 500], "root_depth": 4.0}
+    (tmp_path / "px.json").write_text(json.dumps(payload))
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        *fit_args(files, str(tmp_path / "px.json"), "-f", "2d", "-o", str(tmp_path / "b.npz")),
+    )
+    assert code == 0, err
+    np.save(tmp_path / "plane.npy", jl[..., :2])
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        *fit_args(files, str(tmp_path / "plane.npy"), "-f", "2d", "-o", str(tmp_path / "c.npz")),
+    )
+    assert code == 0, err
+
+
+def _write(tmp_path: Path, name: str, value) -> Path:
+    path = tmp_path / name
+    if isinstance(value, bytes):
+        path.write_bytes(value)
+    elif name.endswith(".npy"):
+        np.save(path, value)
+    else:
+        path.write_text(value if isinstance(value, str) else json.dumps(value))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "extra", "message"),
+    [
+        ("short.npy", np.ones((2, 41, 3)), [], "41 points per body, but jl42 needs 42"),
+        ("joints.npy", np.ones((2, 24, 3)), [], "use --input-format joints24"),
+        (
+            "flat.npy",
+            np.ones((2, 42, 2)),
+            [],
+            "points are 2D but --input-format jl42 takes 3D points; use --input-format 2d",
+        ),
+        (
+            "deep.npy",
+            np.ones((2, 42, 3)),
+            ["-f", "2d"],
+            "points are 3D but --input-format 2d takes 2D",
+        ),
+        ("nan.npy", np.full((2, 42, 3), np.nan), [], "'points' contains NaN"),
+        ("zero.npy", np.zeros((2, 42, 3)), [], "all points are identical"),
+        ("cube.npy", np.ones((2, 3, 42, 3)), [], "points have shape"),
+        ("bad.json", "{not json", [], "not a readable .json keypoint file"),
+        ("nokey.json", {"pts": [1, 2]}, [], "no 'points' array"),
+        ("words.json", {"points": [["a", "b", "c"]]}, [], "'points' is not a numeric array"),
+        (
+            "px.json",
+            {"points": np.ones((42, 2)).tolist(), "intrinsics": [1, 1, 0, 0]},
+            ["-f", "2d"],
+            "need 'root_depth'",
+        ),
+        (
+            "badk.json",
+            {"points": np.ones((42, 2)).tolist(), "intrinsics": [0, 1, 0, 0], "root_depth": 3},
+            ["-f", "2d"],
+            "positive focal",
+        ),
+        ("pts.txt", b"1 2 3", [], "unknown keypoint file type '.txt'"),
+        ("broken.npy", b"\x93NUMPY garbage", [], "not a readable .npy keypoint file"),
+        (
+            "ok.npy",
+            np.random.default_rng(0).normal(size=(2, 42, 3)),
+            ["-f", "3d"],
+            "unknown input format '3d'",
+        ),
+    ],
+)
+def test_bad_input_gives_one_line_errors(
+    files, tmp_path, monkeypatch, capsys, name, value, extra, message
+) -> None:
+    path = _write(tmp_path, name, value)
+    code, _, err = run_cli(
+        monkeypatch, capsys, *fit_args(files, str(path), "-o", str(tmp_path / "o.npz"), *extra)
+    )
+    assert code == 2
+    assert err.startswith("smplr: error: ") and err.count("\n") == 1, err
+    assert message in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_missing_input_corrupt_weights_and_option_errors(
+    files, tmp_path, monkeypatch, capsys
+) -> None:
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        *fit_args(files, str(tmp_path / "nope.npy"), "-o", str(tmp_path / "o.npz")),
+    )
+    assert code == 2 and "keypoint file not found" in err
+    broken = tmp_path / "w.pt"
+    broken.write_bytes(files["weights"].read_bytes()[:500])
+    args = [
+        "fit",
+        str(files["jl"]),
+        "-o",
+        str(tmp_path / "o.npz"),
+        "--weights",
+        str(broken),
+        "--female",
+        str(files["female"]),
+        "--male",
+        str(files["male"]),
+    ]
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and "not a readable SMPLR weight file" in err and err.count("\n") == 1
+    code, _, err = run_cli(
+        monkeypatch, capsys, *fit_args(files, str(files["jl"]), "-o", str(tmp_path / "o.txt"))
+    )
+    assert code == 2 and "must end in .npz" in err
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        "fit",
+        str(files["jl"]),
+        "-o",
+        str(tmp_path / "o.npz"),
+        "--female",
+        str(files["female"]),
+    )
+    assert code == 2 and "give both --female and --male" in err
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        *fit_args(files, str(files["jl"]), "-o", str(tmp_path / "o.npz"), "--mesh-format", "stl"),
+    )
+    assert code == 2 and "unknown mesh format 'stl'" in err
+    code, _, err = run_cli(
+        monkeypatch,
+        capsys,
+        *fit_args(files, str(files["jl"]), "-o", str(tmp_path / "o.npz"), "--refine", "-3"),
+    )
+    assert code == 2 and "refine must be" in err

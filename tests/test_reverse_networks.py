@@ -1,0 +1,120 @@
+"""Ω, Ψ and the DAE: output validity, the Fig. 2 data flow, initialisation, input formats."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from smplr.dae import DenoisingAutoencoder, dae_input, input_shape
+from smplr.reverse.networks import PoseNet, ShapeNet
+
+TINY = {"widths": (32, 32, 16), "head_width": 8}
+
+
+def _directions(batch: int, seed: int = 0) -> torch.Tensor:
+    raw = torch.randn(batch, 41, 3, generator=torch.Generator().manual_seed(seed))
+    return nn.functional.normalize(raw, dim=-1)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_pose_net_outputs_rotations(mode: str) -> None:
+    omega = PoseNet(**TINY)
+    omega.train(mode == "train")
+    rot = omega(_directions(16)).double()
+    assert rot.shape == (16, 24, 3, 3)
+    eye = torch.eye(3, dtype=torch.float64).expand(16, 24, 3, 3)
+    torch.testing.assert_close(rot.transpose(-1, -2) @ rot, eye, atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        torch.linalg.det(rot), torch.ones(16, 24, dtype=torch.float64), atol=1e-5, rtol=0
+    )
+
+
+def test_pose_net_outputs_rotations_even_for_large_outputs() -> None:
+    omega = PoseNet(**TINY).eval()
+    with torch.no_grad():
+        omega.mlp.merge.weight.mul_(1e3)
+    rot = omega(_directions(8)).double()
+    torch.testing.assert_close(
+        torch.linalg.det(rot), torch.ones(8, 24, dtype=torch.float64), atol=1e-4, rtol=0
+    )
+
+
+def test_shape_net_outputs_betas_and_gender() -> None:
+    psi = ShapeNet(**TINY).eval()
+    betas, gender = psi(torch.randn(5, 41))
+    assert betas.shape == (5, 10) and gender.shape == (5,)
+
+
+def test_linear_layers_are_xavier_initialised() -> None:
+    for net in (PoseNet(**TINY), ShapeNet(**TINY), DenoisingAutoencoder((32, 32, 16))):
+        for name, layer in net.named_modules():
+            if not isinstance(layer, nn.Linear):
+                continue
+            if isinstance(net, DenoisingAutoencoder) and name == "out":
+                # the correction layer starts at zero: the untrained DAE is the identity
+                assert bool((layer.weight == 0).all()) and bool((layer.bias == 0).all())
+                continue
+            bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))
+            assert layer.weight.abs().max() <= bound
+            assert layer.weight.std() > 0.4 * bound  # filled, not zero
+            if not (isinstance(net, PoseNet) and name.endswith("merge")):
+                assert bool((layer.bias == 0).all()), name
+
+
+def test_untrained_dae_is_the_identity() -> None:
+    x = torch.randn(4, 42, 3)
+    torch.testing.assert_close(DenoisingAutoencoder((32, 32, 16)).eval()(x), x)
+
+
+def test_dae_output_is_input_plus_correction() -> None:
+    dae = DenoisingAutoencoder((32, 32, 16)).eval()
+    x = torch.randn(4, 42, 3)
+    correction = torch.randn(126)
+    with torch.no_grad():
+        dae.out.bias.copy_(correction)
+    torch.testing.assert_close(dae(x), x + correction.view(42, 3))
+
+
+def test_dae_has_skips_and_dropout_where_the_paper_puts_them() -> None:
+    dae = DenoisingAutoencoder((32, 24, 16))  # the paper's dropouts by default
+    assert dae.input_dropout.p == pytest.approx(0.2) and dae.code_dropout.p == pytest.approx(0.2)
+    seen = {}
+    for name in ("enc1", "enc2", "dec1", "dec2"):
+        getattr(dae, name).register_forward_hook(
+            lambda m, i, o, name=name: seen.__setitem__(name, o)
+        )
+    captured = {}
+    dae.dec2.register_forward_pre_hook(lambda m, args: captured.__setitem__("dec2_in", args[0]))
+    dae.out.register_forward_pre_hook(lambda m, args: captured.__setitem__("out_in", args[0]))
+    dae.eval()
+    dae(torch.randn(3, 42, 3))
+    torch.testing.assert_close(captured["dec2_in"], seen["dec1"] + seen["enc2"])
+    torch.testing.assert_close(captured["out_in"], seen["dec2"] + seen["enc1"])
+
+
+def test_dae_dropout_is_active_in_training_only() -> None:
+    dae = DenoisingAutoencoder((32, 32, 16))
+    x = torch.randn(64, 42, 3)
+    dae.train()
+    assert not torch.equal(dae(x), dae(x))
+    dae.eval()
+    torch.testing.assert_close(dae(x), dae(x))
+
+
+def test_dae_input_formats() -> None:
+    joints = torch.randn(2, 24, 3)
+    full = dae_input(joints, "joints24")
+    torch.testing.assert_close(full[:, :24], joints)
+    assert bool((full[:, 24:] == 0).all())
+    flat = torch.randn(2, 42, 2)
+    lifted = dae_input(flat, "2d")
+    torch.testing.assert_close(lifted[..., :2], flat)
+    assert bool((lifted[..., 2] == 0).all())
+    assert input_shape("jl42") == (42, 3)
+    with pytest.raises(ValueError, match="unknown input format 'xyz'"):
+        dae_input(flat, "xyz")
+    with pytest.raises(ValueError, match=r"2d input has shape \(2, 42, 3\)"):
+        dae_input(torch.randn(2, 42, 3), "2d")
