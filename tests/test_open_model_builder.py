@@ -16,15 +16,15 @@ from conftest import fake_smpl_arrays
 from smplr.body.anny_source import (
     T_POSE_GROUPS,
     bone_joint_map,
-    chain_rotations,
     check_bone_tree,
     joint_site_matrix,
     merge_weights,
-    posed_joints,
+    relative_rotations,
     rigid_part_skinning,
     rotation_between,
     t_pose_rotations,
 )
+from smplr.body.kinematics import forward_kinematics
 from smplr.body.model import BodyModel
 from smplr.body.model_file import model_data_from_arrays
 from smplr.body.open_model_builder import (
@@ -118,14 +118,16 @@ def _a_posed_skeleton(seed: int) -> torch.Tensor:
             local[0, J[f"{side}_{part}"]] = axis_angle_to_matrix(
                 torch.tensor(rotvec, dtype=torch.float64) + noise
             )
-    return posed_joints(chain_rotations(local), joints)
+    return forward_kinematics(local, joints)[1]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_t_pose_rotations_straighten_limbs(seed: int) -> None:
     a_pose = _a_posed_skeleton(seed)
     world = t_pose_rotations(a_pose)
-    t_pose = posed_joints(world, a_pose)[0]
+    again, t_pose = forward_kinematics(relative_rotations(world), a_pose)
+    torch.testing.assert_close(again, world)
+    t_pose = t_pose[0]
     for side, sign in (("left", 1.0), ("right", -1.0)):
         chain = [t_pose[J[f"{side}_{p}"]] for p in ("shoulder", "elbow", "wrist", "hand")]
         for a, b in itertools.pairwise(chain):
@@ -151,10 +153,13 @@ def test_skinning_helpers_agree_with_the_layer() -> None:
     pose = 0.5 * torch.randn(2, 72, generator=g, dtype=torch.float64)
     transl = torch.randn(2, 3, generator=g, dtype=torch.float64)
     out = model(betas=betas, global_orient=pose[:, :3], body_pose=pose[:, 3:], transl=transl)
-    rest_vertices = model.v_template + (betas @ model.shapedirs.T).view(2, -1, 3)
+    shapedirs = torch.as_tensor(model.to_data().shapedirs)
+    rest_vertices = model.v_template + torch.einsum("vcl,bl->bvc", shapedirs, betas)
     rest_joints = model.rest_joints(betas)
-    world = chain_rotations(axis_angle_to_matrix(pose.view(2, NUM_JOINTS, 3)))
-    moved = posed_joints(world, rest_joints, root=rest_joints[:, 0] + transl)
+    world, moved = forward_kinematics(
+        axis_angle_to_matrix(pose.view(2, NUM_JOINTS, 3)), rest_joints
+    )
+    moved = moved + transl[:, None]
     torch.testing.assert_close(moved, out.joints)
     torch.testing.assert_close(
         rigid_part_skinning(rest_vertices, model.weights, world, rest_joints, moved), out.vertices

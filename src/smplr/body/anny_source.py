@@ -247,28 +247,12 @@ def _apply(rot: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
     return (rot @ vec.unsqueeze(-1)).squeeze(-1)
 
 
-def chain_rotations(local: torch.Tensor) -> torch.Tensor:
-    """World rotations from SMPL's relative ones: ``local (N, 24, 3, 3)`` -> ``(N, 24, 3, 3)``."""
-    world = [local[:, 0]]
-    for j in range(1, NUM_JOINTS):
-        world.append(world[PARENTS[j]] @ local[:, j])
-    return torch.stack(world, dim=1)
-
-
-def posed_joints(
-    world_rot: torch.Tensor, joints: torch.Tensor, root: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Joint positions after each part turns by its world rotation about its own joint.
-
-    ``world_rot (N, 24, 3, 3)``, rest ``joints (N, 24, 3)`` -> ``(N, 24, 3)``: a joint
-    moves with its parent's part (``P_j = P_p + W_p (J_j − J_p)``); the root stays at
-    ``root`` (its rest position when None).
-    """
-    out = [joints[:, 0] if root is None else root]
-    for j in range(1, NUM_JOINTS):
-        p = PARENTS[j]
-        out.append(out[p] + _apply(world_rot[:, p], joints[:, j] - joints[:, p]))
-    return torch.stack(out, dim=1)
+def relative_rotations(world: torch.Tensor) -> torch.Tensor:
+    """SMPL's relative rotations from world ones: ``world (N, 24, 3, 3)`` -> ``(N, 24, 3, 3)``,
+    ``R_j = W_parent(j)ᵀ W_j`` (the root keeps its world rotation)."""
+    parents = torch.as_tensor([0, *PARENTS[1:]])
+    local = world[:, parents].transpose(-1, -2) @ world
+    return torch.cat([world[:, :1], local[:, 1:]], dim=1)
 
 
 def rigid_part_skinning(

@@ -39,12 +39,12 @@ import torch
 
 from smplr.body.anny_source import (
     AnnySource,
-    chain_rotations,
-    posed_joints,
+    relative_rotations,
     rigid_part_skinning,
     rigid_under_t_pose,
     t_pose_rotations,
 )
+from smplr.body.kinematics import forward_kinematics
 from smplr.body.model import BodyModel
 from smplr.body.model_file import POSE_FEATURES, model_data_from_arrays, save_model_data
 from smplr.body.preview import save_landmark_preview
@@ -132,7 +132,7 @@ def t_posed_bodies(
         chunk = phenotypes[start : start + batch]
         rest = source.rest(chunk)
         rotations = t_pose_rotations(rest.joints)
-        joints = posed_joints(rotations, rest.joints)
+        _, joints = forward_kinematics(relative_rotations(rotations), rest.joints)
         vertices = rigid_part_skinning(rest.vertices, weights, rotations, rest.joints, joints)
         parts.append(TPosedBodies(vertices, joints, chunk, rest.joints, rotations))
         if advance is not None:
@@ -344,8 +344,10 @@ def anny_posed(
     """Anny's own vertices for SMPL pose inputs ``pose (N, 72)`` (global_orient then body_pose,
     axis-angle, relative to the T-pose) and ``transl (N, 3)``: each SMPL part turns by its
     T-pose rotation, then by the pose's world rotation.  Differentiable in both inputs."""
-    world = chain_rotations(axis_angle_to_matrix(pose.reshape(-1, NUM_JOINTS, 3)))
-    new_joints = posed_joints(world, bodies.joints, root=bodies.joints[:, 0] + transl)
+    world, new_joints = forward_kinematics(
+        axis_angle_to_matrix(pose.reshape(-1, NUM_JOINTS, 3)), bodies.joints
+    )
+    new_joints = new_joints + transl[:, None]
     return source.pose(bodies.phenotypes, world @ bodies.t_pose, bodies.rest_joints, new_joints)
 
 
@@ -679,9 +681,9 @@ def preview_models(model_dir: str | Path, png: str | Path) -> Path:
     """Picture of the three templates (θ = 0, betas = 0) with joints and landmarks."""
     bodies, faces, landmarks = {}, None, None
     for gender in ("male", "female", "neutral"):
-        model = BodyModel.from_file(Path(model_dir) / f"open_{gender}.npz", gender)
+        model = BodyModel.from_file(Path(model_dir) / f"open_{gender}.npz", gender, torch.float64)
         with torch.no_grad():
-            out = model(betas=torch.zeros(1, model.num_betas))
+            out = model(betas=torch.zeros(1, model.num_betas, dtype=torch.float64))
         bodies[gender] = (out.vertices[0].numpy(), out.joints[0].numpy())
         faces, landmarks = model.faces.numpy(), model.landmark_vertex_ids.numpy()
     return save_landmark_preview(png, bodies, faces, landmarks, list(LANDMARK_NAMES))
