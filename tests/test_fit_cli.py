@@ -77,6 +77,8 @@ def test_npy_round_trip_with_meshes(files, tmp_path, monkeypatch, capsys) -> Non
             str(tmp_path / "m"),
             "--refine",
             "2",
+            "--render",
+            str(tmp_path / "png"),
         ),
     )
     assert code == 0, err
@@ -97,6 +99,8 @@ def test_npy_round_trip_with_meshes(files, tmp_path, monkeypatch, capsys) -> Non
     assert len(meshes) == 3
     mesh = trimesh.load(meshes[0], process=False)
     assert mesh.faces.shape == (480, 3)  # the fake topology's triangles
+    pictures = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pictures) == 3 and pictures[0].stat().st_size > 500
 
 
 def test_json_npz_and_single_body_inputs_agree(files, tmp_path, monkeypatch, capsys) -> None:

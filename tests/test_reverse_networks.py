@@ -51,25 +51,35 @@ def test_shape_net_outputs_betas_and_gender() -> None:
 def test_linear_layers_are_xavier_initialised() -> None:
     for net in (PoseNet(**TINY), ShapeNet(**TINY), DenoisingAutoencoder((32, 32, 16))):
         for name, layer in net.named_modules():
-            if isinstance(layer, nn.Linear):
-                bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))
-                assert layer.weight.abs().max() <= bound
-                assert layer.weight.std() > 0.4 * bound  # filled, not zero
-                if not name.endswith("merge") or isinstance(net, ShapeNet):
-                    assert bool((layer.bias == 0).all()), name
+            if not isinstance(layer, nn.Linear):
+                continue
+            if isinstance(net, DenoisingAutoencoder) and name == "out":
+                # the correction layer starts at zero: the untrained DAE is the identity
+                assert bool((layer.weight == 0).all()) and bool((layer.bias == 0).all())
+                continue
+            bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))
+            assert layer.weight.abs().max() <= bound
+            assert layer.weight.std() > 0.4 * bound  # filled, not zero
+            if not (isinstance(net, PoseNet) and name.endswith("merge")):
+                assert bool((layer.bias == 0).all()), name
+
+
+def test_untrained_dae_is_the_identity() -> None:
+    x = torch.randn(4, 42, 3)
+    torch.testing.assert_close(DenoisingAutoencoder((32, 32, 16)).eval()(x), x)
 
 
 def test_dae_output_is_input_plus_correction() -> None:
     dae = DenoisingAutoencoder((32, 32, 16)).eval()
     x = torch.randn(4, 42, 3)
+    correction = torch.randn(126)
     with torch.no_grad():
-        dae.out.weight.zero_()
-        dae.out.bias.zero_()
-    torch.testing.assert_close(dae(x), x)
+        dae.out.bias.copy_(correction)
+    torch.testing.assert_close(dae(x), x + correction.view(42, 3))
 
 
 def test_dae_has_skips_and_dropout_where_the_paper_puts_them() -> None:
-    dae = DenoisingAutoencoder((32, 24, 16))
+    dae = DenoisingAutoencoder((32, 24, 16))  # the paper's dropouts by default
     assert dae.input_dropout.p == pytest.approx(0.2) and dae.code_dropout.p == pytest.approx(0.2)
     seen = {}
     for name in ("enc1", "enc2", "dec1", "dec2"):

@@ -21,6 +21,8 @@ def _bundle(seed: int = 0) -> WeightBundle:
     nets = {
         f"dae_{f}": DenoisingAutoencoder(SIZES["dae_widths"]) for f in ("jl42", "joints24", "2d")
     }
+    for dae in nets.values():  # an untrained DAE is the identity; make it fill landmarks/depth
+        torch.nn.init.normal_(dae.out.weight, std=0.05)
     nets["pose"] = PoseNet(SIZES["widths"], SIZES["head_width"])
     nets["shape"] = ShapeNet(SIZES["widths"], SIZES["head_width"])
     return WeightBundle(
@@ -181,3 +183,16 @@ def test_damaged_bundles_give_one_line_errors(tmp_path) -> None:
     bundle.config["widths"] = (64, 64, 16)
     with pytest.raises(ValueError, match="does not match its own config"):
         SMPLR.from_bundle(bundle, fake_gendered())
+
+
+def test_results_plug_into_the_evaluation_harness(model: SMPLR, truth) -> None:
+    from smplr.evaluation.predictor import FitPredictor, PredictorInputs
+
+    prediction = FitPredictor(model).predict(
+        PredictorInputs(samples=[], jl=truth.jl.double().numpy())
+    )
+    assert prediction.joints.shape == (5, 24, 3) and prediction.vertices.shape == (5, 240, 3)
+    result = model.fit(truth.jl, return_vertices=False)
+    assert "joints" in result and "vertices" not in result and result.get("faces") is None
+    with pytest.raises(KeyError):
+        result["faces"]

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from core_fakes import FakeSampler, fake_corruption, fake_gendered
 from smplr.training.loop import TrainSettings, init_distributed
 from smplr.training.recipe import Recipe, run_stage
-from smplr.training.stages import STAGES, NetworkSizes
+from smplr.training.stages import STAGES, NetworkConfig
 
-TINY = NetworkSizes(dae_widths=(32, 32, 16), widths=(32, 32, 16), head_width=8)
+TINY = NetworkConfig(dae_widths=(32, 32, 16), widths=(32, 32, 16), head_width=8)
 
 
 def tiny_recipe(run_dir: Path, device: torch.device | str = "cpu") -> Recipe:

@@ -6,7 +6,10 @@ structure:
 
     input ─► dropout ─► enc 1 ─► enc 2 ─► enc 3 ─► dropout ─► dec 1 (+enc 2) ─► dec 2 (+enc 1) ─► linear ─► + input
 
-Every hidden layer is Linear + BatchNorm + ELU; both dropouts keep 80 % (paper 4.1).
+Every hidden layer is Linear + BatchNorm + ELU.  The paper's dropouts keep 80 % (4.1);
+this project trains with the input dropout off (``input_dropout=0``): on freshly drawn
+noise there is nothing to overfit, and dropping 20 % of the input coordinates stopped
+the DAE from learning within a CPU budget (see ``docs/model_card.md``).
 One architecture serves three input formats (one weight set each), built by
 :func:`dae_input`:
 
@@ -38,7 +41,7 @@ from smplr.reverse.networks import dense_block, xavier_init
 INPUT_FORMATS: tuple[str, ...] = ("jl42", "joints24", "2d")
 PAPER_DAE_WIDTHS: tuple[int, int, int] = (1024, 1024, 512)
 DEFAULT_DAE_WIDTHS: tuple[int, int, int] = (512, 512, 256)
-KEEP_PROB = 0.8
+PAPER_DROPOUT = 0.2  # keep-prob 0.8, after the input and after the code
 
 
 def check_input_format(input_format: str) -> str:
@@ -77,21 +80,29 @@ def dae_input(points: torch.Tensor, input_format: str) -> torch.Tensor:
 class DenoisingAutoencoder(nn.Module):
     """DAE: noisy JL ``(B, 42, 3)`` -> denoised JL ``(B, 42, 3)`` (input + correction)."""
 
-    def __init__(self, widths: Sequence[int] = DEFAULT_DAE_WIDTHS) -> None:
+    def __init__(
+        self,
+        widths: Sequence[int] = DEFAULT_DAE_WIDTHS,
+        input_dropout: float = PAPER_DROPOUT,
+        code_dropout: float = PAPER_DROPOUT,
+    ) -> None:
         super().__init__()
         if len(widths) != 3:
             raise ValueError(f"the DAE needs three encoder widths, got {tuple(widths)}")
         w1, w2, w3 = widths
         size = 3 * NUM_JL
-        self.input_dropout = nn.Dropout(1 - KEEP_PROB)
+        self.input_dropout = nn.Dropout(input_dropout)
         self.enc1 = dense_block(size, w1)
         self.enc2 = dense_block(w1, w2)
         self.enc3 = dense_block(w2, w3)
-        self.code_dropout = nn.Dropout(1 - KEEP_PROB)
+        self.code_dropout = nn.Dropout(code_dropout)
         self.dec1 = dense_block(w3, w2)
         self.dec2 = dense_block(w2, w1)
         self.out = nn.Linear(w1, size)
         xavier_init(self)
+        # The correction starts at zero, so the untrained DAE is the identity: with
+        # Xavier here it would add metre-sized noise to its input at the start.
+        nn.init.zeros_(self.out.weight)
 
     def forward(self, jl: torch.Tensor) -> torch.Tensor:
         flat = jl.reshape(jl.shape[0], -1)

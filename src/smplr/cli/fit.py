@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import torch
 import typer
 
 from smplr.body.mesh_io import MESH_FORMATS, write_meshes
@@ -13,6 +14,7 @@ from smplr.body.model import GenderedBodyModel
 from smplr.dae import INPUT_FORMATS
 from smplr.keypoint_files import load_keypoints
 from smplr.pipeline import SMPLR
+from smplr.render import write_pictures
 from smplr.weights import shipped_path
 
 OUTPUT_KEYS = (
@@ -74,6 +76,10 @@ def fit(
     mesh_format: Annotated[
         str, typer.Option("--mesh-format", help=f"Mesh file format: {', '.join(MESH_FORMATS)}.")
     ] = "obj",
+    render: Annotated[
+        Path | None,
+        typer.Option("--render", help="Also write a shaded front-view PNG per body here."),
+    ] = None,
     weights: Annotated[
         Path | None,
         typer.Option(
@@ -101,7 +107,7 @@ def fit(
 
     Examples:
 
-    smplr fit jl.npy --out bodies.npz --mesh-dir meshes
+    smplr fit jl.npy --out bodies.npz --mesh-dir meshes --render pictures
 
     smplr fit joints.json -f joints24 --refine 10 --out bodies.npz
 
@@ -135,7 +141,7 @@ def fit(
         procrustes=procrustes,
         refine=refine,
         use_dae=not no_dae,
-        return_vertices=mesh_dir is not None,
+        return_vertices=mesh_dir is not None or render is not None,
         batch_size=batch_size,
     )
     arrays = result.numpy()
@@ -146,3 +152,7 @@ def fit(
         faces = model.body.faces.cpu().numpy()
         paths = write_meshes(arrays["vertices"], faces, mesh_dir, mesh_format)
         typer.echo(f"wrote {len(paths)} meshes to {mesh_dir}")
+    if render is not None:
+        vertices = torch.as_tensor(arrays["vertices"])
+        pictures = write_pictures(vertices, model.body.faces.cpu(), render)
+        typer.echo(f"wrote {len(pictures)} pictures to {render}")

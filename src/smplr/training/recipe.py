@@ -21,10 +21,10 @@ from smplr.body.model import GenderedBodyModel
 from smplr.reverse.features import template_bone_lengths
 from smplr.training.data import BodySampler, Corruption, PoolBatch, cached_pool, draw_pool
 from smplr.training.loop import DistributedEnv, TrainSettings, finished_state, train_stage
-from smplr.training.stages import RECIPE, STAGES, NetworkSizes, StageContext
+from smplr.training.stages import RECIPE, STAGES, NetworkConfig, StageContext
 from smplr.weights import WeightBundle, save_bundle
 
-DEFAULT_SIZES = NetworkSizes(
+DEFAULT_NETWORKS = NetworkConfig(
     dae_widths=(512, 512, 256), widths=(512, 512, 256, 256, 256), head_width=128
 )
 BUNDLE_NAME = "smplr_weights.pt"
@@ -47,7 +47,7 @@ class Recipe:
     pool_size: int = 100_000
     val_size: int = 1024
     seed: int = 0
-    sizes: NetworkSizes = DEFAULT_SIZES
+    sizes: NetworkConfig = DEFAULT_NETWORKS
     input_jitter: float = 0.01
     smpl_weight: float = 10.0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))

@@ -37,12 +37,14 @@ MM = 1000.0
 
 
 @dataclass(frozen=True)
-class NetworkSizes:
-    """Widths of the networks (see :mod:`smplr.reverse.networks`, :mod:`smplr.dae`)."""
+class NetworkConfig:
+    """Widths of the networks (see :mod:`smplr.reverse.networks`, :mod:`smplr.dae`) and
+    the DAE's input dropout during training (the paper's is 0.2)."""
 
     dae_widths: tuple[int, ...]
     widths: tuple[int, ...]
     head_width: int
+    dae_input_dropout: float = 0.0
 
 
 @dataclass
@@ -56,7 +58,7 @@ class StageContext:
     corruption: Corruption
     template_lengths: torch.Tensor
     jl_body: GenderedBodyModel
-    sizes: NetworkSizes
+    sizes: NetworkConfig
     input_jitter: float = 0.01
     smpl_weight: float = 10.0
 
@@ -116,7 +118,11 @@ class DAEStage(Stage):
         self.networks = (self.name,)
 
     def build(self, ctx: StageContext) -> dict[str, nn.Module]:
-        return {self.name: DenoisingAutoencoder(ctx.sizes.dae_widths)}
+        return {
+            self.name: DenoisingAutoencoder(
+                ctx.sizes.dae_widths, input_dropout=ctx.sizes.dae_input_dropout
+            )
+        }
 
     def loss(self, nets, batch, ctx, rng):
         raw, target = ctx.corruption.dae_example(batch, self.input_format, rng)
