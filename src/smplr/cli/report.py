@@ -40,7 +40,12 @@ def report(
         ),
     ] = None,
     threads: Annotated[
-        int, typer.Option("--threads", help="torch CPU threads.")
+        int,
+        typer.Option(
+            "--threads",
+            help="torch CPU threads (2 helps on an idle 2-core machine; 1 is faster when "
+            "other jobs share the cores).",
+        ),
     ] = DEFAULTS.threads,
     iou: Annotated[
         bool,
@@ -58,7 +63,7 @@ def report(
     noise models as stand-ins for CNN error) and records the command, date, seeds,
     software versions and machine.
 
-    Takes a few minutes on two CPU cores for the default 2,000 bodies.
+    Takes about 7 minutes for the default 2,000 bodies on one CPU thread.
 
     Example: smplr report --out docs/reproduction.md
     """

@@ -32,6 +32,20 @@ class PaperRow(NamedTuple):
     values: tuple[float | None, ...]
 
 
+TABLE1_INPUTS: dict[str, str] = {
+    "CNN": "SURREAL image",
+    "DAE_Alexnet": "Alexnet estimates",
+    "DAE_SHN": "SHN estimates",
+    "DAE_SHN^2d": "SHN estimates, depth 0",
+    "Ψ": "SHN estimates, true pose",
+    "Ω": "SHN estimates, true shape",
+    "Ω_smpl": "SHN estimates, true shape",
+    "ALL": "SURREAL image (SHN → DAE → SMPLR)",
+    "ALL_Proc": "SURREAL image (SHN → DAE → SMPLR)",
+}
+"""What each Table 1 row was fed (paper sections 4.4.1-4.4.3); CNN rows: the image."""
+
+
 TABLE1: tuple[PaperRow, ...] = (
     PaperRow("CNN", "Alexnet", (100.0, 41.6, 99.0, 179.9, 246.9, 34.6, 138.5, 217.3, 133.0, None, 31.9)),
     PaperRow("CNN", "SHN_nL", (47.5, 23.0, 44.2, 77.2, 112.0, 16.3, 61.9, 102.7, 62.8, None, 10.4)),

@@ -1,7 +1,8 @@
 """The reproduction report: the paper's Tables 1, 3, 4 and gender accuracy beside what
 smplr measures with its shipped models on the synthetic benchmark, as one Markdown file.
 
-Regenerate it with one command (it takes a few minutes on two CPU cores)::
+Regenerate it with one command (about 7 minutes for 2,000 bodies on one CPU thread,
+measured on an AMD EPYC core; a second thread helps only on an otherwise idle machine)::
 
     make report                     # = smplr report --out docs/reproduction.md
 
@@ -75,7 +76,7 @@ class Settings:
     seed: int = 12345
     noise_seed: int = 0
     chunk: int = 250
-    threads: int = 2
+    threads: int = 1
     weights: Path | None = None
     iou: bool = True
 
@@ -560,7 +561,12 @@ def render_markdown(m: Measurements, env: dict[str, str], command: str) -> str:
     header = ["Source", "Row", "Input", *paper.TABLE1_COLUMNS]
     for block, (paper_block, title) in BLOCK_TITLES.items():
         rows = [
-            ["paper", r.model, "SURREAL image", *(_cell(v) for v in r.values)]
+            [
+                "paper",
+                r.model,
+                paper.TABLE1_INPUTS.get(r.model, paper.TABLE1_INPUTS[r.block]),
+                *(_cell(v) for v in r.values),
+            ]
             for r in paper.TABLE1
             if r.block == paper_block
         ]
@@ -612,8 +618,9 @@ def _comparability(m: Measurements) -> str:
             "set to 0.",
             "- **Protocols and joints.** Protocol 1 (root-relative) and Protocol 2 (similarity "
             "Procrustes to the ground truth) as in the paper; per-part groups and the 16 'All' "
-            "joints from the authors' release; see Definitions. The paper's Table 1 is "
-            "Protocol 1.",
+            "joints from the authors' release; see Definitions. The paper does not name the "
+            "protocol of its Table 1; its Table 3 (same dataset) is Protocol 1, and so are "
+            "smplr's Table 1 rows.",
             "- **Silhouettes.** The paper compares the projected mesh with SURREAL's segmentation "
             f"and UP-3D's renders at image resolution. smplr renders both the true and the "
             f"predicted mesh (`smplr.render`) into the paper's crop ({CROP_METRES} m square "
