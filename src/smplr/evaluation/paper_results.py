@@ -43,7 +43,8 @@ TABLE1_INPUTS: dict[str, str] = {
     "ALL": "SURREAL image (SHN → DAE → SMPLR)",
     "ALL_Proc": "SURREAL image (SHN → DAE → SMPLR)",
 }
-"""What each Table 1 row was fed (paper sections 4.4.1-4.4.3); CNN rows: the image."""
+"""What each Table 1 row was fed (paper sections 4.4.1-4.4.3); the CNN rows (key "CNN")
+are fed the image."""
 
 
 TABLE1: tuple[PaperRow, ...] = (

