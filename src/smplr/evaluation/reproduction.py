@@ -363,6 +363,13 @@ def measure(settings: Settings, progress: bool = False) -> Measurements:
             "(smplr train all --out W.pt) and pass --weights W.pt"
         )
     model = SMPLR.load(weights)
+    provenance = {
+        "weights": describe_weights(Path(weights), is_shipped=settings.weights is None),
+        "body_model": {
+            **describe_body_model(),
+            "num_vertices": int(model.body.female.num_vertices),
+        },
+    }
     synthetic = SyntheticSet(
         model.body, num=settings.num, seed=settings.seed, mask_chunk=settings.chunk
     )
@@ -406,8 +413,8 @@ def measure(settings: Settings, progress: bool = False) -> Measurements:
         settings=settings,
         conditions=rows,
         summaries=summaries,
-        weights=describe_weights(Path(weights), is_shipped=settings.weights is None),
-        body_model={**describe_body_model(), "num_vertices": int(model.body.female.num_vertices)},
+        weights=provenance["weights"],
+        body_model=provenance["body_model"],
         seconds=time.perf_counter() - started,
     )
 
