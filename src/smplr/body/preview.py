@@ -50,7 +50,9 @@ def save_landmark_preview(
             pixels, depth = (x[0] for x in camera.project(marks.to(torch.float64)))
             surface = rasterize(camera.to_screen(verts), face_tensor, camera.image_size).depth[0]
             u, v = pixels[: len(landmark_ids)].round().long().clamp(0, size - 1).unbind(-1)
-            facing = (depth[: len(landmark_ids)] <= surface[v, u] + 0.03).numpy()  # in sight, rims too
+            facing = (
+                depth[: len(landmark_ids)] <= surface[v, u] + 0.03
+            ).numpy()  # in sight, rims too
             pixels = pixels.numpy()
             ax = axes[row, col]
             ax.imshow(image.numpy())
