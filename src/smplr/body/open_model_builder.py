@@ -295,6 +295,9 @@ def landmark_rays(joints: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]
     - feet: forward from the foot joint (the toes);
     - biceps/triceps: forward/backward from the middle of the upper arm (the elbow
       crease faces forward in the T-pose, palms down);
+    - hands: outward along the arm from the hand joint (the knuckles): the ray leaves
+      the mesh at the knuckles, about 1 cm beyond the hand joint (the shipped SMPLR
+      weights were trained with this landmark);
     - head top: up from the head joint.
     """
     j = {name: joints[i] for i, name in enumerate(JOINT_NAMES)}
@@ -310,6 +313,7 @@ def landmark_rays(joints: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]
         rays[f"upper_leg_front_{side}"] = (thigh, z)
         rays[f"upper_leg_back_{side}"] = (thigh, -z)
         rays[f"foot_{side}"] = (j[f"{side}_foot"], z)
+        rays[f"hand_{side}"] = (j[f"{side}_hand"], sign * x)
         rays[f"biceps_{side}"] = (upper_arm, z)
         rays[f"triceps_{side}"] = (upper_arm, -z)
     rays["belly"] = (j["spine1"] * np.array([0.0, 1.0, 1.0]), z)
@@ -321,17 +325,9 @@ def select_landmarks(vertices: np.ndarray, faces: np.ndarray, joints: np.ndarray
     """The paper's 18 landmarks (order of ``LANDMARK_NAMES``) on a T-posed template:
     ``vertices (V, 3)``, ``faces (F, 3)``, ``joints (24, 3)`` -> vertex ids ``(18,)``.
 
-    Each landmark is where its ray of :func:`landmark_rays` leaves the mesh, except the
-    hands: the outermost vertex along ±X, the tip of the middle finger (Anny's fingers
-    curl, so a ray from the knuckles would leave the hand at its back)."""
+    Each landmark is where its ray of :func:`landmark_rays` leaves the mesh."""
     rays = landmark_rays(joints)
-    ids = []
-    for name in LANDMARK_NAMES:
-        if name.startswith("hand_"):
-            ids.append(int(np.argmax(vertices[:, 0] * (1.0 if name.endswith("left") else -1.0))))
-        else:
-            ids.append(surface_point(vertices, faces, *rays[name]))
-    return np.array(ids, dtype=np.int64)
+    return np.array([surface_point(vertices, faces, *rays[name]) for name in LANDMARK_NAMES])
 
 
 # ----------------------------------------------------------------------------- checking
