@@ -97,6 +97,7 @@ def test_dae_has_skips_and_dropout_where_the_paper_puts_them() -> None:
 
 def test_dae_dropout_is_active_in_training_only() -> None:
     dae = DenoisingAutoencoder((32, 32, 16))
+    torch.nn.init.normal_(dae.out.weight)  # the correction starts at zero: make it visible
     x = torch.randn(64, 42, 3)
     dae.train()
     assert not torch.equal(dae(x), dae(x))
