@@ -203,8 +203,8 @@ def test_landmarks_sit_on_the_region_they_name(model: BodyModel) -> None:
         assert (z[:, foot] > at(f"{side}_foot")[:, 2]).all()
         assert ((lm[:, foot] - at(f"{side}_foot")).norm(dim=-1) < 0.12).all()
         hand = L[f"hand_{side}"]
-        assert (s * x[:, hand] > s * at(f"{side}_hand")[:, 0] + 0.03).all()
-        assert ((lm[:, hand] - at(f"{side}_hand")).norm(dim=-1) < 0.15).all()
+        assert (s * x[:, hand] > s * at(f"{side}_hand")[:, 0]).all()  # beyond the knuckles
+        assert ((lm[:, hand] - at(f"{side}_hand")).norm(dim=-1) < 0.03).all()
         arm = (at(f"{side}_shoulder") + at(f"{side}_elbow")) / 2
         biceps, triceps = L[f"biceps_{side}"], L[f"triceps_{side}"]
         assert (z[:, biceps] > arm[:, 2] + 0.02).all() and (z[:, triceps] < arm[:, 2] - 0.02).all()
@@ -300,7 +300,7 @@ def test_pose_gradients_agree_with_anny(reference: dict, gender: str) -> None:
             (layer_vertices(layer, pose, transl) * rigid_probe).sum(), pose
         )
         expected = torch.as_tensor(reference[f"{gender}/anny_rigid_pose_grad"][i])
-        assert (grad[0] - expected).norm() < 1e-4 * expected.norm()
+        assert (grad[0] - expected).norm() < 1e-5 * expected.norm()
 
 
 # ------------------------------------------------------------------------------ with anny installed

@@ -97,6 +97,7 @@ def test_dae_has_skips_and_dropout_where_the_paper_puts_them() -> None:
 
 def test_dae_dropout_is_active_in_training_only() -> None:
     dae = DenoisingAutoencoder((32, 32, 16))
+    nn.init.normal_(dae.out.weight, std=0.1)  # a trained DAE's correction is not zero
     x = torch.randn(64, 42, 3)
     dae.train()
     assert not torch.equal(dae(x), dae(x))
@@ -118,3 +119,32 @@ def test_dae_input_formats() -> None:
         dae_input(flat, "xyz")
     with pytest.raises(ValueError, match=r"2d input has shape \(2, 42, 3\)"):
         dae_input(torch.randn(2, 42, 3), "2d")
+
+
+def test_folding_batchnorm_keeps_eval_outputs() -> None:
+    import copy
+
+    from smplr.reverse.networks import fold_batchnorm
+
+    for net in (PoseNet(**TINY), ShapeNet(**TINY), DenoisingAutoencoder((32, 32, 16))):
+        with torch.no_grad():  # non-trivial running statistics
+            for module in net.modules():
+                if isinstance(module, nn.BatchNorm1d):
+                    module.running_mean.uniform_(-1, 1)
+                    module.running_var.uniform_(0.5, 2)
+                    module.weight.uniform_(0.5, 1.5)
+                    module.bias.uniform_(-0.5, 0.5)
+        net.eval()
+        folded = fold_batchnorm(copy.deepcopy(net))
+        assert not any(isinstance(m, nn.BatchNorm1d) for m in folded.modules())
+        x = (
+            torch.randn(5, 41, 3)
+            if isinstance(net, PoseNet)
+            else (torch.randn(5, 41) if isinstance(net, ShapeNet) else torch.randn(5, 42, 3))
+        )
+        with torch.no_grad():
+            a, b = net(x), folded(x)
+        for u, v in zip(
+            a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,), strict=True
+        ):
+            torch.testing.assert_close(u, v, atol=1e-5, rtol=1e-5)

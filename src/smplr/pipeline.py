@@ -31,7 +31,7 @@ from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.refine import BodyParams, fit_bodies, point_weights
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.reverse.networks import PoseNet, ShapeNet
+from smplr.reverse.networks import PoseNet, ShapeNet, fold_batchnorm
 from smplr.weights import WeightBundle, load_bundle, shipped_path
 
 
@@ -152,6 +152,8 @@ class SMPLR(nn.Module):
         except RuntimeError as exc:
             first = str(exc).splitlines()[0]
             raise ValueError(f"weight bundle does not match its own config: {first}") from exc
+        for net in (pose_net, shape_net, *daes.values()):
+            fold_batchnorm(net)
         model = cls(body.float(), pose_net, shape_net, daes, bundle.template_lengths)
         return model.to(device)
 
@@ -280,7 +282,12 @@ class SMPLR(nn.Module):
         model = self.body if return_vertices else self.jl_body
         out = model(gender, betas, rotations[:, :1], rotations[:, 1:], transl + root)
         body_root = out.joints[:, :1]
-        scaled = lambda x: scale[:, None, None] * (x - body_root) + body_root  # noqa: E731
+
+        def scaled(points: torch.Tensor) -> torch.Tensor:
+            if not procrustes:  # scale is 1: skip three passes over the mesh
+                return points
+            return scale[:, None, None] * (points - body_root) + body_root
+
         return SMPLRResult(
             betas=betas,
             gender=gender,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,32 +172,41 @@ def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dic
     return rows
 
 
-def evaluate(
+def iter_conditions(
     model: SMPLR,
     num: int = 2000,
     seed: int = 12345,
     refine: int = 10,
     run_dir: Path | None = None,
     noise_seed: int = 0,
-) -> list[tuple[str, dict[str, float]]]:
-    """Every condition of the module docstring -> ``[(label, numbers)]``."""
+    conditions: bool = True,
+) -> Iterator[tuple[str, dict[str, float]]]:
+    """Every condition of the module docstring, one ``(label, numbers)`` at a time
+    (``conditions=False``: the ablations of ``run_dir`` only)."""
     truth = Truth.from_batch(held_out_set(model.body, num=num, seed=seed))
-    rows: list[tuple[str, dict[str, float]]] = []
+    if conditions:
+        yield from _input_conditions(model, truth, refine, noise_seed)
+    if run_dir is not None:
+        yield from _ablations(model, truth, run_dir)
+
+
+def _input_conditions(
+    model: SMPLR, truth: Truth, refine: int, noise_seed: int
+) -> Iterator[tuple[str, dict[str, float]]]:
     clean = truth.jl
-    rows.append(("3D clean, no DAE", _fit_row(model, truth, clean, "jl42", use_dae=False)))
-    rows.append(("3D clean, DAE", _fit_row(model, truth, clean, "jl42")))
-    rows.append(
-        ("3D clean, DAE + Procrustes", _fit_row(model, truth, clean, "jl42", procrustes=True))
+    joints = clean[:, :NUM_JOINTS]
+    yield "3D clean, no DAE", _fit_row(model, truth, clean, "jl42", use_dae=False)
+    yield (
+        f"3D clean, no DAE + refine {refine}",
+        _fit_row(model, truth, clean, "jl42", use_dae=False, refine=refine),
     )
-    rows.append(
-        (f"3D clean, DAE + refine {refine}", _fit_row(model, truth, clean, "jl42", refine=refine))
-    )
-    rows.append(("joints24 clean, DAE", _fit_row(model, truth, clean[:, :NUM_JOINTS], "joints24")))
-    rows.append(
-        (
-            f"joints24 clean, DAE + refine {refine}",
-            _fit_row(model, truth, clean[:, :NUM_JOINTS], "joints24", refine=refine),
-        )
+    yield "3D clean, DAE", _fit_row(model, truth, clean, "jl42")
+    yield "3D clean, DAE + Procrustes", _fit_row(model, truth, clean, "jl42", procrustes=True)
+    yield f"3D clean, DAE + refine {refine}", _fit_row(model, truth, clean, "jl42", refine=refine)
+    yield "joints24 clean, DAE", _fit_row(model, truth, joints, "joints24")
+    yield (
+        f"joints24 clean, DAE + refine {refine}",
+        _fit_row(model, truth, joints, "joints24", refine=refine),
     )
     for name, noise in NOISE_MODELS.items():
         noisy = noise(truth.jl, torch.Generator().manual_seed(noise_seed))
@@ -207,31 +216,26 @@ def evaluate(
             "input_jl_mm": float(metrics.mpjpe(noisy, truth.jl).mean()),
             "dae_jl_mm": float(metrics.mpjpe(denoised, truth.jl).mean()),
         }
-        rows.append(
-            (
-                f"3D {name} noise, no DAE",
-                {**base, **_fit_row(model, truth, noisy, "jl42", use_dae=False)},
-            )
+        yield (
+            f"3D {name} noise, no DAE",
+            {**base, **_fit_row(model, truth, noisy, "jl42", use_dae=False)},
         )
-        rows.append((f"3D {name} noise, DAE", {**base, **_fit_row(model, truth, noisy, "jl42")}))
-        rows.append(
-            (
-                f"3D {name} noise, DAE + Procrustes",
-                _fit_row(model, truth, noisy, "jl42", procrustes=True),
-            )
+        yield f"3D {name} noise, DAE", {**base, **_fit_row(model, truth, noisy, "jl42")}
+        yield (
+            f"3D {name} noise, DAE + Procrustes",
+            _fit_row(model, truth, noisy, "jl42", procrustes=True),
+        )
+        yield (
+            f"3D {name} noise, DAE + refine {refine}",
+            _fit_row(model, truth, noisy, "jl42", refine=refine),
         )
     _, flat, views = random_view_2d(truth.jl, torch.Generator().manual_seed(noise_seed + 1))
     viewed = truth.turned(views.rotation)
-    rows.append(("2D (perspective, clean)", _fit_row(model, viewed, flat[..., :2], "2d")))
-    rows.append(
-        (
-            f"2D (perspective, clean) + refine {refine}",
-            _fit_row(model, viewed, flat[..., :2], "2d", refine=refine),
-        )
+    yield "2D (perspective, clean)", _fit_row(model, viewed, flat[..., :2], "2d")
+    yield (
+        f"2D (perspective, clean) + refine {refine}",
+        _fit_row(model, viewed, flat[..., :2], "2d", refine=refine),
     )
-    if run_dir is not None:
-        rows.extend(_ablations(model, truth, run_dir))
-    return rows
 
 
 COLUMNS = (
@@ -248,18 +252,21 @@ COLUMNS = (
 )
 
 
-def format_rows(rows: list[tuple[str, dict[str, float]]]) -> str:
-    width = max(len(label) for label, _ in rows)
-    lines = [f"{'condition':<{width}} " + " ".join(f"{c:>12}" for c in COLUMNS)]
-    for label, row in rows:
-        cells = [
-            f"{row[c]:>12.3f}"
-            if c == "gender_acc" and c in row
-            else (f"{row[c]:>12.1f}" if c in row else f"{'':>12}")
-            for c in COLUMNS
-        ]
-        lines.append(f"{label:<{width}} " + " ".join(cells))
-    return "\n".join(lines)
+LABEL_WIDTH = 44
+
+
+def format_header() -> str:
+    return f"{'condition':<{LABEL_WIDTH}} " + " ".join(f"{c:>12}" for c in COLUMNS)
+
+
+def format_row(label: str, row: dict[str, float]) -> str:
+    cells = [
+        f"{row[c]:>12.3f}"
+        if c == "gender_acc" and c in row
+        else (f"{row[c]:>12.1f}" if c in row else f"{'':>12}")
+        for c in COLUMNS
+    ]
+    return f"{label:<{LABEL_WIDTH}} " + " ".join(cells)
 
 
 def run(
@@ -269,13 +276,19 @@ def run(
     run_dir: Path | None = None,
     threads: int = 2,
     json_out: Path | None = None,
+    conditions: bool = True,
 ) -> list[tuple[str, dict[str, float]]]:
-    """Print (and return) the accuracy table of the shipped (or given) weights."""
+    """Print (row by row) and return the accuracy table of the shipped (or given) weights."""
     torch.set_num_threads(threads)
     model = SMPLR.load(weights or shipped_path())
-    rows = evaluate(model, num=num, refine=refine, run_dir=run_dir)
     print(f"SMPLR on {num} held-out synthetic bodies (open body model), errors in mm")
-    print(format_rows(rows))
+    print(format_header(), flush=True)
+    rows = []
+    for label, row in iter_conditions(
+        model, num=num, refine=refine, run_dir=run_dir, conditions=conditions
+    ):
+        rows.append((label, row))
+        print(format_row(label, row), flush=True)
     if json_out is not None:
         json_out.write_text(
             json.dumps([{"condition": label, **row} for label, row in rows], indent=1)
@@ -293,8 +306,19 @@ def main() -> None:
     parser.add_argument("--run-dir", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--skip-conditions", action="store_true", help="only the ablations of --run-dir"
+    )
     args = parser.parse_args()
-    run(args.weights, args.num, args.refine, args.run_dir, args.threads, args.json)
+    run(
+        args.weights,
+        args.num,
+        args.refine,
+        args.run_dir,
+        args.threads,
+        args.json,
+        conditions=not args.skip_conditions,
+    )
 
 
 if __name__ == "__main__":

