@@ -114,7 +114,15 @@ class Inputs:
             moved = noise(in_view, torch.Generator().manual_seed(noise_seed + k))
             noisy[name] = (moved @ view).float()
         root_cam = torch.as_tensor(synthetic.translations)
-        pixels = _project(clean, synthetic)
+        cameras = [synthetic.camera(i) for i in range(synthetic.num)]
+        pixels = torch.as_tensor(
+            np.stack(
+                [
+                    c.project(c.world_to_camera(p))
+                    for c, p in zip(cameras, synthetic.jl, strict=True)
+                ]
+            )
+        )
         k = torch.as_tensor(synthetic.intrinsics)
         fx_fy_cx_cy = torch.stack([k[:, 0, 0], k[:, 1, 1], k[:, 0, 2], k[:, 1, 2]], dim=1)
         flat2d = pixels_to_root_plane(pixels, fx_fy_cx_cy, root_cam[:, 2])[..., :2]
@@ -130,29 +138,19 @@ class Inputs:
         )
 
 
-def _project(points: torch.Tensor, synthetic: SyntheticSet) -> torch.Tensor:
-    """World ``points (N, P, 3)`` -> pixels ``(N, P, 2)`` through the set's cameras."""
-    rotations = torch.as_tensor(synthetic.rotations)
-    camera = points @ rotations.transpose(1, 2) + torch.as_tensor(synthetic.translations)[:, None]
-    homogeneous = camera @ torch.as_tensor(synthetic.intrinsics).transpose(1, 2)
-    return homogeneous[..., :2] / homogeneous[..., 2:]
-
-
 # ---------------------------------------------------------------------------- conditions
 Predict = Callable[[object, Inputs, slice], Prediction]
 
 
 @dataclass(frozen=True)
 class Condition:
-    """One measured row: ``block`` of the paper's Table 1 it belongs to, ``label``, the
-    ``inputs`` description, the paper row it stands beside, and whether its silhouettes
-    are scored."""
+    """One measured row: ``block`` of the paper's Table 1 it stands in, ``label``, the
+    ``inputs`` description, how it predicts, and whether its silhouettes are scored."""
 
     key: str
     block: str
     label: str
     inputs: str
-    paper_row: str | None
     predict: Predict
     iou: bool = False
 
@@ -272,7 +270,6 @@ def conditions(iou: bool = True) -> list[Condition]:
                 "input",
                 f"input: {name} noise",
                 INPUT_NAMES[name],
-                "SHN (stand-in)",
                 _input_row(name),
             )
         )
@@ -283,11 +280,10 @@ def conditions(iou: bool = True) -> list[Condition]:
                 "DAE",
                 f"DAE ← {name} noise",
                 INPUT_NAMES[name],
-                "DAE_SHN",
                 _dae_row(name),
             )
         )
-    rows.append(Condition("dae_2d", "DAE", "DAE^2d ← 2D", INPUT_NAMES["2d"], "DAE_SHN^2d", _dae_2d))
+    rows.append(Condition("dae_2d", "DAE", "DAE^2d ← 2D", INPUT_NAMES["2d"], _dae_2d))
     for source in ("clean", "uniform"):
         via = "clean JL" if source == "clean" else "DAE(uniform noise)"
         inputs = INPUT_NAMES["clean"] if source == "clean" else INPUT_NAMES["uniform"] + ", DAE"
@@ -297,7 +293,6 @@ def conditions(iou: bool = True) -> list[Condition]:
                 "SMPLR",
                 f"Ψ ← {via}, true pose",
                 inputs,
-                "Ψ",
                 _shape_row(source),
             )
         )
@@ -307,7 +302,6 @@ def conditions(iou: bool = True) -> list[Condition]:
                 "SMPLR",
                 f"Ω ← {via}, true shape",
                 inputs,
-                "Ω_smpl",
                 _pose_row(source),
             )
         )
@@ -323,7 +317,6 @@ def conditions(iou: bool = True) -> list[Condition]:
                         "ALL",
                         f"{name} ← {INPUT_NAMES[source]}{suffix}",
                         INPUT_NAMES[source] + ("" if use_dae else ", DAE skipped"),
-                        name,
                         _all_row(source, use_dae, procrustes),
                         iou=iou and use_dae and source in ("clean", "uniform", "2d"),
                     )
@@ -831,8 +824,9 @@ def generate(
     out = Path(out)
     if out.suffix.lower() != ".md":
         raise ValueError(f"{out}: the report is Markdown; give a path ending in .md")
+    env = environment(settings.threads)  # the source and date the numbers are measured with
     measurements = measure(settings, progress=progress)
-    text = render_markdown(measurements, environment(settings.threads), command)
+    text = render_markdown(measurements, env, command)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return out
