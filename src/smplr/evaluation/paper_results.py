@@ -62,10 +62,11 @@ TABLE1: tuple[PaperRow, ...] = (
     PaperRow("ALL", "ALL", (57.9, 24.0, 52.8, 92.7, 140.4, 15.8, 67.8, 115.0, 70.8, 73.8, 8.4)),
     PaperRow("ALL", "ALL_Proc", (53.7, 26.1, 49.7, 86.2, 129.9, 21.6, 67.0, 109.2, 67.8, 70.6, 7.7)),
 )  # fmt: skip
-"""Paper Table 1: ablation on SURREAL validation, Protocol 1, mm (section 4.4)."""
+"""Paper Table 1: ablation on SURREAL validation, mm (section 4.4; protocol not named)."""
 
 TABLE1_SOURCE = (
-    "paper Table 1 (ablation on the SURREAL validation set, image input, SMPL; Protocol 1, mm)"
+    "paper Table 1 (ablation on the SURREAL validation set, image input, SMPL; mm, the "
+    "protocol is not named)"
 )
 
 TABLE3_COLUMNS: tuple[str, ...] = ("SMPL surface", "3D joints")

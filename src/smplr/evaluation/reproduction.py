@@ -505,7 +505,7 @@ def environment(threads: int) -> dict[str, str]:
         **packages,
         "machine": f"{_cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} "
         f"{platform.release()}",
-        "threads": f"{threads} torch CPU threads, no GPU",
+        "threads": f"{threads} torch CPU thread{'' if threads == 1 else 's'}, no GPU",
     }
 
 
@@ -552,7 +552,7 @@ def render_markdown(m: Measurements, env: dict[str, str], command: str) -> str:
     )
     out.append(_comparability(m))
     out.append(_setup(m, env, command))
-    out.append("## Table 1 — ablation, per body part (Protocol 1, mm)\n")
+    out.append("## Table 1 — ablation, per body part (mm; smplr: Protocol 1)\n")
     out.append(
         f"Published: {paper.TABLE1_SOURCE}. Measured: smplr on {s.num} synthetic held-out bodies "
         "(keypoint input; open body model). Hd Head, Ts Torso, Sr Shoulder, Ew Elbow, Wt Wrist, "
@@ -668,7 +668,7 @@ def _setup(m: Measurements, env: dict[str, str], command: str) -> str:
             f"numpy {env['numpy']}, scipy {env['scipy']}",
         ],
         ["machine", f"{env['machine']}; {env['threads']}"],
-        ["time", f"{m.seconds:.0f} s to measure"],
+        ["time", f"{m.seconds:.0f} s to measure ({env['threads'].split(',')[0]})"],
     ]
     return "## Setup\n\n" + _table(["Item", "Value"], rows) + "\n"
 
