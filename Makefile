@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.smplr-installed
 DEMO_OUT ?= out/demo
 
-.PHONY: venv test test-all demo bench lint clean
+.PHONY: venv test test-all demo bench report lint clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,10 @@ demo: venv
 
 bench: venv
 	$(PY) -m smplr.benchmarks
+
+# docs/reproduction.md: the paper's tables beside smplr's measured numbers (a few minutes).
+report: venv
+	$(PY) -m smplr report --out docs/reproduction.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

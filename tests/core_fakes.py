@@ -15,7 +15,6 @@ from conftest import fake_smpl_arrays
 from smplr.body.model import BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
 from smplr.geometry.rotations import axis_angle_to_matrix
-from smplr.refine import landmark_body_pair
 from smplr.training.data import Corruption
 
 
@@ -53,7 +52,7 @@ class FakeSampler:
     """Quacks like ``SyntheticBodies``: ``sample(batch)`` -> betas, gender, rotations, jl."""
 
     def __init__(self, body: GenderedBodyModel, seed: int) -> None:
-        self.jl_body = landmark_body_pair(body)
+        self.jl_body = body.jl_model()
         self.generator = torch.Generator().manual_seed(seed)
 
     @torch.no_grad()

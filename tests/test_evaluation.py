@@ -167,18 +167,14 @@ def test_iou_with_a_silhouette_renderer(tmp_path, bodies):
 
     def box_renderer(vertices, faces, intrinsics, size):
         seen.append((vertices.shape, faces.shape, intrinsics.shape, size))
-        mask = np.zeros((1, *size), bool)
-        mask[0, 10:30, 30:50] = True  # half of it overlaps the ground truth box [10:30, 20:40]
+        mask = np.zeros((len(vertices), *size), bool)
+        mask[:, 10:30, 30:50] = True  # half of it overlaps the ground truth box [10:30, 20:40]
         return mask
 
     run = evaluate(samples, Echo(bodies), bodies=bodies, renderer=box_renderer)
     assert run.summary()["silhouette_iou"] == pytest.approx(200 / 600)
-    assert (
-        seen[0][0][0] == 1
-        and seen[0][1][1] == 3
-        and seen[0][2] == (1, 3, 3)
-        and seen[0][3] == (48, 64)
-    )
+    # one call for the batch, at the ground-truth masks' size
+    assert seen == [((2, 240, 3), (480, 3), (2, 3, 3), (48, 64))]
     assert "Table 4" in format_report([run.summary()])
 
     def with_masks(pred):

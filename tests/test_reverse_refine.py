@@ -14,7 +14,6 @@ from smplr.refine import (
     FitPrior,
     fit_bodies,
     fit_from_rest,
-    landmark_body_pair,
     point_weights,
 )
 
@@ -22,7 +21,7 @@ from smplr.refine import (
 @pytest.fixture(scope="module")
 def bodies():
     full = fake_gendered(torch.float64)
-    return full, landmark_body_pair(full)
+    return full, full.jl_model()
 
 
 def _truth(full, batch: int, seed: int):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import fake_smpl_arrays
 from smplr.body.model import BodyModel, GenderedBodyModel
-from smplr.body.model_file import model_data_from_arrays
+from smplr.body.model_file import ModelFileError, model_data_from_arrays
 from smplr.body.skeleton import JL_MIRROR, JL_PARENTS, JOINT_MIRROR, NUM_JL
 from smplr.geometry.projection import (
     pixels_to_root_plane,
@@ -20,7 +20,7 @@ from smplr.geometry.projection import (
     random_views,
 )
 from smplr.geometry.rotations import axis_angle_to_matrix, axis_rotation
-from smplr.synthetic.bodies import SyntheticBodies, held_out_set, landmark_body_model
+from smplr.synthetic.bodies import SyntheticBodies, held_out_set
 from smplr.synthetic.joint_limits import (
     MAX_SWING_DEGREES,
     angles_to_body_pose,
@@ -284,7 +284,7 @@ def test_stream_is_fixed_by_seed_whatever_the_batch_sizes(seed: int, cut: int) -
 
 def test_landmark_model_gives_the_same_jl() -> None:
     full = BodyModel(model_data_from_arrays(fake_smpl_arrays(seed=2)), dtype=torch.float64)
-    small = landmark_body_model(full)
+    small = full.jl_model()
     go, bp = PosePrior(dtype=torch.float64).sample(8, _gen(0))
     betas = torch.randn(8, 10, generator=_gen(1), dtype=torch.float64)
     a = full(betas=betas, global_orient=go.unsqueeze(1), body_pose=bp)
@@ -436,3 +436,39 @@ def test_projection_rejects_bad_inputs() -> None:
         pixels_to_root_plane(pixels, torch.tensor([1.0, 1.0, 0.0]), 3.0)
     with pytest.raises(ValueError, match="behind"):
         project_to_pixels(torch.ones(1, 3, 3) * 5, torch.tensor([[0.0, 0.0, 2.0]]), torch.ones(4))
+
+
+# ---------------------------------------------------------------------- figures
+def test_pose_grid_writes_pictures(tmp_path, body: GenderedBodyModel) -> None:
+    from smplr.synthetic.figures import pose_grid
+
+    for name, options in (
+        ("skeleton.png", {}),
+        ("jl.png", {"body": body}),
+        ("mesh.png", {"body": body, "mesh": True}),
+    ):
+        path = pose_grid(tmp_path / name, per_family=1, families=("sitting",), **options)
+        assert path.stat().st_size > 1000
+    with pytest.raises(ValueError, match="needs a body model"):
+        pose_grid(tmp_path / "x.png", mesh=True)
+
+
+def _open_body() -> GenderedBodyModel:
+    try:
+        return GenderedBodyModel.open()
+    except ModelFileError:
+        pytest.skip("the open body model is not installed")
+
+
+def test_open_model_bodies_have_human_proportions() -> None:
+    body = _open_body()
+    b = SyntheticBodies(body, seed=0, block_size=256).sample(256, with_vertices=True)
+    thigh = (b.jl[:, 4] - b.jl[:, 1]).norm(dim=-1)  # left hip -> knee
+    assert float(thigh.min()) > 0.2 and float(thigh.max()) < 0.6
+    # JL through the landmark-only model equals the full mesh's.
+    full = body(b.gender, b.betas, b.global_orient.unsqueeze(1), b.body_pose)
+    torch.testing.assert_close(b.jl, full.jl - full.joints[:, :1], atol=1e-5, rtol=0)
+    # Pelvis-relative heights: the head is above the pelvis for upright families.
+    upright = SyntheticBodies(body, seed=1, pose_prior=PosePrior(family_weights={"standing": 1}))
+    head_height = upright.sample(64).jl[:, 15, 1]
+    assert float(head_height.min()) > 0.4

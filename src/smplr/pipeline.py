@@ -29,7 +29,7 @@ from smplr.body.skeleton import NUM_JOINTS
 from smplr.dae import DenoisingAutoencoder, check_input_format, dae_input, input_shape
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
-from smplr.refine import BodyParams, fit_bodies, landmark_body_pair, point_weights
+from smplr.refine import BodyParams, fit_bodies, point_weights
 from smplr.reverse.features import relative_directions, relative_distances
 from smplr.reverse.networks import PoseNet, ShapeNet, fold_batchnorm
 from smplr.weights import WeightBundle, load_bundle, shipped_path
@@ -123,7 +123,7 @@ class SMPLR(nn.Module):
     ) -> None:
         super().__init__()
         self.body = body
-        self.jl_body = landmark_body_pair(body)
+        self.jl_body = body.jl_model()
         self.pose_net = pose_net
         self.shape_net = shape_net
         self.daes = nn.ModuleDict(daes)

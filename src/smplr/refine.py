@@ -21,7 +21,7 @@ per body.  Everything is batched; bodies never interact.
 
 Example::
 
-    jl_body = landmark_body_pair(GenderedBodyModel.open()).double()
+    jl_body = GenderedBodyModel.open().jl_model().double()
     fitted = fit_bodies(jl_body, targets, gender, start, steps=10)
     fitted.rotations  # (B, 24, 3, 3)
 """
@@ -36,17 +36,8 @@ import torch
 from smplr.body.model import BodyModel, GenderedBodyModel, gender_sign_to_index
 from smplr.body.skeleton import NUM_JL, NUM_JOINTS
 from smplr.geometry.rotations import axis_angle_to_matrix
-from smplr.synthetic.bodies import landmark_body_model
 
 NUM_PARAMS = 3 * NUM_JOINTS + 10 + 3  # 85
-
-
-def landmark_body_pair(body: GenderedBodyModel) -> GenderedBodyModel:
-    """Both genders of ``body`` reduced to their joints and landmarks
-    (:func:`smplr.synthetic.bodies.landmark_body_model`): the same JL, far cheaper, on
-    ``body``'s device."""
-    pair = GenderedBodyModel(landmark_body_model(body.female), landmark_body_model(body.male))
-    return pair.to(body.female.device)
 
 
 @dataclass
@@ -176,7 +167,7 @@ def fit_bodies(
     ``gender (B,)`` picks each body's model by its sign.  ``weights (B, 42, 3)`` (default
     all ones) scales the data residuals, see :func:`point_weights`.  The pose prior pulls
     towards ``start.rotations``.  ``body`` is best a JL-only model
-    (:func:`landmark_body_pair`), in float64.
+    (:meth:`GenderedBodyModel.jl_model`), in float64.
     """
     if targets.ndim != 3 or targets.shape[1:] != (NUM_JL, 3):
         raise ValueError(f"targets have shape {tuple(targets.shape)}; expected (B, {NUM_JL}, 3)")
@@ -253,7 +244,6 @@ __all__ = [
     "FitResult",
     "fit_bodies",
     "fit_from_rest",
-    "landmark_body_pair",
     "point_weights",
     "rest_start",
 ]

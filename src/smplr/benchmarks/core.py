@@ -19,7 +19,7 @@ import torch
 from smplr import metrics
 from smplr.benchmarks import median_seconds
 from smplr.pipeline import SMPLR
-from smplr.refine import fit_from_rest, landmark_body_pair
+from smplr.refine import fit_from_rest
 from smplr.synthetic.bodies import held_out_set
 from smplr.weights import shipped_path
 
@@ -93,7 +93,7 @@ def run(
         numbers[f"{label}_ms_per_body"] = 1000 * seconds / batch
         numbers[f"{label}_joints_mm"] = joint
         numbers[f"{label}_vertices_mm"] = vertex
-    jl_body = landmark_body_pair(model.body).double()
+    jl_body = model.body.jl_model().double()
     started = time.perf_counter()
     fitted, gender = fit_from_rest(jl_body, jl.double(), baseline_steps)
     seconds = time.perf_counter() - started

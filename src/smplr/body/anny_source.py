@@ -163,6 +163,32 @@ def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return eye + k + (k @ k) / (1.0 + c)[..., None, None]
 
 
+#: Joints that the A-pose -> T-pose change (:func:`t_pose_rotations`) moves by one common
+#: rigid motion: the trunk, head and collars stay; each foot is carried by its leg
+#: without turning; each other leg and arm part turns its own way, the hand with the wrist.
+T_POSE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("pelvis", "spine1", "spine2", "spine3", "neck", "head", "left_collar", "right_collar"),
+    *(
+        (f"{side}_{part}",)
+        for side in ("left", "right")
+        for part in ("hip", "knee", "shoulder", "elbow")
+    ),
+    *((f"{side}_ankle", f"{side}_foot") for side in ("left", "right")),
+    *((f"{side}_wrist", f"{side}_hand") for side in ("left", "right")),
+)
+
+
+def rigid_under_t_pose(weights: np.ndarray) -> np.ndarray:
+    """``(V,)`` bool: the vertices skinned within one of :data:`T_POSE_GROUPS`
+    (``weights (V, 24)``).  The A-pose -> T-pose change moves them rigidly, so posing
+    the T-posed mesh gives exactly Anny's mesh on them, whatever the pose."""
+    weights = np.asarray(weights)
+    rigid = np.zeros(weights.shape[0], dtype=bool)
+    for group in T_POSE_GROUPS:
+        rigid |= weights[:, [JOINT_NAMES.index(name) for name in group]].sum(axis=1) > 1 - 1e-6
+    return rigid
+
+
 def _j(name: str) -> int:
     return JOINT_NAMES.index(name)
 
@@ -221,28 +247,12 @@ def _apply(rot: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
     return (rot @ vec.unsqueeze(-1)).squeeze(-1)
 
 
-def chain_rotations(local: torch.Tensor) -> torch.Tensor:
-    """World rotations from SMPL's relative ones: ``local (N, 24, 3, 3)`` -> ``(N, 24, 3, 3)``."""
-    world = [local[:, 0]]
-    for j in range(1, NUM_JOINTS):
-        world.append(world[PARENTS[j]] @ local[:, j])
-    return torch.stack(world, dim=1)
-
-
-def posed_joints(
-    world_rot: torch.Tensor, joints: torch.Tensor, root: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Joint positions after each part turns by its world rotation about its own joint.
-
-    ``world_rot (N, 24, 3, 3)``, rest ``joints (N, 24, 3)`` -> ``(N, 24, 3)``: a joint
-    moves with its parent's part (``P_j = P_p + W_p (J_j − J_p)``); the root stays at
-    ``root`` (its rest position when None).
-    """
-    out = [joints[:, 0] if root is None else root]
-    for j in range(1, NUM_JOINTS):
-        p = PARENTS[j]
-        out.append(out[p] + _apply(world_rot[:, p], joints[:, j] - joints[:, p]))
-    return torch.stack(out, dim=1)
+def relative_rotations(world: torch.Tensor) -> torch.Tensor:
+    """SMPL's relative rotations from world ones: ``world (N, 24, 3, 3)`` -> ``(N, 24, 3, 3)``,
+    ``R_j = W_parent(j)ᵀ W_j`` (the root keeps its world rotation)."""
+    parents = torch.as_tensor([0, *PARENTS[1:]])
+    local = world[:, parents].transpose(-1, -2) @ world
+    return torch.cat([world[:, :1], local[:, 1:]], dim=1)
 
 
 def rigid_part_skinning(

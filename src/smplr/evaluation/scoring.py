@@ -155,36 +155,60 @@ def _iou(
     samples: Sequence[Sample] | None,
     renderer: SilhouetteRenderer | None,
 ) -> np.ndarray | None:
+    """Per-sample IoU, or None when this batch cannot be scored: a sample without a mask,
+    no predicted masks and nothing to render, or a frame without image position."""
     if samples is None or any(s.mask is None for s in samples):
         return None
-    if pred.masks is None and (renderer is None or pred.vertices is None or pred.faces is None):
-        return None
-    if truth.coordinates != "camera" and pred.masks is None:
+    gt_masks = [np.asarray(s.mask.load(), dtype=bool) for s in samples]  # type: ignore[union-attr]
+    masks = (
+        pred.masks
+        if pred.masks is not None
+        else _rendered(pred, truth, samples, [m.shape for m in gt_masks], renderer)
+    )
+    if masks is None:
         return None
     out = np.empty(len(samples))
-    for i, sample in enumerate(samples):
-        gt_mask = sample.mask.load()  # type: ignore[union-attr]
-        if pred.masks is not None:
-            mask = pred.masks[i]
-        else:
-            if sample.camera is None:
-                raise ValueError(
-                    f"sample {sample.key} has no camera to render the predicted mesh with"
-                )
-            mask = np.asarray(
-                renderer(  # type: ignore[misc]
-                    pred.vertices[i : i + 1],  # type: ignore[index]
-                    pred.faces,  # type: ignore[arg-type]
-                    sample.camera.intrinsics[None],
-                    gt_mask.shape,
-                )
-            )[0]
+    for i, (sample, mask, gt_mask) in enumerate(zip(samples, masks, gt_masks, strict=True)):
         if mask.shape != gt_mask.shape:
             raise ValueError(
                 f"sample {sample.key}: predicted mask {mask.shape} vs ground-truth mask {gt_mask.shape}"
             )
         out[i] = metrics.silhouette_iou(mask[None].astype(bool), gt_mask[None])[0]
     return out
+
+
+def _rendered(
+    pred: Prediction,
+    truth: GroundTruth,
+    samples: Sequence[Sample],
+    sizes: Sequence[tuple[int, ...]],
+    renderer: SilhouetteRenderer | None,
+) -> list[np.ndarray] | None:
+    """Silhouettes ``sizes[i] = (H, W)`` (the ground-truth masks') of the predicted meshes
+    seen by each sample's camera, rendered in one call per image size.  Camera-frame meshes are drawn as they are; world-frame meshes
+    are first moved by the sample's camera (world -> camera)."""
+    if renderer is None or pred.vertices is None or pred.faces is None:
+        return None
+    if truth.coordinates not in ("camera", "world"):
+        return None  # root-relative frames have lost the body's place in the image
+    for sample in samples:
+        if sample.camera is None:
+            if truth.coordinates == "world":
+                return None
+            raise ValueError(f"sample {sample.key} has no camera to render the predicted mesh with")
+    vertices = pred.vertices
+    if truth.coordinates == "world":
+        vertices = np.stack(
+            [s.camera.world_to_camera(v) for s, v in zip(samples, vertices, strict=True)]  # type: ignore[union-attr]
+        )
+    masks: list[np.ndarray] = [np.empty(0)] * len(samples)
+    for size in dict.fromkeys(sizes):
+        rows = [i for i, other in enumerate(sizes) if other == size]
+        intrinsics = np.stack([samples[i].camera.intrinsics for i in rows])  # type: ignore[union-attr]
+        drawn = np.asarray(renderer(vertices[rows], pred.faces, intrinsics, size))  # type: ignore[arg-type]
+        for i, mask in zip(rows, drawn, strict=True):
+            masks[i] = mask
+    return masks
 
 
 def summarise(scores: Scores) -> dict:

@@ -28,7 +28,9 @@ import torch
 
 from smplr.geometry.rotations import axis_rotation
 
-_VIEW_TO_OPENCV = (1.0, -1.0, -1.0)  # view frame (y up, z to camera) -> OpenCV axes
+VIEW_TO_OPENCV = (1.0, -1.0, -1.0)
+"""Per-axis signs taking the view frame (x right, y up, z to the camera) to OpenCV camera
+axes (x right, y down, z forward): a 180° rotation about x, its own inverse."""
 
 
 def _intrinsics(intrinsics: torch.Tensor, batch: int) -> torch.Tensor:
@@ -54,7 +56,7 @@ def project_to_pixels(
     if root.shape != (points.shape[0], 3):
         raise ValueError(f"root has shape {tuple(root.shape)}; expected ({points.shape[0]}, 3)")
     k = _intrinsics(intrinsics, points.shape[0]).to(points)
-    flip = torch.tensor(_VIEW_TO_OPENCV, device=points.device, dtype=points.dtype)
+    flip = torch.tensor(VIEW_TO_OPENCV, device=points.device, dtype=points.dtype)
     camera = points * flip + root[:, None]
     depth = camera[..., 2]
     if bool((depth <= 1e-6).any()):

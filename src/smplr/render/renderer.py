@@ -44,22 +44,26 @@ def render_camera_silhouettes(
     faces: torch.Tensor | np.ndarray,
     intrinsics: torch.Tensor | np.ndarray,
     image_size: tuple[int, int],
+    cull_backfaces: bool = False,
+    dtype: torch.dtype = torch.float64,
 ) -> np.ndarray:
     """Silhouettes ``(B, H, W)`` bool (numpy) of meshes already in camera coordinates.
 
     ``vertices (B, V, 3)`` (OpenCV camera frame, metres), ``faces (F, 3)``, ``intrinsics
     (B, 3, 3)`` or ``(3, 3)``, ``image_size (H, W)``: the ``SilhouetteRenderer`` interface
-    of :mod:`smplr.evaluation` (silhouette IoU).  Computes in float64 on the CPU.
+    of :mod:`smplr.evaluation` (silhouette IoU).  Computes in ``dtype`` on the CPU;
+    ``cull_backfaces`` and float32 are faster (about 2x together, measured on bodies) and
+    give the same masks for closed meshes with outward normals (SMPL, the open model).
     """
-    vertices = torch.as_tensor(vertices).detach().cpu().to(torch.float64)
+    vertices = torch.as_tensor(vertices).detach().cpu().to(dtype)
     faces = torch.as_tensor(
         np.asarray(faces, dtype=np.int64) if isinstance(faces, np.ndarray) else faces
     ).cpu()
-    K = torch.as_tensor(intrinsics).detach().cpu().to(torch.float64)
+    K = torch.as_tensor(intrinsics).detach().cpu().to(dtype)
     if K.ndim == 2 and vertices.ndim == 3:
         K = K.expand(vertices.shape[0], 3, 3)
     camera = PinholeCamera.from_intrinsics(K, width=int(image_size[1]), height=int(image_size[0]))
-    return render_silhouette(vertices, faces, camera).numpy()
+    return render_silhouette(vertices, faces, camera, cull_backfaces).numpy()
 
 
 def render_shaded(

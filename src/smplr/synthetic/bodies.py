@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import numpy as np
 import torch
 
-from smplr.body.model import BodyModel, GenderedBodyModel
-from smplr.body.model_file import POSE_FEATURES, BodyModelData
-from smplr.body.skeleton import NUM_JOINTS, PARENTS
+from smplr.body.model import GenderedBodyModel
 from smplr.synthetic.poses import PosePrior
 from smplr.synthetic.shapes import sample_shapes
 
@@ -65,7 +62,7 @@ class SyntheticBodies:
     mostly per call, not per sample) and served in order, so the stream of bodies
     is fixed by ``seed`` and ``block_size`` whatever the batch sizes asked for.
     JL alone is computed on a reduced model that skins only the 18 landmark
-    vertices (:func:`landmark_body_model`): the same joints and landmarks at a
+    vertices (:meth:`GenderedBodyModel.jl_model`): the same joints and landmarks at a
     fraction of the cost; vertices, when asked for, come from the full model.
 
     Args:
@@ -91,9 +88,7 @@ class SyntheticBodies:
             raise ValueError(f"block_size must be a positive integer, got {block_size}")
         self.device = torch.device(device)
         self.body = body.to(self.device)
-        self.jl_body = GenderedBodyModel(
-            landmark_body_model(self.body.female), landmark_body_model(self.body.male)
-        ).to(self.device)
+        self.jl_body = self.body.jl_model()
         dtype = self.body.female.dtype
         self.pose_prior = pose_prior or PosePrior(self.device, dtype=dtype)
         if self.pose_prior.device.type != self.device.type:
@@ -138,41 +133,6 @@ class SyntheticBodies:
         betas, gender, global_orient, body_pose = self._take(batch)
         model = self.body if with_vertices else self.jl_body
         return pose_bodies(model, betas, gender, global_orient, body_pose, with_vertices)
-
-
-def landmark_body_model(model: BodyModel) -> BodyModel:
-    """A body model that poses only what JL needs: same joints and landmarks as
-    ``model``, hundreds of times cheaper than skinning the whole mesh.
-
-    Its vertices are the 18 landmark vertices (with their shape and pose blend
-    shapes and skinning weights) followed by 24 virtual vertices placed at the rest
-    joints (with the joints' shape directions), which an identity joint regressor
-    reads back: so its rest joints, and hence its posed joints, equal ``model``'s.
-    """
-    if not model.has_landmarks:
-        raise ValueError("the body model defines no landmarks")
-    ids = model.landmark_vertex_ids.cpu().numpy()
-    num_v, num_betas, num_lm = model.num_vertices, model.num_betas, ids.size
-    as_np = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
-    shapedirs = as_np(model.shapedirs).reshape(num_v, 3, num_betas)
-    joint_shapedirs = as_np(model.joint_shapedirs).reshape(NUM_JOINTS, 3, num_betas)
-    posedirs = np.zeros((num_lm + NUM_JOINTS, 3, POSE_FEATURES))
-    if model.has_pose_blendshapes:
-        posedirs[:num_lm] = as_np(model.posedirs).T.reshape(num_v, 3, POSE_FEATURES)[ids]
-    weights = np.concatenate([as_np(model.weights)[ids], np.eye(NUM_JOINTS)])
-    regressor = np.concatenate([np.zeros((NUM_JOINTS, num_lm)), np.eye(NUM_JOINTS)], axis=1)
-    data = BodyModelData(
-        v_template=np.concatenate([as_np(model.v_template)[ids], as_np(model.joint_template)]),
-        shapedirs=np.concatenate([shapedirs[ids], joint_shapedirs]),
-        posedirs=posedirs,
-        J_regressor=regressor,
-        weights=weights,
-        parents=np.array(PARENTS),
-        faces=np.array([[0, 1, 2]]),
-        landmark_vertex_ids=np.arange(num_lm),
-        metadata=dict(model.metadata),
-    )
-    return BodyModel(data, model.gender, model.dtype)
 
 
 def pose_bodies(

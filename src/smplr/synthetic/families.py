@@ -282,8 +282,11 @@ def squatting(d: PoseDraft) -> None:
     d.set("neck", Y, d.normal(0, 12))
     for side in SIDES:
         gesture_arm(d, side, ("relaxed", "forward", "arms_crossed", "point"))
-        # Arms hanging between the knees or reaching forward for balance.
+        # Most arms hang between the knees or reach forward for balance.
+        before = d.angles.clone()
         d.aim_arm(side, d.uniform(20, 100), d.uniform(-10, 25), d.uniform(-30, 40))
+        d.set(f"{side}_elbow", Y, -d.uniform(0, 40))
+        d.keep_where(d.coin(0.6), before)
 
 
 def crouching(d: PoseDraft) -> None:

@@ -2,8 +2,9 @@
 
 Run ``python -m smplr.synthetic.figures docs/images/synthetic_poses.png`` to redraw
 the picture in ``docs/synthetic_data.md``.  With the open body model installed the
-figures are the model's JL (24 joints + 18 landmarks along κ); otherwise the
-prior's reference skeleton (24 joints).
+grid shows its shaded meshes (``smplr.render``), or with ``--skeleton`` its JL as
+stick figures (24 joints + 18 landmarks along κ); without it, the prior's reference
+skeleton (24 joints).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 from smplr.body.model import GenderedBodyModel
 from smplr.body.model_file import ModelFileError
 from smplr.body.skeleton import JL_NAMES, JL_PARENTS, JOINT_NAMES, PARENTS
+from smplr.render import composite, front_view_camera, render_shaded
 from smplr.synthetic.bodies import pose_bodies
 from smplr.synthetic.poses import FAMILY_NAMES, PosePrior
 from smplr.synthetic.reference_skeleton import pose_reference_skeleton
@@ -60,15 +62,28 @@ def draw_skeleton(ax, points, parents, names, azimuth: float = -60.0) -> None:
     ax.set_axis_off()
 
 
+def _draw_mesh(ax, vertices: torch.Tensor, faces: torch.Tensor, height: int = 240) -> None:
+    """Shaded picture of one body ``vertices (V, 3)`` seen from the front-left."""
+    camera = front_view_camera(vertices[None], (3 * height) // 4, height, 30.0, 10.0)
+    rgba = render_shaded(vertices[None], faces, camera, supersample=2)
+    ax.imshow(composite(rgba[0], (1.0, 1.0, 1.0)).numpy())
+    ax.set_axis_off()
+
+
 def pose_grid(
     path: str | Path,
     per_family: int = 6,
     seed: int = 0,
     body: GenderedBodyModel | None = None,
     families: tuple[str, ...] = FAMILY_NAMES,
+    mesh: bool = False,
 ) -> Path:
-    """Sample ``per_family`` poses of each family (facing +Z, no extra tilt) and save a grid."""
-    fig = plt.figure(figsize=(2.1 * per_family, 2.4 * len(families)))
+    """Sample ``per_family`` poses of each family (facing +Z, no extra tilt) and save a
+    grid: shaded meshes of ``body`` if ``mesh``, else stick figures of its JL (or of
+    the reference skeleton without a body)."""
+    if mesh and body is None:
+        raise ValueError("drawing meshes needs a body model")
+    fig = plt.figure(figsize=(2.1 * per_family, 2.4 * len(families) * (1.25 if mesh else 1)))
     for row, family in enumerate(families):
         prior = PosePrior(family_weights={family: 1.0}, tilt_probability=0.0, heading_degrees=0.0)
         generator = torch.Generator().manual_seed(seed)
@@ -78,15 +93,20 @@ def pose_grid(
             parents, names = PARENTS, JOINT_NAMES
         else:
             betas, gender = sample_shapes(per_family, generator)
-            points = pose_bodies(body, betas, gender, global_orient, body_pose).jl
-            parents, names = JL_PARENTS, JL_NAMES
+            with torch.no_grad():
+                bodies = pose_bodies(body, betas, gender, global_orient, body_pose, mesh)
+            points, parents, names = bodies.jl, JL_PARENTS, JL_NAMES
         for col in range(per_family):
-            ax = fig.add_subplot(
-                len(families), per_family, row * per_family + col + 1, projection="3d"
-            )
-            draw_skeleton(ax, points[col].numpy(), parents, names)
+            index = row * per_family + col + 1
+            if mesh:
+                ax = fig.add_subplot(len(families), per_family, index)
+                _draw_mesh(ax, bodies.vertices[col], body.faces)
+            else:
+                ax = fig.add_subplot(len(families), per_family, index, projection="3d")
+                draw_skeleton(ax, points[col].numpy(), parents, names)
             if col == 0:
-                ax.text2D(0.0, 0.95, family, transform=ax.transAxes, fontsize=10)
+                label = ax.text if mesh else ax.text2D
+                label(0.0, 0.95, family, transform=ax.transAxes, fontsize=10)
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0, hspace=0)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,16 +121,16 @@ def main() -> None:
     parser.add_argument("--per-family", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--families", default=",".join(FAMILY_NAMES))
-    parser.add_argument("--skeleton", action="store_true", help="draw the reference skeleton")
+    parser.add_argument("--skeleton", action="store_true", help="stick figures, not meshes")
     args = parser.parse_args()
-    body = None
-    if not args.skeleton:
-        try:
-            body = GenderedBodyModel.open()
-        except ModelFileError:
-            print("open body model not installed: drawing the prior's reference skeleton")
+    try:
+        body = GenderedBodyModel.open()
+    except ModelFileError:
+        body = None
+        print("open body model not installed: drawing the prior's reference skeleton")
     families = tuple(args.families.split(","))
-    print(pose_grid(args.path, args.per_family, args.seed, body, families))
+    mesh = body is not None and not args.skeleton
+    print(pose_grid(args.path, args.per_family, args.seed, body, families, mesh))
 
 
 if __name__ == "__main__":

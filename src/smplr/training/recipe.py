@@ -18,7 +18,6 @@ from pathlib import Path
 import torch
 
 from smplr.body.model import GenderedBodyModel
-from smplr.refine import landmark_body_pair
 from smplr.reverse.features import template_bone_lengths
 from smplr.training.data import BodySampler, Corruption, PoolBatch, cached_pool, draw_pool
 from smplr.training.loop import DistributedEnv, TrainSettings, finished_state, train_stage
@@ -98,7 +97,7 @@ class Recipe:
         return StageContext(
             corruption=self.corruption,
             template_lengths=template_bone_lengths(body).to(self.device),
-            jl_body=landmark_body_pair(body),
+            jl_body=body.jl_model(),
             sizes=self.sizes,
             input_jitter=self.input_jitter,
             smpl_weight=self.smpl_weight,

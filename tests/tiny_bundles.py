@@ -1,0 +1,34 @@
+"""Untrained tiny SMPLR weight bundles for the shipped open body model (CLI and report
+tests: they check wiring and file structure, not accuracy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from smplr.body.model import GenderedBodyModel
+from smplr.dae import DenoisingAutoencoder
+from smplr.reverse.features import template_bone_lengths
+from smplr.reverse.networks import PoseNet, ShapeNet
+from smplr.weights import WeightBundle, save_bundle
+
+TINY_SIZES = {"dae_widths": [32, 32, 16], "widths": [32, 32, 16], "head_width": 8}
+
+
+def write_tiny_open_bundle(path: Path, seed: int = 0) -> Path:
+    """A randomly initialised bundle for the open body model, written to ``path``."""
+    torch.manual_seed(seed)
+    nets: dict[str, torch.nn.Module] = {
+        f"dae_{f}": DenoisingAutoencoder(TINY_SIZES["dae_widths"])
+        for f in ("jl42", "joints24", "2d")
+    }
+    nets["pose"] = PoseNet(TINY_SIZES["widths"], TINY_SIZES["head_width"])
+    nets["shape"] = ShapeNet(TINY_SIZES["widths"], TINY_SIZES["head_width"])
+    bundle = WeightBundle(
+        config={**TINY_SIZES, "body_model": "open"},
+        template_lengths=template_bone_lengths(GenderedBodyModel.open()),
+        networks={k: v.state_dict() for k, v in nets.items()},
+        meta={"note": "untrained test bundle"},
+    )
+    return save_bundle(bundle, path)
