@@ -206,7 +206,9 @@ class SMPLR(nn.Module):
                 may drop the N axis.
             procrustes: align the output onto the input by a similarity (paper 4.5):
                 onto the input points for 3D input, onto the DAE's output for 2D.
-            refine: Levenberg-Marquardt steps fitting the body to the input points.
+            refine: Levenberg-Marquardt steps fitting the body to the input points (best
+                on accurate 3D keypoints: it fits noise as well; on 2D input it fits an
+                orthographic view of a perspective form and was measured worse).
             use_dae: pass ``"jl42"`` input through the DAE (the other formats need it).
             return_vertices: skin the full mesh (else ``vertices`` is None; faster).
             batch_size: bodies per forward pass.

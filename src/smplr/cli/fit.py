@@ -58,7 +58,10 @@ def fit(
     refine: Annotated[
         int,
         typer.Option(
-            "--refine", "-k", help="Levenberg-Marquardt steps fitting the body to the input."
+            "--refine",
+            "-k",
+            help="Levenberg-Marquardt steps fitting the body to the input points: for accurate "
+            "3D keypoints (it fits noise too, and is worse on 2D input; docs/model_card.md).",
         ),
     ] = 0,
     procrustes: Annotated[
