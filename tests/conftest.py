@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,17 @@ def fake_arrays() -> dict:
 @pytest.fixture
 def fake_data(fake_arrays: dict) -> BodyModelData:
     return model_data_from_arrays(fake_arrays)
+
+
+def run_smplr(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``smplr ARGS`` through the real entry point: (exit code, stdout, stderr)."""
+    from smplr.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["smplr", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
+from conftest import run_smplr
 from dataset_fixtures import fake_bodies, write_fake_smpl_dir, write_surreal_clip, write_up3d
-from smplr.cli import main
 from smplr.datasets import SurrealReader, Up3dReader
 from smplr.evaluation import GroundTruthBodies, Prediction, ground_truth_batch, save_predictions
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["smplr", "evaluate", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_smplr(monkeypatch, capsys, "evaluate", *args)
 
 
 @pytest.fixture

@@ -5,17 +5,16 @@ SMPLR fed camera-frame ground truth upright."""
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
 import scipy.io
 
+from conftest import run_smplr
 from dataset_fixtures import fake_bodies, write_surreal_clip
 from smplr import metrics
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
-from smplr.cli import main
 from smplr.datasets import SurrealReader
 from smplr.datasets.synthetic import CROP_METRES, IMAGE_SIZE, SyntheticSet
 from smplr.evaluation import (
@@ -150,14 +149,7 @@ def test_fit_predictor_shows_camera_frames_upright(tmp_path, synthetic) -> None:
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["smplr", "evaluate", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_smplr(monkeypatch, capsys, "evaluate", *args)
 
 
 def test_cli_reports_iou_on_the_synthetic_set(monkeypatch, capsys, tmp_path) -> None:

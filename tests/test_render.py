@@ -4,7 +4,6 @@ shading, compositing, PNG files and ``smplr body show``."""
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -13,9 +12,8 @@ import trimesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import fake_smpl_arrays
+from conftest import fake_smpl_arrays, run_smplr
 from smplr.body.model_file import model_data_from_arrays, save_model_data
-from smplr.cli import main
 from smplr.render import (
     PinholeCamera,
     composite,
@@ -516,14 +514,7 @@ def test_png_round_trip(tmp_path):
 
 # ---------------------------------------------------------------------- smplr body show
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["smplr", "body", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_smplr(monkeypatch, capsys, "body", *args)
 
 
 def test_body_show_writes_a_picture(monkeypatch, capsys, tmp_path):

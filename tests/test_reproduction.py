@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-from smplr.cli import main
+from conftest import run_smplr
 from smplr.evaluation import paper_results as paper
 from smplr.evaluation.reproduction import Settings, conditions, generate
 from tiny_bundles import write_tiny_open_bundle
@@ -117,14 +116,7 @@ def test_setup_records_provenance(report) -> None:
 
 
 def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["smplr", "report", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_smplr(monkeypatch, capsys, "report", *args)
 
 
 def test_cli_writes_the_report_and_refuses_bad_input(monkeypatch, capsys, tmp_path) -> None:
