@@ -93,20 +93,45 @@ class BodyModel(nn.Module):
         self.metadata = dict(data.metadata)
         dtype = dtype or torch.get_default_dtype()
         as_buffer = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=dtype)  # noqa: E731
-        # Geometry is stored coordinate-major (x of every vertex, then y, then z), so
-        # skinning runs as one large matrix product plus three fused multiply-adds.
-        num_v = data.num_vertices
+        # Skinning plan.  Vertices skinned to one joint with weight 1 ("rigid", most of
+        # a body) move with that joint: they are grouped by joint and transformed with
+        # one batched 3x3 product per joint.  Only the blended vertices get per-vertex
+        # blended transforms (a product with their 24 joint weights).  Shaped geometry
+        # is stored coordinate-major (x of every vertex, then y, then z) in this order
+        # (rigid by joint, then blended), so every group is a contiguous slice.
+        nonzero = data.weights != 0
+        rigid = (nonzero.sum(1) == 1) & np.isclose(data.weights.max(1), 1.0, atol=1e-6)
+        rigid_ids = np.flatnonzero(rigid)
+        rigid_joint = data.weights[rigid_ids].argmax(1)
+        by_joint = np.argsort(rigid_joint, kind="stable")
+        rigid_ids, rigid_joint = rigid_ids[by_joint], rigid_joint[by_joint]
+        blended_ids = np.flatnonzero(~rigid)
+        skin_order = np.concatenate([rigid_ids, blended_ids])
+        bounds = np.flatnonzero(np.diff(rigid_joint)) + 1
+        starts = np.concatenate([[0], bounds]).astype(int)
+        stops = np.concatenate([bounds, [rigid_ids.size]]).astype(int)
+        self._rigid_groups: list[tuple[int, int, int]] = [
+            (int(rigid_joint[a]), int(a), int(b))
+            for a, b in zip(starts, stops, strict=True)
+            if b > a
+        ]
+        self.num_rigid = int(rigid_ids.size)
+        self.register_buffer("skin_order", torch.as_tensor(skin_order), persistent=False)  # (V,)
+        self.register_buffer(
+            "blended_weights_t", as_buffer(data.weights[blended_ids].T), persistent=False
+        )  # (24, V_blended)
         self.register_buffer("v_template", as_buffer(data.v_template))  # (V, 3)
-        self.register_buffer("template_cm", as_buffer(data.v_template.T.reshape(-1)))  # (3V,)
-        shapedirs_cm = data.shapedirs.transpose(2, 1, 0).reshape(data.num_betas, 3 * num_v)
-        self.register_buffer("shapedirs_cm", as_buffer(shapedirs_cm))  # (L, 3V)
-        self.has_pose_blendshapes = bool(np.any(data.posedirs != 0))
-        posedirs_cm = (
-            data.posedirs.transpose(2, 1, 0).reshape(data.posedirs.shape[2], 3 * num_v)
-            if self.has_pose_blendshapes
-            else np.zeros((0,))
-        )
-        self.register_buffer("posedirs_cm", as_buffer(posedirs_cm))  # (207, 3V) or empty
+        self.register_buffer("template_cm", as_buffer(data.v_template[skin_order].T.reshape(-1)))
+        shapedirs_cm = data.shapedirs[skin_order].transpose(2, 1, 0).reshape(data.num_betas, -1)
+        self.register_buffer("shapedirs_cm", as_buffer(shapedirs_cm))  # (L, 3V), skin order
+        # Pose blend shapes only on the vertices that have any (none: skipped entirely).
+        pose_rows = np.flatnonzero(np.any(data.posedirs[skin_order] != 0, axis=(1, 2)))
+        self.has_pose_blendshapes = bool(pose_rows.size)
+        posedirs_cm = data.posedirs[skin_order[pose_rows]].transpose(2, 1, 0)
+        self.register_buffer("pose_rows", torch.as_tensor(pose_rows), persistent=False)
+        self.register_buffer(
+            "posedirs_cm", as_buffer(posedirs_cm.reshape(POSE_FEATURES, -1))
+        )  # (207, 3 V_posed), skin order
         self.register_buffer("J_regressor", as_buffer(data.J_regressor))  # (24, V)
         self.register_buffer("weights", as_buffer(data.weights))  # (V, 24)
         # The joint regressor is linear, so regressing from shaped vertices equals
@@ -233,25 +258,35 @@ class BodyModel(nn.Module):
         """LBS core on validated inputs: ``betas (B, L')``, ``rotations (B, 24, 3, 3)``, ``transl (B, 3)``."""
         batch = rotations.shape[0]
         num = betas.shape[1]
-        shaped = self.template_cm + betas @ self.shapedirs_cm[:num]  # (B, 3V)
+        num_v = self.num_vertices
+        shaped = torch.addmm(self.template_cm, betas, self.shapedirs_cm[:num]).view(batch, 3, num_v)
         rest_joints = self.rest_joints(betas)
         if self.has_pose_blendshapes:
             eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
             pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
-            shaped = shaped + pose_feature @ self.posedirs_cm
-        shaped = shaped.view(batch, 3, -1)  # (B, 3, V)
+            offsets = (pose_feature @ self.posedirs_cm).view(batch, 3, -1)
+            shaped = shaped.index_add(2, self.pose_rows, offsets)
         world_rot, joints = forward_kinematics(rotations, rest_joints)
         # Skinning transform of joint j: x -> R_j (x - J_j) + P_j, with P_j the posed joint.
-        offsets = joints - (world_rot @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, 24, 3)
-        # Per joint: the three columns of R_j, then its offset -> (B, 12, 24).
-        transforms = torch.cat(
-            [world_rot.transpose(-1, -2).reshape(batch, NUM_JOINTS, 9), offsets], dim=2
-        )
-        blended = transforms.transpose(1, 2) @ self.weights.T  # (B, 12, V)
-        vertices = torch.addcmul(blended[:, 9:], blended[:, 0:3], shaped[:, 0:1])
-        vertices = vertices.addcmul(blended[:, 3:6], shaped[:, 1:2])
-        vertices = vertices.addcmul(blended[:, 6:9], shaped[:, 2:3])
-        vertices = vertices.transpose(1, 2).contiguous()  # (B, V, 3)
+        shifts = joints - (world_rot @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, 24, 3)
+        vertices = shaped.new_empty(batch, num_v, 3)
+        order = self.skin_order
+        for joint, start, stop in self._rigid_groups:
+            moved = torch.baddbmm(
+                shifts[:, joint, :, None], world_rot[:, joint], shaped[:, :, start:stop]
+            )  # (B, 3, n)
+            vertices[:, order[start:stop]] = moved.transpose(1, 2)
+        if self.num_rigid < num_v:
+            # Per joint: the three columns of R_j, then its shift -> (B, 12, 24).
+            transforms = torch.cat(
+                [world_rot.transpose(-1, -2).reshape(batch, NUM_JOINTS, 9), shifts], dim=2
+            )
+            blended = transforms.transpose(1, 2) @ self.blended_weights_t  # (B, 12, V_blended)
+            rest = shaped[:, :, self.num_rigid :]
+            moved = torch.addcmul(blended[:, 9:], blended[:, 0:3], rest[:, 0:1])
+            moved = moved.addcmul(blended[:, 3:6], rest[:, 1:2])
+            moved = moved.addcmul(blended[:, 6:9], rest[:, 2:3])
+            vertices[:, order[self.num_rigid :]] = moved.transpose(1, 2)
         if transl is not None:
             vertices = vertices + transl[:, None, :]
             joints = joints + transl[:, None, :]
@@ -264,12 +299,15 @@ class BodyModel(nn.Module):
         """The model's arrays back in SMPL's file layout (float64 numpy)."""
         as_np = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
         num_v = self.num_vertices
+        order = self.skin_order.cpu().numpy()
+        shapedirs = np.zeros((num_v, 3, self.num_betas))
+        shapedirs[order] = as_np(self.shapedirs_cm).reshape(self.num_betas, 3, num_v).T
         posedirs = np.zeros((num_v, 3, POSE_FEATURES))
-        if self.has_pose_blendshapes:
-            posedirs = as_np(self.posedirs_cm).reshape(POSE_FEATURES, 3, num_v).transpose(2, 1, 0)
+        rows = order[self.pose_rows.cpu().numpy()]
+        posedirs[rows] = as_np(self.posedirs_cm).reshape(POSE_FEATURES, 3, -1).T
         return BodyModelData(
             v_template=as_np(self.v_template),
-            shapedirs=as_np(self.shapedirs_cm).reshape(self.num_betas, 3, num_v).transpose(2, 1, 0),
+            shapedirs=shapedirs,
             posedirs=posedirs,
             J_regressor=as_np(self.J_regressor),
             weights=as_np(self.weights),
