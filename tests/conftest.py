@@ -11,6 +11,17 @@ from smplr.body.model_file import BodyModelData, model_data_from_arrays
 from smplr.body.skeleton import NUM_JOINTS, PARENTS
 
 
+def _random_triangles(rng: np.random.Generator, num_vertices: int, count: int) -> np.ndarray:
+    """``(count, 3)`` triangles of three distinct random vertices each."""
+    first = rng.integers(0, num_vertices, count)
+    second = (first + rng.integers(1, num_vertices, count)) % num_vertices
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    third = rng.integers(0, num_vertices - 2, count)
+    third += third >= low
+    third += third >= high
+    return np.stack([first, second, third], axis=1)
+
+
 def fake_smpl_arrays(
     num_vertices: int = 240, num_betas: int = 10, seed: int = 0, posedirs: bool = True
 ) -> dict:
@@ -33,7 +44,7 @@ def fake_smpl_arrays(
         ids = np.flatnonzero(owner == j)
         w = rng.random(ids.size)
         regressor[j, ids] = w / w.sum()
-    faces = np.stack([rng.permutation(num_vertices)[:3] for _ in range(2 * num_vertices)])
+    faces = _random_triangles(rng, num_vertices, 2 * num_vertices)
     pose_dirs = rng.normal(0, 0.002, (num_vertices, 3, 207)) if posedirs else None
     if pose_dirs is not None:
         pose_dirs[::4] = 0.0

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import fake_smpl_arrays
-from smplr.body.model import BodyModel, GenderedBodyModel
+from smplr.body.model import MIN_RIGID_GROUP, BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
 from smplr.body.reference_lbs import reference_lbs
+from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.rotations import axis_angle_to_matrix
 
 
@@ -48,6 +49,27 @@ def test_layer_matches_plain_reference(seed: int, batch: int, posedirs: bool) ->
     torch.testing.assert_close(out.vertices, ref_v, atol=1e-10, rtol=0)
     torch.testing.assert_close(out.joints, ref_j, atol=1e-10, rtol=0)
     assert out.landmarks is not None and out.landmarks.shape == (batch, 18, 3)
+
+
+def test_large_rigid_groups_match_plain_reference_with_gradients() -> None:
+    """A model with enough one-joint vertices per joint for the per-joint skinning path."""
+    arrays = fake_smpl_arrays(num_vertices=NUM_JOINTS * 3 * MIN_RIGID_GROUP, seed=4)
+    model = BodyModel(model_data_from_arrays(arrays), dtype=torch.float64)
+    assert len(model._rigid_groups) == NUM_JOINTS // 3  # every third vertex: joints 0, 3, ...
+    p = _params(2, 11)
+    out = model(**p)
+    pose = torch.cat([p["global_orient"], p["body_pose"]], dim=1)
+    ref_v, _ = reference_lbs(model_data_from_arrays(arrays), p["betas"], pose, p["transl"])
+    torch.testing.assert_close(out.vertices, ref_v, atol=1e-10, rtol=0)
+    torch.testing.assert_close(
+        BodyModel(model.to_data(), dtype=torch.float64)(**p).vertices, ref_v, atol=1e-10, rtol=0
+    )
+
+    def run(betas: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        return model(betas=betas, body_pose=pose).vertices[:, ::1009]
+
+    inputs = (p["betas"][:1].requires_grad_(True), p["body_pose"][:1].requires_grad_(True))
+    assert torch.autograd.gradcheck(run, inputs)
 
 
 def test_rotation_matrices_and_axis_angle_agree() -> None:

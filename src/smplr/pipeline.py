@@ -290,11 +290,12 @@ class SMPLR(nn.Module):
                 return points
             return scale[:, None, None] * (points - body_root) + body_root
 
+        axis_angle = matrix_to_axis_angle(rotations)  # (B, 24, 3)
         return SMPLRResult(
             betas=betas,
             gender=gender,
-            global_orient=matrix_to_axis_angle(rotations[:, 0]),
-            body_pose=matrix_to_axis_angle(rotations[:, 1:]).reshape(-1, 3 * (NUM_JOINTS - 1)),
+            global_orient=axis_angle[:, 0],
+            body_pose=axis_angle[:, 1:].reshape(-1, 3 * (NUM_JOINTS - 1)),
             transl=transl + root,
             joints=scaled(out.joints),
             landmarks=scaled(out.landmarks),

@@ -6,8 +6,30 @@ import torch
 
 from smplr.body.skeleton import NUM_JOINTS, PARENTS, kinematic_levels
 
-_LEVELS = kinematic_levels(PARENTS)
-_LEVEL_PARENTS = [[PARENTS[j] for j in level] for level in _LEVELS]
+
+def _level_slices() -> list[tuple[int, int, list[int]]]:
+    """Each level of the tree below the root as a ``(start, stop, parents)`` range of joints.
+
+    SMPL numbers its joints level by level, so every level is a contiguous range and
+    the forward pass writes slices instead of scattering.
+    """
+    slices = []
+    for level in kinematic_levels(PARENTS)[1:]:
+        if level != list(range(level[0], level[-1] + 1)):
+            raise AssertionError(f"joints {level} of one tree level are not numbered contiguously")
+        slices.append((level[0], level[-1] + 1, [PARENTS[j] for j in level]))
+    return slices
+
+
+_LEVELS = _level_slices()
+_PARENT_INDEX: dict[torch.device, list[torch.Tensor]] = {}
+
+
+def _parent_index(device: torch.device) -> list[torch.Tensor]:
+    """The parents of each level as index tensors on ``device`` (made once per device)."""
+    if device not in _PARENT_INDEX:
+        _PARENT_INDEX[device] = [torch.tensor(p, device=device) for _, _, p in _LEVELS]
+    return _PARENT_INDEX[device]
 
 
 def forward_kinematics(
@@ -29,9 +51,11 @@ def forward_kinematics(
     joints = rotations.new_empty(batch, NUM_JOINTS, 3)
     world[:, 0] = rotations[:, 0]
     joints[:, 0] = rest[:, 0]
-    for level, parents in zip(_LEVELS[1:], _LEVEL_PARENTS[1:], strict=True):
-        bone = (rest[:, level] - rest[:, parents]).unsqueeze(-1)  # (B, L, 3, 1)
-        parent_world = world[:, parents]
-        world[:, level] = parent_world @ rotations[:, level]
-        joints[:, level] = joints[:, parents] + (parent_world @ bone).squeeze(-1)
+    for (start, stop, _), parents in zip(_LEVELS, _parent_index(rotations.device), strict=True):
+        parent_world = world.index_select(1, parents)
+        bone = rest[:, start:stop] - rest.index_select(1, parents)  # (B, L, 3)
+        world[:, start:stop] = parent_world @ rotations[:, start:stop]
+        joints[:, start:stop] = joints.index_select(1, parents) + (
+            parent_world @ bone.unsqueeze(-1)
+        ).squeeze(-1)
     return world, joints
