@@ -79,6 +79,25 @@ def test_clean_2d_input_is_the_view_of_its_target() -> None:
     assert float(target[..., 2].abs().max()) > 0.1  # the depth the DAE must recover
 
 
+def test_2d_noise_is_drawn_in_the_cameras_frame() -> None:
+    """Depth-only error (depth offsets from the root scaled, as the structured noise
+    does) barely moves the 2D input; drawn in the body's frame it would move it sideways."""
+    pool = _pool(32)
+
+    def depth_error(jl: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        out = jl.clone()
+        out[..., 2] = 1.5 * (out[..., 2] - out[:, :1, 2])
+        return out
+
+    g = torch.Generator().manual_seed(3)
+    clean = Corruption(noise_models=(lambda jl, g: jl,), clean_fraction=1.0)
+    deep = Corruption(noise_models=(depth_error,), clean_fraction=0.0)
+    flat_clean, _ = clean.dae_example(pool, "2d", torch.Generator().manual_seed(3))
+    flat_deep, _ = deep.dae_example(pool, "2d", g)
+    shift = (flat_deep - flat_clean).norm(dim=-1)
+    assert float(shift.mean()) < 0.02  # perspective only (body frame: ~0.06 m)
+
+
 def test_default_noise_models_corrupt_but_keep_the_root() -> None:
     pool = _pool(64)
     noisy = default_corruption().noisy(pool.jl, torch.Generator().manual_seed(4))

@@ -163,7 +163,10 @@ def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dic
             rows.append((f"{label} (GT pose)", row))
         directions = relative_directions(truth.jl)
         for stage, label in (("pose", "Ω, L_R only"), ("pose_smpl", "Ω after + L_SMPL")):
-            rotations = pose_net(stage)(directions)
+            try:
+                rotations = pose_net(stage)(directions)
+            except (FileNotFoundError, ValueError):  # e.g. a control run of L_R alone
+                continue
             out = body(truth.gender, truth.betas, rotations[:, :1], rotations[:, 1:])
             row = score(
                 body, truth, out.jl - out.joints[:, :1], out.vertices - out.joints[:, :1], None

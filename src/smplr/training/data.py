@@ -156,8 +156,9 @@ class Corruption:
         if input_format == "2d":
             views = random_views(len(batch), generator, batch.jl.device, batch.jl.dtype)
             turn = views.rotation.transpose(1, 2)
+            # Noise in the camera's frame, so depth-type errors are errors along its axis.
             pixels = project_to_pixels(
-                self.noisy(batch.jl, generator) @ turn, views.root, views.intrinsics
+                self.noisy(batch.jl @ turn, generator), views.root, views.intrinsics
             )
             flat = pixels_to_root_plane(pixels, views.intrinsics, views.root[:, 2])
             return flat[..., :2], batch.jl @ turn
