@@ -116,26 +116,55 @@ def test_gradcheck_float64() -> None:
     )
 
 
-def test_gendered_batch_picks_model_by_sign() -> None:
-    female, male = _model(seed=1), _model(seed=2)
+def _pair(shared_skinning: bool) -> tuple[BodyModel, BodyModel]:
+    """Two fake models of one topology; with ``shared_skinning`` they differ only in
+    shape (template, shape and pose blend shapes, regressor), as the open models do."""
+    female = fake_smpl_arrays(seed=1)
+    male = fake_smpl_arrays(seed=2)
+    male["f"] = female["f"]
+    if shared_skinning:
+        male["weights"] = female["weights"]
+        male["landmark_vertex_ids"] = female["landmark_vertex_ids"]
+    return tuple(BodyModel(model_data_from_arrays(a), dtype=torch.float64) for a in (female, male))  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("shared_skinning", [True, False])
+def test_gendered_batch_picks_model_by_sign(shared_skinning: bool) -> None:
+    female, male = _pair(shared_skinning)
     both = GenderedBodyModel(female, male)
+    assert both.shared_skinning == shared_skinning
     p = _params(5, 7)
+    p["betas"] = p["betas"][:, :7]  # fewer betas than the models have
     gender = torch.tensor([-1.0, 0.8, -0.2, 1.0, -1.0], dtype=torch.float64)
     out = both(gender, **p)
     f_out, m_out = female(**p), male(**p)
     for i, g in enumerate(gender.tolist()):
         ref = m_out if g >= 0 else f_out
         torch.testing.assert_close(out.vertices[i], ref.vertices[i])
+        torch.testing.assert_close(out.joints[i], ref.joints[i])
         torch.testing.assert_close(out.landmarks[i], ref.landmarks[i])
+    rest = both(gender)  # gender alone: each sample's template in the rest pose
+    for i, g in enumerate(gender.tolist()):
+        model = male if g >= 0 else female
+        torch.testing.assert_close(rest.vertices[i], model.v_template)
 
 
-def test_gendered_batch_backpropagates_to_every_sample() -> None:
-    both = GenderedBodyModel(_model(seed=1), _model(seed=2))
+@pytest.mark.parametrize("shared_skinning", [True, False])
+def test_gendered_batch_backpropagates_to_every_sample(shared_skinning: bool) -> None:
+    both = GenderedBodyModel(*_pair(shared_skinning))
     p = _params(4, 3)
     betas = p.pop("betas").requires_grad_(True)
     out = both(torch.tensor([-1.0, 1.0, 1.0, -1.0]), betas=betas, **p)
     out.vertices.sum().backward()
     assert betas.grad is not None and bool((betas.grad.abs().sum(dim=1) > 0).all())
+    gender = torch.tensor([-1.0, 1.0], dtype=torch.float64)
+    small = _params(2, 8)
+
+    def run(betas: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        return both(gender, betas=betas, body_pose=pose).vertices[:, ::29]
+
+    inputs = (small["betas"].requires_grad_(True), small["body_pose"].requires_grad_(True))
+    assert torch.autograd.gradcheck(run, inputs)
 
 
 def test_float32_and_float64_agree() -> None:

@@ -60,6 +60,13 @@ def open_model_path(gender: str) -> Path:
     return Path(str(resources.files("smplr.body") / "assets" / f"open_{gender}.npz"))
 
 
+def pose_features(rotations: torch.Tensor) -> torch.Tensor:
+    """SMPL's pose blend shape features: ``rotations (B, 24, 3, 3)`` -> ``(B, 207)``, the
+    entries of R_j − I of the 23 non-root joints."""
+    eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
+    return (rotations[:, 1:] - eye).reshape(rotations.shape[0], -1)
+
+
 def _check_finite(name: str, value: torch.Tensor) -> None:
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} contains NaN or inf")
@@ -230,6 +237,17 @@ class BodyModel(nn.Module):
             transl: ``(B, 3)`` translation added to every output point.
         At least one argument must be given; missing ones are zero (rest pose, mean shape).
         """
+        return self.skin(*self.parse_inputs(betas, global_orient, body_pose, transl))
+
+    def parse_inputs(
+        self,
+        betas: torch.Tensor | None,
+        global_orient: torch.Tensor | None,
+        body_pose: torch.Tensor | None,
+        transl: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Check :meth:`forward`'s arguments and fill the missing ones: ``betas (B, L')``,
+        ``rotations (B, 24, 3, 3)``, ``transl (B, 3)`` or None."""
         given = [v for v in (betas, global_orient, body_pose, transl) if v is not None]
         if not given:
             raise ValueError("give at least one of betas, global_orient, body_pose, transl")
@@ -258,25 +276,42 @@ class BodyModel(nn.Module):
             )
         if transl is not None and transl.shape != (batch, 3):
             raise ValueError(f"transl has shape {tuple(transl.shape)}; expected ({batch}, 3)")
-        return self.skin(betas, rotations, transl)
+        return betas, rotations, transl
 
     def skin(
         self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor | None = None
     ) -> BodyOutput:
         """LBS core on validated inputs: ``betas (B, L')``, ``rotations (B, 24, 3, 3)``, ``transl (B, 3)``."""
-        batch = rotations.shape[0]
-        num = betas.shape[1]
-        num_v = self.num_vertices
-        shaped = torch.addmm(self.template_cm, betas, self.shapedirs_cm[:num]).view(batch, 3, num_v)
-        rest_joints = self.rest_joints(betas)
+        shaped = torch.addmm(self.template_cm, betas, self.shapedirs_cm[: betas.shape[1]])
+        pose_offsets = None
         if self.has_pose_blendshapes:
-            eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
-            pose_feature = (rotations[:, 1:] - eye).reshape(batch, -1)
-            offsets = (pose_feature @ self.posedirs_cm).view(batch, 3, -1)
-            shaped = shaped.index_add(2, self.pose_rows, offsets)
+            pose_offsets = pose_features(rotations) @ self.posedirs_cm
+        return self.skin_shaped(shaped, self.rest_joints(betas), rotations, transl, pose_offsets)
+
+    def skin_shaped(
+        self,
+        shaped: torch.Tensor,
+        rest_joints: torch.Tensor,
+        rotations: torch.Tensor,
+        transl: torch.Tensor | None,
+        pose_offsets: torch.Tensor | None,
+    ) -> BodyOutput:
+        """Pose shaped bodies: ``shaped (B, 3V)`` rest vertices after the shape blend
+        shapes (coordinate-major, skinning order), ``rest_joints (B, 24, 3)``,
+        ``pose_offsets (B, 3 V_posed)`` the pose blend shapes of the vertices that have
+        them (or None)."""
+        batch = rotations.shape[0]
+        num_v = self.num_vertices
+        shaped = shaped.view(batch, 3, num_v)
+        if pose_offsets is not None:
+            shaped = shaped.index_add(2, self.pose_rows, pose_offsets.view(batch, 3, -1))
         world_rot, joints = forward_kinematics(rotations, rest_joints)
-        # Skinning transform of joint j: x -> R_j (x - J_j) + P_j, with P_j the posed joint.
+        # Skinning transform of joint j: x -> R_j (x - J_j) + P_j + t, with P_j the posed
+        # joint and t the translation.
         shifts = joints - (world_rot @ rest_joints.unsqueeze(-1)).squeeze(-1)  # (B, 24, 3)
+        if transl is not None:
+            shifts = shifts + transl[:, None, :]
+            joints = joints + transl[:, None, :]
         vertices = shaped.new_empty(batch, num_v, 3)
         order = self.skin_order
         for joint, start, stop in self._rigid_groups:
@@ -295,9 +330,6 @@ class BodyModel(nn.Module):
             moved = moved.addcmul(blended[:, 3:6], rest[:, 1:2])
             moved = moved.addcmul(blended[:, 6:9], rest[:, 2:3])
             vertices[:, order[self.num_rigid :]] = moved.transpose(1, 2)
-        if transl is not None:
-            vertices = vertices + transl[:, None, :]
-            joints = joints + transl[:, None, :]
         landmarks = vertices[:, self.landmark_vertex_ids] if self.has_landmarks else None
         return BodyOutput(
             vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations
@@ -386,8 +418,11 @@ class GenderedBodyModel(nn.Module):
     """A female and a male SMPL-format model of one topology, posed per sample by gender.
 
     ``gender (B,)`` holds g ∈ [−1, 1] (−1 female, +1 male, the paper's convention);
-    the sign picks the model.  The batch is split by gender, each part runs through its
-    model, and the results are put back in the input order.
+    the sign picks the model.  When the two models share their skinning (weights, the
+    vertices with pose blend shapes, landmarks, as the open models do), the whole batch
+    is skinned in one pass: the shape and pose blend shapes of both genders are stacked
+    and each sample's coefficients select its own.  Otherwise the batch is split by
+    gender, each part runs through its model, and the results are put back in order.
     """
 
     def __init__(self, female: BodyModel, male: BodyModel) -> None:
@@ -398,6 +433,34 @@ class GenderedBodyModel(nn.Module):
             raise ValueError("female and male models must both define landmarks, or neither")
         self.female = female
         self.male = male
+        self.shared_skinning = (
+            torch.equal(female.weights, male.weights)
+            and torch.equal(female.pose_rows, male.pose_rows)
+            and torch.equal(female.landmark_vertex_ids, male.landmark_vertex_ids)
+            and female.num_betas == male.num_betas
+        )
+        if self.shared_skinning:
+            # Rows: [template, shape directions] of the female, then of the male.
+            stack = lambda f, m: torch.cat([f, m]).contiguous()  # noqa: E731
+            self.register_buffer(
+                "shape_basis",
+                stack(
+                    torch.cat([female.template_cm[None], female.shapedirs_cm]),
+                    torch.cat([male.template_cm[None], male.shapedirs_cm]),
+                ),
+                persistent=False,
+            )  # (2 (1 + L), 3V)
+            self.register_buffer(
+                "joint_basis",
+                stack(
+                    torch.cat([female.joint_template.view(1, -1), female.joint_shapedirs.T]),
+                    torch.cat([male.joint_template.view(1, -1), male.joint_shapedirs.T]),
+                ),
+                persistent=False,
+            )  # (2 (1 + L), 72)
+            self.register_buffer(
+                "posedirs_basis", stack(female.posedirs_cm, male.posedirs_cm), persistent=False
+            )  # (2 x 207, 3 V_posed) or empty
 
     @classmethod
     def open(cls, dtype: torch.dtype | None = None) -> GenderedBodyModel:
@@ -441,8 +504,7 @@ class GenderedBodyModel(nn.Module):
         if gender.ndim != 1:
             raise ValueError(f"gender has shape {tuple(gender.shape)}; expected (B,)")
         _check_finite("gender", gender)
-        index = gender_sign_to_index(gender)
-        params = {
+        params: dict[str, torch.Tensor | None] = {
             "betas": betas,
             "global_orient": global_orient,
             "body_pose": body_pose,
@@ -453,22 +515,39 @@ class GenderedBodyModel(nn.Module):
                 raise ValueError(
                     f"{name} has batch size {value.shape[0]}, but gender has {gender.shape[0]}"
                 )
+        if all(v is None for v in params.values()):  # gender alone: mean shapes, rest pose
+            params["transl"] = gender.new_zeros(gender.shape[0], 3, dtype=self.female.dtype)
+        if self.shared_skinning:
+            return self._skin_together(gender, params)
+        index = gender_sign_to_index(gender)
         parts: list[tuple[torch.Tensor, BodyOutput]] = []
         for which in (0, 1):
             rows = torch.nonzero(index == which).squeeze(1)
             if rows.numel() == 0:
                 continue
             sub = {k: v[rows] for k, v in params.items() if v is not None}
-            if not sub:
-                sub = {
-                    "transl": torch.zeros(
-                        rows.numel(), 3, dtype=self.female.dtype, device=self.female.device
-                    )
-                }
             parts.append((rows, self.by_index(which)(**sub)))
         if len(parts) == 1:
             return parts[0][1]
         return _merge_outputs(parts, gender.shape[0])
+
+    def _skin_together(
+        self, gender: torch.Tensor, params: dict[str, torch.Tensor | None]
+    ) -> BodyOutput:
+        """The whole batch in one pass through the stacked blend shapes of both genders."""
+        model = self.female
+        betas, rotations, transl = model.parse_inputs(**params)
+        male = gender_sign_to_index(gender).to(rotations.dtype)[:, None]  # (B, 1)
+        female = 1.0 - male
+        betas = nn.functional.pad(betas, (0, model.num_betas - betas.shape[1]))
+        coefficients = torch.cat([female, female * betas, male, male * betas], dim=1)
+        shaped = coefficients @ self.shape_basis  # (B, 3V)
+        rest_joints = (coefficients @ self.joint_basis).view(-1, NUM_JOINTS, 3)
+        pose_offsets = None
+        if model.has_pose_blendshapes or self.male.has_pose_blendshapes:
+            features = pose_features(rotations)
+            pose_offsets = torch.cat([female * features, male * features], 1) @ self.posedirs_basis
+        return model.skin_shaped(shaped, rest_joints, rotations, transl, pose_offsets)
 
 
 def _merge_outputs(parts: list[tuple[torch.Tensor, BodyOutput]], batch: int) -> BodyOutput:
