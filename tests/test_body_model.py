@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from conftest import fake_smpl_arrays
 from smplr.body.model import MIN_RIGID_GROUP, BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
+from smplr.body.pose_blendshapes import PoseBlendShapes
 from smplr.body.reference_lbs import reference_lbs
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.rotations import axis_angle_to_matrix
@@ -201,3 +202,19 @@ def test_gendered_rejects_bad_gender() -> None:
         both(torch.tensor([[1.0]]), betas=torch.zeros(1, 10, dtype=torch.float64))
     with pytest.raises(ValueError, match="NaN"):
         both(torch.tensor([float("nan")]), betas=torch.zeros(1, 10, dtype=torch.float64))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), max_blocks=st.integers(1, 8))
+def test_sparse_pose_blend_shapes_equal_the_dense_product(seed: int, max_blocks: int) -> None:
+    rng = np.random.default_rng(seed)
+    posedirs = np.zeros((60, 3, 207))
+    for row in rng.choice(60, 40, replace=False):  # some rows, each with a few joints
+        for joint in rng.choice(23, rng.integers(1, 5), replace=False):
+            posedirs[row, :, 9 * joint : 9 * joint + 9] = rng.normal(0, 0.01, (3, 9))
+    blend = PoseBlendShapes(posedirs, torch.float64, max_blocks)
+    assert len(blend.sizes) <= max_blocks and len(blend) == 40
+    features = torch.as_tensor(rng.normal(0, 0.3, (4, 207)))
+    dense = torch.einsum("bf,vcf->bcv", features, torch.as_tensor(posedirs))
+    torch.testing.assert_close(blend(features), dense[:, :, blend.rows], atol=1e-12, rtol=0)
+    np.testing.assert_array_equal(blend.dense(60), posedirs)

@@ -31,8 +31,10 @@ from smplr.body.open_model_builder import (
     fit_joint_regressor,
     fit_shape_space,
     random_poses,
+    solve_pose_correctives,
     surface_point,
 )
+from smplr.body.pose_blendshapes import pose_features
 from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
 from smplr.geometry.rotations import axis_angle_to_matrix
 
@@ -226,3 +228,24 @@ def test_random_poses_are_reproducible() -> None:
         np.testing.assert_array_equal(first[key], again[key])
     assert first["body_pose"].shape == (4, 69) and first["global_orient"].shape == (4, 3)
     assert (np.linalg.norm(first["global_orient"], axis=1) <= np.pi + 1e-9).all()
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_pose_correctives_recover_offsets_linear_in_the_skinning_joints(seed: int) -> None:
+    """Offsets made linear in each vertex's own joints' features are found again, and
+    nothing is put on other vertices or other joints' features."""
+    rng = np.random.default_rng(seed)
+    weights = fake_smpl_arrays(num_vertices=72, seed=seed % 5)["weights"]
+    weights[weights < 0.05] = 0.0  # two to a few joints per blended vertex
+    vertices = np.flatnonzero((weights > 0).sum(axis=1) > 1)[:12]
+    truth = np.zeros((72, 3, 207))
+    for v in vertices:
+        for j in np.flatnonzero(weights[v] > 0):
+            if j > 0:
+                truth[v, :, 9 * (j - 1) : 9 * j] = rng.normal(0, 0.01, (3, 9))
+    rotations = axis_angle_to_matrix(torch.as_tensor(rng.normal(0, 0.5, (300, NUM_JOINTS, 3))))
+    features = pose_features(rotations).numpy()
+    corrections = np.einsum("nf,vcf->nvc", features, truth[vertices])
+    found = solve_pose_correctives(features, corrections, weights, vertices, ridge=1e-12)
+    np.testing.assert_allclose(found, truth, atol=1e-8)

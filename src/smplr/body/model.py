@@ -20,6 +20,7 @@ from torch import nn
 
 from smplr.body.kinematics import forward_kinematics
 from smplr.body.model_file import POSE_FEATURES, BodyModelData, ModelFileError, load_model_data
+from smplr.body.pose_blendshapes import PoseBlendShapes, pose_features
 from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS, PARENTS
 from smplr.geometry.rotations import pose_to_matrices
 
@@ -58,13 +59,6 @@ def open_model_path(gender: str) -> Path:
     if gender not in GENDERS:
         raise ValueError(f"unknown gender '{gender}': expected one of {', '.join(GENDERS)}")
     return Path(str(resources.files("smplr.body") / "assets" / f"open_{gender}.npz"))
-
-
-def pose_features(rotations: torch.Tensor) -> torch.Tensor:
-    """SMPL's pose blend shape features: ``rotations (B, 24, 3, 3)`` -> ``(B, 207)``, the
-    entries of R_j − I of the 23 non-root joints."""
-    eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
-    return (rotations[:, 1:] - eye).reshape(rotations.shape[0], -1)
 
 
 def _check_finite(name: str, value: torch.Tensor) -> None:
@@ -140,13 +134,8 @@ class BodyModel(nn.Module):
         shapedirs_cm = data.shapedirs[skin_order].transpose(2, 1, 0).reshape(data.num_betas, -1)
         self.register_buffer("shapedirs_cm", as_buffer(shapedirs_cm))  # (L, 3V), skin order
         # Pose blend shapes only on the vertices that have any (none: skipped entirely).
-        pose_rows = np.flatnonzero(np.any(data.posedirs[skin_order] != 0, axis=(1, 2)))
-        self.has_pose_blendshapes = bool(pose_rows.size)
-        posedirs_cm = data.posedirs[skin_order[pose_rows]].transpose(2, 1, 0)
-        self.register_buffer("pose_rows", torch.as_tensor(pose_rows), persistent=False)
-        self.register_buffer(
-            "posedirs_cm", as_buffer(posedirs_cm.reshape(POSE_FEATURES, -1))
-        )  # (207, 3 V_posed), skin order
+        self.pose_blend = PoseBlendShapes(data.posedirs[skin_order], dtype)
+        self.has_pose_blendshapes = len(self.pose_blend) > 0
         self.register_buffer("J_regressor", as_buffer(data.J_regressor))  # (24, V)
         self.register_buffer("weights", as_buffer(data.weights))  # (V, 24)
         # The joint regressor is linear, so regressing from shaped vertices equals
@@ -285,7 +274,7 @@ class BodyModel(nn.Module):
         shaped = torch.addmm(self.template_cm, betas, self.shapedirs_cm[: betas.shape[1]])
         pose_offsets = None
         if self.has_pose_blendshapes:
-            pose_offsets = pose_features(rotations) @ self.posedirs_cm
+            pose_offsets = self.pose_blend(pose_features(rotations))
         return self.skin_shaped(shaped, self.rest_joints(betas), rotations, transl, pose_offsets)
 
     def skin_shaped(
@@ -298,13 +287,13 @@ class BodyModel(nn.Module):
     ) -> BodyOutput:
         """Pose shaped bodies: ``shaped (B, 3V)`` rest vertices after the shape blend
         shapes (coordinate-major, skinning order), ``rest_joints (B, 24, 3)``,
-        ``pose_offsets (B, 3 V_posed)`` the pose blend shapes of the vertices that have
-        them (or None)."""
+        ``pose_offsets (B, 3, K)`` the pose blend shapes of the K vertices that have them
+        (:class:`~smplr.body.pose_blendshapes.PoseBlendShapes`, or None)."""
         batch = rotations.shape[0]
         num_v = self.num_vertices
         shaped = shaped.view(batch, 3, num_v)
         if pose_offsets is not None:
-            shaped = shaped.index_add(2, self.pose_rows, pose_offsets.view(batch, 3, -1))
+            shaped = shaped.index_add(2, self.pose_blend.rows, pose_offsets)
         world_rot, joints = forward_kinematics(rotations, rest_joints)
         # Skinning transform of joint j: x -> R_j (x - J_j) + P_j + t, with P_j the posed
         # joint and t the translation.
@@ -343,8 +332,7 @@ class BodyModel(nn.Module):
         shapedirs = np.zeros((num_v, 3, self.num_betas))
         shapedirs[order] = as_np(self.shapedirs_cm).reshape(self.num_betas, 3, num_v).T
         posedirs = np.zeros((num_v, 3, POSE_FEATURES))
-        rows = order[self.pose_rows.cpu().numpy()]
-        posedirs[rows] = as_np(self.posedirs_cm).reshape(POSE_FEATURES, 3, -1).T
+        posedirs[order] = self.pose_blend.dense(num_v)
         return BodyModelData(
             v_template=as_np(self.v_template),
             shapedirs=shapedirs,
@@ -435,7 +423,7 @@ class GenderedBodyModel(nn.Module):
         self.male = male
         self.shared_skinning = (
             torch.equal(female.weights, male.weights)
-            and torch.equal(female.pose_rows, male.pose_rows)
+            and female.pose_blend.same_layout(male.pose_blend)
             and torch.equal(female.landmark_vertex_ids, male.landmark_vertex_ids)
             and female.num_betas == male.num_betas
         )
@@ -458,9 +446,6 @@ class GenderedBodyModel(nn.Module):
                 ),
                 persistent=False,
             )  # (2 (1 + L), 72)
-            self.register_buffer(
-                "posedirs_basis", stack(female.posedirs_cm, male.posedirs_cm), persistent=False
-            )  # (2 x 207, 3 V_posed) or empty
 
     @classmethod
     def open(cls, dtype: torch.dtype | None = None) -> GenderedBodyModel:
@@ -544,9 +529,11 @@ class GenderedBodyModel(nn.Module):
         shaped = coefficients @ self.shape_basis  # (B, 3V)
         rest_joints = (coefficients @ self.joint_basis).view(-1, NUM_JOINTS, 3)
         pose_offsets = None
-        if model.has_pose_blendshapes or self.male.has_pose_blendshapes:
+        if model.has_pose_blendshapes:  # same rows for both (shared skinning)
             features = pose_features(rotations)
-            pose_offsets = torch.cat([female * features, male * features], 1) @ self.posedirs_basis
+            pose_offsets = model.pose_blend(female * features) + self.male.pose_blend(
+                male * features
+            )
         return model.skin_shaped(shaped, rest_joints, rotations, transl, pose_offsets)
 
 

