@@ -151,6 +151,17 @@ def test_gendered_batch_picks_model_by_sign(shared_skinning: bool) -> None:
 
 
 @pytest.mark.parametrize("shared_skinning", [True, False])
+@pytest.mark.parametrize("sign", [-1.0, 1.0])
+def test_single_gender_batch_equals_that_model(shared_skinning: bool, sign: float) -> None:
+    female, male = _pair(shared_skinning)
+    p = _params(3, 11)
+    out = GenderedBodyModel(female, male)(torch.full((3,), sign, dtype=torch.float64), **p)
+    ref = (male if sign > 0 else female)(**p)
+    torch.testing.assert_close(out.vertices, ref.vertices)
+    torch.testing.assert_close(out.joints, ref.joints)
+
+
+@pytest.mark.parametrize("shared_skinning", [True, False])
 def test_gendered_batch_backpropagates_to_every_sample(shared_skinning: bool) -> None:
     both = GenderedBodyModel(*_pair(shared_skinning))
     p = _params(4, 3)

@@ -502,18 +502,19 @@ class GenderedBodyModel(nn.Module):
                 )
         if all(v is None for v in params.values()):  # gender alone: mean shapes, rest pose
             params["transl"] = gender.new_zeros(gender.shape[0], 3, dtype=self.female.dtype)
+        index = gender_sign_to_index(gender)
+        males = int(index.sum())
+        if males in (0, index.numel()):  # one gender (e.g. a single body): its model alone
+            return self.by_index(int(males > 0))(
+                **{k: v for k, v in params.items() if v is not None}
+            )
         if self.shared_skinning:
             return self._skin_together(gender, params)
-        index = gender_sign_to_index(gender)
         parts: list[tuple[torch.Tensor, BodyOutput]] = []
         for which in (0, 1):
             rows = torch.nonzero(index == which).squeeze(1)
-            if rows.numel() == 0:
-                continue
             sub = {k: v[rows] for k, v in params.items() if v is not None}
             parts.append((rows, self.by_index(which)(**sub)))
-        if len(parts) == 1:
-            return parts[0][1]
         return _merge_outputs(parts, gender.shape[0])
 
     def _skin_together(
