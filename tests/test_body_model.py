@@ -152,10 +152,19 @@ def test_gendered_batch_picks_model_by_sign(shared_skinning: bool) -> None:
 
 @pytest.mark.parametrize("shared_skinning", [True, False])
 @pytest.mark.parametrize("sign", [-1.0, 1.0])
-def test_single_gender_batch_equals_that_model(shared_skinning: bool, sign: float) -> None:
+def test_single_gender_batch_runs_that_model_alone(
+    shared_skinning: bool, sign: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     female, male = _pair(shared_skinning)
+    both = GenderedBodyModel(female, male)
+
+    def two_gender_pass(*args: object) -> None:
+        raise AssertionError("a single-gender batch went through the two-gender pass")
+
+    monkeypatch.setattr(both, "_skin_together", two_gender_pass)
+    monkeypatch.setattr("smplr.body.model._merge_outputs", two_gender_pass)
     p = _params(3, 11)
-    out = GenderedBodyModel(female, male)(torch.full((3,), sign, dtype=torch.float64), **p)
+    out = both(torch.full((3,), sign, dtype=torch.float64), **p)
     ref = (male if sign > 0 else female)(**p)
     torch.testing.assert_close(out.vertices, ref.vertices)
     torch.testing.assert_close(out.joints, ref.joints)
