@@ -43,10 +43,10 @@ import numpy as np
 import torch
 
 from smplr.body.skeleton import NUM_JOINTS
+from smplr.datasets.ground_truth import GroundTruth, ground_truth_batch
 from smplr.datasets.record import Sample
 from smplr.datasets.synthetic import CROP_METRES, IMAGE_SIZE, SyntheticSet
 from smplr.evaluation import paper_results as paper
-from smplr.evaluation.ground_truth import GroundTruth, ground_truth_batch
 from smplr.evaluation.predictor import Prediction
 from smplr.evaluation.run import Evaluation, progress_bar
 from smplr.evaluation.scoring import Scores, score_batch
