@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 import torch
 
-from smplr.body.anny_source import rigid_under_t_pose
 from smplr.body.model import GENDERS, BodyModel, open_model_path
 from smplr.body.model_file import load_model_data
-from smplr.body.open_model_builder import exact_rest_layer, layer_vertices, probe_weights
 from smplr.body.skeleton import JOINT_NAMES, LANDMARK_MIRROR, LANDMARK_NAMES
+from smplr.open_model_build.anny_source import rigid_under_t_pose
+from smplr.open_model_build.checks import probe_weights
+from smplr.open_model_build.pose_correctives import exact_rest_layer, layer_vertices
 
 ASSETS = open_model_path("neutral").parent
 REFERENCE = Path(__file__).parent / "data" / "anny_reference.npz"
@@ -333,7 +334,7 @@ def test_pose_gradients_agree_with_anny(reference: dict, gender: str) -> None:
     not HAS_ANNY, reason="needs the optional anny package (smplr[build-open-model])"
 )
 def test_rebuild_reproduces_the_shipped_models(tmp_path: Path) -> None:
-    from smplr.body.open_model_builder import build_open_models
+    from smplr.open_model_build.build import build_open_models
 
     info = json.loads((ASSETS / "build_info.json").read_text())
     build_open_models(
@@ -363,13 +364,10 @@ def test_rebuild_reproduces_the_shipped_models(tmp_path: Path) -> None:
     not HAS_ANNY, reason="needs the optional anny package (smplr[build-open-model])"
 )
 def test_layer_reproduces_anny_live() -> None:
-    from smplr.body.anny_source import AnnySource
-    from smplr.body.open_model_builder import (
-        anny_posed,
-        random_poses,
-        sample_phenotypes,
-        t_posed_bodies,
-    )
+    from smplr.open_model_build.anny_source import AnnySource
+    from smplr.open_model_build.bodies import sample_phenotypes, t_posed_bodies
+    from smplr.open_model_build.checks import random_poses
+    from smplr.open_model_build.pose_correctives import anny_posed
 
     source = AnnySource()
     for k, gender in enumerate(("male", "female")):
