@@ -9,7 +9,6 @@ absent.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import itertools
 import json
@@ -22,6 +21,7 @@ import torch
 from smplr.body.model import GENDERS, BodyModel, open_model_path
 from smplr.body.model_file import load_model_data
 from smplr.body.skeleton import JOINT_NAMES, LANDMARK_MIRROR, LANDMARK_NAMES
+from smplr.checksum import sha256_file
 from smplr.open_model_build.anny_source import rigid_under_t_pose
 from smplr.open_model_build.checks import probe_weights
 from smplr.open_model_build.pose_correctives import exact_rest_layer, layer_vertices
@@ -32,10 +32,6 @@ NUM_VERTICES = 13718
 HAS_ANNY = importlib.util.find_spec("anny") is not None
 J = {name: i for i, name in enumerate(JOINT_NAMES)}
 L = {name: i for i, name in enumerate(LANDMARK_NAMES)}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module", params=GENDERS)
@@ -96,7 +92,7 @@ def test_build_info_licence_and_size() -> None:
     for gender in GENDERS:
         entry = info["models"][gender]
         path = ASSETS / entry["file"]
-        assert _sha256(path) == entry["sha256"], f"{path.name} differs from build_info.json"
+        assert sha256_file(path) == entry["sha256"], f"{path.name} differs from build_info.json"
         assert entry["explained_variance_total"] > 0.999
         total += path.stat().st_size
     assert total < 10e6, f"the three open models take {total / 1e6:.1f} MB"
@@ -251,7 +247,7 @@ def _case(reference: dict, gender: str, i: int):
 
 def test_reference_fixture_matches_the_shipped_models(reference: dict) -> None:
     for gender in GENDERS:
-        assert str(reference[f"{gender}/model_sha256"]) == _sha256(open_model_path(gender)), (
+        assert str(reference[f"{gender}/model_sha256"]) == sha256_file(open_model_path(gender)), (
             f"tests/data/anny_reference.npz was written for another open_{gender}.npz: regenerate both"
         )
 
