@@ -200,42 +200,40 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
-def test_checker_finds_an_upward_import_inside_a_function(tmp_path: Path) -> None:
-    src = _tree(
-        tmp_path,
+CHECKER_CASES = {
+    "inside a function, absolute": (
         {
-            "__init__.py": "",
             "body/__init__.py": "",
             "body/model.py": "def f():\n    from smplr.pipeline import SMPLR\n",
             "pipeline.py": "from smplr.body import model\n",
         },
-    )
-    edges = import_edges(src)
-    assert set(edges) == {("body", "pipeline"), ("pipeline", "body")}
-    assert upward_imports(edges) == [
-        "body (layer 1) -> pipeline (layer 6): smplr.body.model imports smplr.pipeline"
-    ]
-    assert package_cycles(edges) == [["body", "pipeline"]]
-
-
-def test_checker_resolves_relative_and_submodule_imports(tmp_path: Path) -> None:
-    src = _tree(
-        tmp_path,
+        "body (layer 1) -> pipeline (layer 6): smplr.body.model imports smplr.pipeline",
+        [["body", "pipeline"]],
+        {("body", "pipeline"), ("pipeline", "body")},
+    ),
+    "relative, and a submodule named in from-import": (
         {
-            "__init__.py": "",
             "metrics.py": "",
             "datasets/__init__.py": "from . import record\n",
             "datasets/record.py": "from ..evaluation import run\n",
             "evaluation/__init__.py": "",
             "evaluation/run.py": "from smplr import metrics\n",
         },
-    )
-    edges = import_edges(src)
-    assert set(edges) == {("datasets", "evaluation"), ("evaluation", "metrics")}
-    assert upward_imports(edges) == [
         "datasets (layer 8) -> evaluation (layer 9): smplr.datasets.record imports "
-        "smplr.evaluation.run"
-    ]
+        "smplr.evaluation.run",
+        [],
+        {("datasets", "evaluation"), ("evaluation", "metrics")},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHECKER_CASES))
+def test_checker_finds_the_upward_import(tmp_path: Path, case: str) -> None:
+    files, upward, cycles, pairs = CHECKER_CASES[case]
+    edges = import_edges(_tree(tmp_path, {"__init__.py": "", **files}))
+    assert set(edges) == pairs
+    assert upward_imports(edges) == [upward]
+    assert package_cycles(edges) == cycles
 
 
 def test_checker_refuses_sideways_imports_and_unknown_packages(tmp_path: Path) -> None:
