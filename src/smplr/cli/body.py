@@ -191,14 +191,15 @@ def build_open(
 
     Example: smplr body build-open --out assets/ --preview assets.png
     """
-    from smplr.body import open_model_builder as builder
+    from smplr.open_model_build.build import build_open_models, preview_models
+    from smplr.open_model_build.checks import summarize
 
     out_dir = out if out is not None else open_model_path("neutral").parent
     try:
-        info = builder.build_open_models(out_dir, seed, num_samples, num_heldout, reference)
+        info = build_open_models(out_dir, seed, num_samples, num_heldout, reference)
     except ImportError as exc:
         typer.echo(f"smplr: error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(builder.summarize(info, out_dir))
+    typer.echo(summarize(info, out_dir))
     if preview is not None:
-        typer.echo(f"preview: {builder.preview_models(out_dir, preview)}")
+        typer.echo(f"preview: {preview_models(out_dir, preview)}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smplr.evaluation.ground_truth import GroundTruthBodies
+from smplr.datasets.ground_truth import GroundTruthBodies
 from smplr.evaluation.predictor import FitPredictor, PrecomputedPredictions, Predictor
 
 DATASETS = ("synthetic", "surreal", "h36m", "up3d")

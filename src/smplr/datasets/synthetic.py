@@ -27,6 +27,7 @@ import torch
 
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
+from smplr.datasets.ground_truth import GroundTruthBodies
 from smplr.datasets.record import Camera, Sample
 from smplr.geometry.projection import VIEW_TO_OPENCV, random_views
 from smplr.geometry.rotations import matrix_to_axis_angle
@@ -85,10 +86,8 @@ class SyntheticSet:
         )
         self._mask_chunk: tuple[int, np.ndarray] | None = None
 
-    def ground_truth_bodies(self):  # -> smplr.evaluation.GroundTruthBodies
+    def ground_truth_bodies(self) -> GroundTruthBodies:
         """The body models that generated the set, for landmarks and vertices."""
-        from smplr.evaluation.ground_truth import GroundTruthBodies
-
         return GroundTruthBodies(
             {"female": self.body.female, "male": self.body.male},
             "the body model that generated the synthetic set",

@@ -15,7 +15,7 @@ save predictions to an ``.npz`` and use :class:`~smplr.evaluation.predictor.Prec
 >>> print(format_report([run.summary()]))                                       # doctest: +SKIP
 """
 
-from smplr.evaluation.ground_truth import GroundTruth, GroundTruthBodies, ground_truth_batch
+from smplr.datasets.ground_truth import GroundTruth, GroundTruthBodies, ground_truth_batch
 from smplr.evaluation.plots import plot_error_distribution, plot_per_joint, write_plots
 from smplr.evaluation.predictor import (
     FitPredictor,

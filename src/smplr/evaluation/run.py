@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from itertools import islice
 
 from smplr import metrics
+from smplr.datasets.ground_truth import GroundTruthBodies, ground_truth_batch
 from smplr.datasets.record import Sample
-from smplr.evaluation.ground_truth import GroundTruthBodies, ground_truth_batch
 from smplr.evaluation.predictor import PrecomputedPredictions, Predictor, PredictorInputs
 from smplr.evaluation.scoring import Scores, SilhouetteRenderer, score_batch, summarise
 

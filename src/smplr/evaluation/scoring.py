@@ -26,8 +26,8 @@ import numpy as np
 
 from smplr import metrics
 from smplr.body.skeleton import JL_PARENTS, JOINT_NAMES, NUM_JOINTS, PARENTS
+from smplr.datasets.ground_truth import GroundTruth
 from smplr.datasets.record import Sample
-from smplr.evaluation.ground_truth import GroundTruth
 from smplr.evaluation.predictor import Prediction
 
 SilhouetteRenderer = Callable[[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]], np.ndarray]

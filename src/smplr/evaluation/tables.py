@@ -18,8 +18,9 @@ from pathlib import Path
 from smplr.metrics import PART_ABBREVIATIONS, PART_GROUPS
 
 
-def _cell(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def format_cell(value: float | None, digits: int = 1, missing: str = "-") -> str:
+    """One table cell: ``value`` with ``digits`` decimals, or ``missing`` when there is none."""
+    return missing if value is None else f"{value:.{digits}f}"
 
 
 def _render(header: Sequence[str], rows: Sequence[Sequence[str]], title: str) -> str:
@@ -48,14 +49,14 @@ def table1(summaries: Sequence[dict], protocol: int = 1) -> str:
     rows = []
     for s in summaries:
         p = s[f"protocol_{protocol}"]
-        parts = [_cell(p["parts"].get(name)) for name in PART_GROUPS]
+        parts = [format_cell(p["parts"].get(name)) for name in PART_GROUPS]
         rows.append(
             [
                 _label(s, many),
                 *parts,
-                _cell(p["joints"]),
-                _cell(p.get("landmarks")),
-                _cell(s.get("bones")),
+                format_cell(p["joints"]),
+                format_cell(p.get("landmarks")),
+                format_cell(s.get("bones")),
             ]
         )
     return _render(header, rows, f"Table 1 layout: errors per part, protocol {protocol} (mm)")
@@ -68,10 +69,10 @@ def table2(summaries: Sequence[dict]) -> str:
     rows = [
         [
             _label(s, many),
-            _cell(s["protocol_1"]["joints"]),
-            _cell(s["protocol_2"]["joints"]),
-            _cell(s["protocol_1"].get("surface")),
-            _cell(s["protocol_2"].get("surface")),
+            format_cell(s["protocol_1"]["joints"]),
+            format_cell(s["protocol_2"]["joints"]),
+            format_cell(s["protocol_1"].get("surface")),
+            format_cell(s["protocol_2"].get("surface")),
         ]
         for s in summaries
     ]
@@ -85,7 +86,11 @@ def table3(summaries: Sequence[dict]) -> str:
     header = ["Model", "SMPL surface", "3D joints"]
     many = _many(summaries)
     rows = [
-        [_label(s, many), _cell(s["protocol_1"].get("surface")), _cell(s["protocol_1"]["joints"])]
+        [
+            _label(s, many),
+            format_cell(s["protocol_1"].get("surface")),
+            format_cell(s["protocol_1"]["joints"]),
+        ]
         for s in summaries
     ]
     return _render(header, rows, "Table 3 layout: protocol 1 (mm)")
@@ -96,14 +101,17 @@ def table4(summaries: Sequence[dict]) -> str:
     datasets = sorted({s["dataset"] for s in summaries})
     methods = list(dict.fromkeys(s["method"] for s in summaries))
     value = {(s["method"], s["dataset"]): s.get("silhouette_iou") for s in summaries}
-    rows = [[m, *(_cell(value.get((m, d)), 2) for d in datasets)] for m in methods]
+    rows = [[m, *(format_cell(value.get((m, d)), 2) for d in datasets)] for m in methods]
     return _render(["Model", *datasets], rows, "Table 4 layout: silhouette IoU")
 
 
 def gender_table(summaries: Sequence[dict]) -> str:
     many = _many(summaries)
     rows = [
-        [_label(s, many), _cell(100 * s["gender_accuracy"] if "gender_accuracy" in s else None)]
+        [
+            _label(s, many),
+            format_cell(100 * s["gender_accuracy"] if "gender_accuracy" in s else None),
+        ]
         for s in summaries
     ]
     return _render(["Model", "Gender acc. (%)"], rows, "Gender accuracy")

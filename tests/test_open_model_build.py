@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import fake_smpl_arrays
-from smplr.body.anny_source import (
+from smplr.body.kinematics import forward_kinematics
+from smplr.body.model import BodyModel
+from smplr.body.model_file import model_data_from_arrays
+from smplr.body.pose_blendshapes import pose_features
+from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
+from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.open_model_build.anny_source import (
     T_POSE_GROUPS,
     bone_joint_map,
     check_bone_tree,
@@ -24,19 +30,10 @@ from smplr.body.anny_source import (
     rotation_between,
     t_pose_rotations,
 )
-from smplr.body.kinematics import forward_kinematics
-from smplr.body.model import BodyModel
-from smplr.body.model_file import model_data_from_arrays
-from smplr.body.open_model_builder import (
-    fit_joint_regressor,
-    fit_shape_space,
-    random_poses,
-    solve_pose_correctives,
-    surface_point,
-)
-from smplr.body.pose_blendshapes import pose_features
-from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.open_model_build.checks import random_poses
+from smplr.open_model_build.landmarks import surface_point
+from smplr.open_model_build.pose_correctives import solve_pose_correctives
+from smplr.open_model_build.shape_space import fit_joint_regressor, fit_shape_space
 
 J = {name: i for i, name in enumerate(JOINT_NAMES)}
 
