@@ -124,7 +124,7 @@ def test_dae_input_formats() -> None:
 def test_folding_batchnorm_keeps_eval_outputs() -> None:
     import copy
 
-    from smplr.reverse.networks import fold_batchnorm
+    from smplr.nn_blocks import fold_batchnorm
 
     for net in (PoseNet(**TINY), ShapeNet(**TINY), DenoisingAutoencoder((32, 32, 16))):
         with torch.no_grad():  # non-trivial running statistics

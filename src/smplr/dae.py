@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from smplr.body.skeleton import NUM_JL, NUM_JOINTS
-from smplr.reverse.networks import dense_block, xavier_init
+from smplr.nn_blocks import dense_block, xavier_init
 
 INPUT_FORMATS: tuple[str, ...] = ("jl42", "joints24", "2d")
 PAPER_DAE_WIDTHS: tuple[int, int, int] = (1024, 1024, 512)

@@ -31,7 +31,8 @@ from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.refine import BodyParams, fit_bodies, point_weights
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.reverse.networks import PoseNet, ShapeNet, fold_batchnorm
+from smplr.nn_blocks import fold_batchnorm
+from smplr.reverse.networks import PoseNet, ShapeNet
 from smplr.weights import WeightBundle, load_bundle, shipped_path
 
 

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.fusion import fuse_linear_bn_eval
 
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.rotations import sixd_to_matrix
+from smplr.nn_blocks import dense_block, xavier_init
 from smplr.reverse.features import NUM_BONES
 
 PAPER_WIDTHS: tuple[int, ...] = (1024, 1024, 512, 512, 512)
@@ -34,38 +34,6 @@ DEFAULT_WIDTHS: tuple[int, ...] = (512, 512, 256, 256, 256)
 PAPER_HEAD_WIDTH = 256
 DEFAULT_HEAD_WIDTH = 128
 NUM_SHAPE_OUTPUTS = 11  # 10 betas + gender
-
-
-def dense_block(in_features: int, out_features: int) -> nn.Sequential:
-    """Linear -> BatchNorm -> ELU, the hidden layer of every SMPLR network."""
-    return nn.Sequential(
-        nn.Linear(in_features, out_features), nn.BatchNorm1d(out_features), nn.ELU()
-    )
-
-
-def fold_batchnorm(module: nn.Module) -> nn.Module:
-    """For inference: fold every dense block's BatchNorm (running statistics) into its
-    Linear layer, in place; outputs are unchanged in eval mode, with a third fewer ops.
-    Returns ``module`` (in eval mode; do not train it afterwards)."""
-    module.eval()
-    for block in module.modules():
-        if (
-            isinstance(block, nn.Sequential)
-            and len(block) == 3
-            and isinstance(block[0], nn.Linear)
-            and isinstance(block[1], nn.BatchNorm1d)
-        ):
-            block[0] = fuse_linear_bn_eval(block[0], block[1])
-            block[1] = nn.Identity()
-    return module
-
-
-def xavier_init(module: nn.Module) -> None:
-    """Xavier-uniform weights and zero biases on every linear layer (paper 4.1)."""
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
 
 
 class TwoHeadMLP(nn.Module):
