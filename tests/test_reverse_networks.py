@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from smplr.dae import DenoisingAutoencoder, dae_input, input_shape
+from smplr.dae import DenoisingAutoencoder
+from smplr.input_formats import dae_input, input_shape
 from smplr.reverse.networks import PoseNet, ShapeNet
 
 TINY = {"widths": (32, 32, 16), "head_width": 8}

@@ -28,14 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from smplr import metrics
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.projection import random_view_2d
+from smplr.networks import NetworkConfig, build_networks
 from smplr.pipeline import SMPLR
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.reverse.networks import PoseNet, ShapeNet
 from smplr.synthetic.bodies import SyntheticBatch, held_out_set
 from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
 from smplr.training.loop import finished_state
@@ -130,25 +131,20 @@ def _fit_row(
 def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dict[str, float]]]:
     """Paper 4.4.3 on ground-truth JL: Ψ with/without landmarks, Ω before/after L_SMPL."""
     rows = []
-    config = finished_state(run_dir, "pose")["record"]["sizes"]
+    config = NetworkConfig.from_dict(finished_state(run_dir, "pose")["record"]["sizes"])
     template = model.template_lengths
     body = model.body
 
-    def shape_net(stage: str) -> ShapeNet:
-        net = ShapeNet(config["widths"], config["head_width"])
-        net.load_state_dict(finished_state(run_dir, stage)["networks"]["shape"])
-        return net.eval()
-
-    def pose_net(stage: str) -> PoseNet:
-        net = PoseNet(config["widths"], config["head_width"])
-        net.load_state_dict(finished_state(run_dir, stage)["networks"]["pose"])
+    def trained(stage: str, name: str) -> nn.Module:
+        net = build_networks(config, (name,))[name]
+        net.load_state_dict(finished_state(run_dir, stage)["networks"][name])
         return net.eval()
 
     with torch.no_grad():
         distances = relative_distances(truth.jl, template)
         for stage, label in (("shape", "Ψ with landmarks"), ("shape_nolm", "Ψ without landmarks")):
             try:
-                net = shape_net(stage)
+                net = trained(stage, "shape")
             except (FileNotFoundError, ValueError):
                 continue
             if stage == "shape_nolm":
@@ -164,7 +160,7 @@ def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dic
         directions = relative_directions(truth.jl)
         for stage, label in (("pose", "Ω, L_R only"), ("pose_smpl", "Ω after + L_SMPL")):
             try:
-                rotations = pose_net(stage)(directions)
+                rotations = trained(stage, "pose")(directions)
             except (FileNotFoundError, ValueError):  # e.g. a control run of L_R alone
                 continue
             out = body(truth.gender, truth.betas, rotations[:, :1], rotations[:, 1:])

@@ -12,8 +12,8 @@ shallow one (256 → out) — whose outputs a last linear layer merges.
 - Ψ maps B ``(B, 41)`` to 10 betas and the gender value g (regression target −1 female,
   +1 male; its sign picks the body model).
 
-Widths default to half the paper's (see ``docs/model_card.md`` for the measurement
-behind that choice); the paper's are ``PAPER_WIDTHS``.
+Their widths come from :class:`smplr.networks.NetworkConfig` (the shipped ones are
+half the paper's, see ``docs/model_card.md``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,6 @@ from smplr.geometry.rotations import sixd_to_matrix
 from smplr.nn_blocks import dense_block, xavier_init
 from smplr.reverse.features import NUM_BONES
 
-PAPER_WIDTHS: tuple[int, ...] = (1024, 1024, 512, 512, 512)
-DEFAULT_WIDTHS: tuple[int, ...] = (512, 512, 256, 256, 256)
-PAPER_HEAD_WIDTH = 256
-DEFAULT_HEAD_WIDTH = 128
 NUM_SHAPE_OUTPUTS = 11  # 10 betas + gender
 
 
@@ -43,8 +39,8 @@ class TwoHeadMLP(nn.Module):
         self,
         in_features: int,
         out_features: int,
-        widths: Sequence[int] = DEFAULT_WIDTHS,
-        head_width: int = DEFAULT_HEAD_WIDTH,
+        widths: Sequence[int],
+        head_width: int,
     ) -> None:
         super().__init__()
         sizes = [in_features, *widths]
@@ -79,9 +75,7 @@ class PoseNet(nn.Module):
         torch.Size([2, 24, 3, 3])
     """
 
-    def __init__(
-        self, widths: Sequence[int] = DEFAULT_WIDTHS, head_width: int = DEFAULT_HEAD_WIDTH
-    ) -> None:
+    def __init__(self, widths: Sequence[int], head_width: int) -> None:
         super().__init__()
         self.mlp = TwoHeadMLP(3 * NUM_BONES, 6 * NUM_JOINTS, widths, head_width)
         # Start every joint at the identity: the 6D bias holds the first two identity columns.
@@ -108,9 +102,7 @@ class ShapeNet(nn.Module):
         (torch.Size([3, 10]), torch.Size([3]))
     """
 
-    def __init__(
-        self, widths: Sequence[int] = DEFAULT_WIDTHS, head_width: int = DEFAULT_HEAD_WIDTH
-    ) -> None:
+    def __init__(self, widths: Sequence[int], head_width: int) -> None:
         super().__init__()
         self.mlp = TwoHeadMLP(NUM_BONES, NUM_SHAPE_OUTPUTS, widths, head_width)
 
