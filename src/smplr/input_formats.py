@@ -75,6 +75,30 @@ def input_shape(name: str) -> tuple[int, int]:
     return input_format(name).shape
 
 
+def check_points_shape(shape: tuple[int, ...], name: str) -> None:
+    """Raise a one-line ValueError unless ``shape`` is ``(N, points, dims)`` or
+    ``(points, dims)`` of format ``name``; the message names the formats that would fit."""
+    fmt = input_format(name)
+    if len(shape) in (2, 3) and tuple(shape[-2:]) == fmt.shape:
+        return
+    exact = [
+        f.name for f in INPUT_FORMATS.values() if len(shape) in (2, 3) and f.shape == shape[-2:]
+    ]
+    same_dims = [
+        f.name for f in INPUT_FORMATS.values() if len(shape) in (2, 3) and f.dims == shape[-1]
+    ]
+    if exact:
+        hint = f"; use input format {' or '.join(exact)}"
+    elif same_dims and shape[-1] != fmt.dims:
+        hint = f"; {shape[-1]}D points: use input format {' or '.join(same_dims)}"
+    else:
+        hint = ""
+    raise ValueError(
+        f"{name} input must have shape (N, {fmt.points}, {fmt.dims}) or "
+        f"({fmt.points}, {fmt.dims}), got {tuple(shape)}{hint}"
+    )
+
+
 def formats_help() -> str:
     """One line per format for ``--help`` texts: ``name: what it is``."""
     return "; ".join(f"{fmt.name}: {fmt.help}" for fmt in INPUT_FORMATS.values())

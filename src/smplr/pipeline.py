@@ -28,7 +28,7 @@ from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
-from smplr.input_formats import INPUT_FORMATS, check_input_format, dae_input, input_shape
+from smplr.input_formats import INPUT_FORMATS, check_input_format, check_points_shape, dae_input
 from smplr.networks import DAE_NAMES, build_networks
 from smplr.nn_blocks import fold_batchnorm
 from smplr.refine import BodyParams, fit_bodies, point_weights
@@ -84,15 +84,10 @@ class SMPLRResult:
 
 def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Tensor:
     """Validate user points and give them a batch axis: ``(N, P, D)`` float32."""
-    expected = input_shape(input_format)
     tensor = torch.as_tensor(np.asarray(points) if not isinstance(points, torch.Tensor) else points)
+    check_points_shape(tuple(tensor.shape), input_format)
     if tensor.ndim == 2:
         tensor = tensor.unsqueeze(0)
-    if tensor.ndim != 3 or tuple(tensor.shape[1:]) != expected:
-        raise ValueError(
-            f"{input_format} input must have shape (N, {expected[0]}, {expected[1]}) or "
-            f"({expected[0]}, {expected[1]}), got {tuple(tensor.shape)}"
-        )
     if tensor.shape[0] == 0:
         raise ValueError("the input holds no bodies")
     if not tensor.is_floating_point():

@@ -11,8 +11,8 @@ import typer
 
 from smplr.body.mesh_io import MESH_FORMATS, write_meshes
 from smplr.body.model import GenderedBodyModel
-from smplr.dae import INPUT_FORMATS
-from smplr.keypoint_files import load_keypoints
+from smplr.cli.keypoint_files import load_keypoints
+from smplr.input_formats import check_input_format
 from smplr.pipeline import SMPLR
 from smplr.render import write_pictures
 from smplr.weights import shipped_path
@@ -116,10 +116,7 @@ def fit(
 
     smplr fit keypoints_px.npz -f 2d --out bodies.npz
     """
-    if input_format not in INPUT_FORMATS:
-        raise ValueError(
-            f"unknown input format '{input_format}': expected one of {', '.join(INPUT_FORMATS)}"
-        )
+    check_input_format(input_format)
     if mesh_format not in MESH_FORMATS:
         raise ValueError(
             f"unknown mesh format '{mesh_format}': expected one of {', '.join(MESH_FORMATS)}"
