@@ -22,15 +22,13 @@ def _ground_truth_bodies(choice: str) -> GroundTruthBodies | None:
     return GroundTruthBodies.from_directory(choice)
 
 
-def _model_predictor(name: str, checkpoint: Path | None, device: str) -> Predictor:
+def _model_predictor(name: str, weights: Path | None, device: str) -> Predictor:
     """The predictor behind ``--model``: SMPLR fed ground-truth JL (paper: SMPLR rows)."""
     if name not in MODELS:
         raise ValueError(f"unknown model '{name}': expected one of {', '.join(MODELS)}")
     from smplr.pipeline import SMPLR
 
-    model = (
-        SMPLR.pretrained(device) if checkpoint is None else SMPLR.load(checkpoint, device=device)
-    )
+    model = SMPLR.pretrained(device) if weights is None else SMPLR.load(weights, device=device)
     return FitPredictor(model, name="SMPLR", faces=model.body.faces.cpu().numpy())
 
 
@@ -93,10 +91,11 @@ def evaluate(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Run a model instead: smplr.")
     ] = None,
-    checkpoint: Annotated[
+    weights: Annotated[
         Path | None,
         typer.Option(
-            "--checkpoint", help="Weight bundle of --model (default: the shipped weights)."
+            "--weights",
+            help="Weight bundle of --model from `smplr train` (default: the shipped weights).",
         ),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Method name in the tables.")] = None,
@@ -177,7 +176,7 @@ def evaluate(
     if predictions is not None:
         predictor = PrecomputedPredictions(predictions, name=name)
     else:
-        predictor = _model_predictor(model, checkpoint, device)  # type: ignore[arg-type]
+        predictor = _model_predictor(model, weights, device)  # type: ignore[arg-type]
         if name:
             predictor.name = name
     samples, bodies = _samples(
