@@ -1,6 +1,6 @@
 """Accuracy of SMPLR on the synthetic held-out set, condition by condition.
 
-Run: ``python -m smplr.benchmarks.core_accuracy [--weights W.pt] [--run-dir RUN] [--num 2000]``.
+Run: ``smplr bench accuracy [--weights W.pt] [--run-dir RUN] [--num 2000]``.
 
 Ground truth: :func:`smplr.synthetic.bodies.held_out_set` (default 2,000 bodies, seed
 12345) on the open body model; vertices are posed chunk by chunk.  Errors in mm
@@ -20,7 +20,6 @@ truth) for joints, landmarks and vertices, plus gender accuracy.  Conditions:
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -293,32 +292,3 @@ def run(
             json.dumps([{"condition": label, **row} for label, row in rows], indent=1)
         )
     return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--weights", type=Path, default=None)
-    parser.add_argument("--num", type=int, default=2000)
-    parser.add_argument("--refine", type=int, default=10)
-    parser.add_argument("--run-dir", type=Path, default=None)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument(
-        "--skip-conditions", action="store_true", help="only the ablations of --run-dir"
-    )
-    args = parser.parse_args()
-    run(
-        args.weights,
-        args.num,
-        args.refine,
-        args.run_dir,
-        args.threads,
-        args.json,
-        conditions=not args.skip_conditions,
-    )
-
-
-if __name__ == "__main__":
-    main()
