@@ -44,7 +44,7 @@ def run(
     """Print and return the speed numbers (bodies/s, ms) and the baseline comparison."""
     torch.set_num_threads(threads)
     model = SMPLR.load(weights or shipped_path())
-    truth = held_out_set(model.body, num=batch, seed=12345)
+    truth = held_out_set(model.body, num=batch)
     jl = truth.jl.float()
     numbers: dict[str, float] = {}
     print(f"SMPLR speed: open body model, float32, {threads} threads, CPU, no grad")

@@ -2,8 +2,8 @@
 
 Run: ``smplr bench accuracy [--weights W.pt] [--run-dir RUN] [--num 2000]``.
 
-Ground truth: :func:`smplr.synthetic.bodies.held_out_set` (default 2,000 bodies, seed
-12345) on the open body model; vertices are posed chunk by chunk.  Errors in mm
+Ground truth: :func:`smplr.synthetic.bodies.held_out_set` (default 2,000 bodies, its
+fixed seed) on the open body model; vertices are posed chunk by chunk.  Errors in mm
 (:mod:`smplr.metrics`): Protocol 1 (root-relative) and 2 (Procrustes to the ground
 truth) for joints, landmarks and vertices, plus gender accuracy.  Conditions:
 
@@ -173,7 +173,6 @@ def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dic
 def iter_conditions(
     model: SMPLR,
     num: int = 2000,
-    seed: int = 12345,
     refine: int = 10,
     run_dir: Path | None = None,
     noise_seed: int = 0,
@@ -181,7 +180,7 @@ def iter_conditions(
 ) -> Iterator[tuple[str, dict[str, float]]]:
     """Every condition of the module docstring, one ``(label, numbers)`` at a time
     (``conditions=False``: the ablations of ``run_dir`` only)."""
-    truth = Truth.from_batch(held_out_set(model.body, num=num, seed=seed))
+    truth = Truth.from_batch(held_out_set(model.body, num=num))
     if conditions:
         yield from _input_conditions(model, truth, refine, noise_seed)
     if run_dir is not None:

@@ -45,7 +45,8 @@ def _samples(dataset: str, root: Path | None, split: str, options: dict, gt_body
             if not {"female", "male"} <= set(found):
                 raise ValueError(f"{gt_body}: the synthetic set needs female and male SMPL files")
             body = GenderedBodyModel(found["female"], found["male"])
-        synthetic = SyntheticSet(body, num=options["num"], seed=options["seed"], split=split)
+        seed = {} if options["seed"] is None else {"seed": options["seed"]}
+        synthetic = SyntheticSet(body, num=options["num"], split=split, **seed)
         return synthetic, synthetic.ground_truth_bodies()
     from smplr.datasets import open_dataset
 
@@ -132,8 +133,11 @@ def evaluate(
     ] = None,
     num: Annotated[int, typer.Option("--num", help="Synthetic: number of held-out bodies.")] = 2000,
     seed: Annotated[
-        int, typer.Option("--seed", help="Synthetic: seed of the held-out set.")
-    ] = 12345,
+        int | None,
+        typer.Option(
+            "--seed", help="Synthetic: seed of the held-out set (default: the held-out set's own)."
+        ),
+    ] = None,
     device: Annotated[
         str, typer.Option("--device", help="Device for --model (cpu, cuda).")
     ] = "cpu",
