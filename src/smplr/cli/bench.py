@@ -12,17 +12,14 @@ from typing import Annotated
 
 import typer
 
+from smplr.cli.options import Device, Weights
+
 app = typer.Typer(
     help="Benchmarks: speed and accuracy numbers of the body model, data, renderer and SMPLR.",
     no_args_is_help=True,
 )
 
 Threads = Annotated[int, typer.Option("--threads", help="CPU threads for torch.")]
-Device = Annotated[str, typer.Option("--device", help="torch device: cpu, cuda, ...")]
-Weights = Annotated[
-    Path | None,
-    typer.Option("--weights", help="Weight bundle from `smplr train` (default: the shipped one)."),
-]
 Refine = Annotated[
     int, typer.Option("--refine", help="Levenberg-Marquardt steps of the refined rows.")
 ]

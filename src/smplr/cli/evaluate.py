@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from smplr.cli.options import Device, Weights
 from smplr.evaluation.ground_truth import GroundTruthBodies
 from smplr.evaluation.predictor import FitPredictor, PrecomputedPredictions, Predictor
 
@@ -92,13 +93,7 @@ def evaluate(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Run a model instead: smplr.")
     ] = None,
-    weights: Annotated[
-        Path | None,
-        typer.Option(
-            "--weights",
-            help="Weight bundle of --model from `smplr train` (default: the shipped weights).",
-        ),
-    ] = None,
+    weights: Weights = None,
     name: Annotated[str | None, typer.Option("--name", help="Method name in the tables.")] = None,
     gt_body: Annotated[
         str,
@@ -138,9 +133,7 @@ def evaluate(
             "--seed", help="Synthetic: seed of the held-out set (default: the held-out set's own)."
         ),
     ] = None,
-    device: Annotated[
-        str, typer.Option("--device", help="Device for --model (cpu, cuda).")
-    ] = "cpu",
+    device: Device = "cpu",
     iou: Annotated[
         bool,
         typer.Option(

@@ -21,6 +21,7 @@ import torch
 import typer
 
 from smplr.body.model import GenderedBodyModel
+from smplr.cli.options import Device, Female, Male
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
 from smplr.networks import DAE_NAMES
 from smplr.synthetic.bodies import SyntheticBodies
@@ -36,14 +37,6 @@ app = typer.Typer(
 
 RunDir = Annotated[
     Path, typer.Option("--run-dir", "-r", help="Run folder: pool, checkpoints, curves, bundle.")
-]
-Female = Annotated[
-    Path | None,
-    typer.Option("--female", help="Female SMPL-format model file (default: the open model)."),
-]
-Male = Annotated[
-    Path | None,
-    typer.Option("--male", help="Male SMPL-format model file (default: the open model)."),
 ]
 Steps = Annotated[int, typer.Option("--steps", help="Optimisation steps of the stage.")]
 SmplWeight = Annotated[
@@ -62,9 +55,7 @@ class TrainOptions:
     ] = 256
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (paper: 1e-3).")] = 1e-3
     seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data and noise.")] = 0
-    device: Annotated[
-        str, typer.Option("--device", help="torch device: cpu, cuda, cuda:1, ...")
-    ] = "cpu"
+    device: Device = "cpu"
     pool_size: Annotated[
         int, typer.Option("--pool-size", help="Synthetic training bodies drawn once per run.")
     ] = 100_000
