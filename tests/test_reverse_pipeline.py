@@ -188,6 +188,11 @@ def test_damaged_bundles_give_one_line_errors(tmp_path) -> None:
     torch.save(payload, tmp_path / "badconfig.pt")
     with pytest.raises(ValueError, match=r"badconfig\.pt: network widths must be positive"):
         load_bundle(tmp_path / "badconfig.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["template_lengths"] = payload["template_lengths"][:40]
+    torch.save(payload, tmp_path / "lengths.pt")
+    with pytest.raises(ValueError, match=r"lengths\.pt: template_lengths must be a \(41,\) tensor"):
+        load_bundle(tmp_path / "lengths.pt")
 
 
 def test_shipped_bundle_loads_with_its_typed_config() -> None:

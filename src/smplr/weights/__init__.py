@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from smplr.networks import NETWORK_NAMES, NetworkConfig, build_networks
+from smplr.reverse.features import NUM_BONES
 
 FORMAT = "smplr-weights"
 VERSION = 1
@@ -123,6 +124,9 @@ def load_bundle(path: str | Path) -> WeightBundle:
         if not isinstance(body_model, str):
             raise ValueError("network config names no body model")
         check_networks(config, networks)
+        lengths = payload.get("template_lengths")
+        if not isinstance(lengths, torch.Tensor) or tuple(lengths.shape) != (NUM_BONES,):
+            raise ValueError(f"template_lengths must be a ({NUM_BONES},) tensor")
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     return WeightBundle(
