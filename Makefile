@@ -28,7 +28,7 @@ demo: venv
 	$(PY) -m smplr demo --out $(DEMO_OUT)
 
 bench: venv
-	$(PY) -m smplr.benchmarks
+	$(PY) -m smplr bench all
 
 # docs/reproduction.md: the paper's tables beside smplr's measured numbers (a few minutes).
 report: venv

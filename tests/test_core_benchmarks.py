@@ -18,11 +18,12 @@ from test_reverse_pipeline import SIZES, _bundle
 def open_bundle(tmp_path_factory) -> Path:
     bundle = _bundle()
     bundle = WeightBundle(
-        config=bundle.config,
+        network_config=bundle.network_config,
+        body_model="open",
         template_lengths=template_bone_lengths(GenderedBodyModel.open()),
         networks=bundle.networks,
     )
-    assert bundle.config["widths"] == SIZES["widths"]
+    assert bundle.network_config == SIZES
     return save_bundle(bundle, tmp_path_factory.mktemp("w") / "w.pt")
 
 

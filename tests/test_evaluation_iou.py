@@ -154,7 +154,7 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 
 def test_cli_reports_iou_on_the_synthetic_set(monkeypatch, capsys, tmp_path) -> None:
     weights = write_tiny_open_bundle(tmp_path / "tiny.pt")
-    common = ["-d", "synthetic", "-m", "smplr", "--checkpoint", str(weights), "--num", "6"]
+    common = ["-d", "synthetic", "-m", "smplr", "--weights", str(weights), "--num", "6"]
     code, out, err = run_cli(monkeypatch, capsys, *common, "--json", str(tmp_path / "s.json"))
     assert code == 0, err
     assert "Table 4 layout: silhouette IoU" in out and "synthetic" in out

@@ -162,23 +162,28 @@ def _write(tmp_path: Path, name: str, value) -> Path:
 @pytest.mark.parametrize(
     ("name", "value", "extra", "message"),
     [
-        ("short.npy", np.ones((2, 41, 3)), [], "41 points per body, but jl42 needs 42"),
-        ("joints.npy", np.ones((2, 24, 3)), [], "use --input-format joints24"),
+        (
+            "short.npy",
+            np.ones((2, 41, 3)),
+            [],
+            "jl42 input must have shape (N, 42, 3) or (42, 3), got (2, 41, 3)",
+        ),
+        ("joints.npy", np.ones((2, 24, 3)), [], "got (2, 24, 3); use input format joints24"),
         (
             "flat.npy",
             np.ones((2, 42, 2)),
             [],
-            "points are 2D but --input-format jl42 takes 3D points; use --input-format 2d",
+            "got (2, 42, 2); use input format 2d",
         ),
         (
             "deep.npy",
             np.ones((2, 42, 3)),
             ["-f", "2d"],
-            "points are 3D but --input-format 2d takes 2D",
+            "2d input must have shape (N, 42, 2) or (42, 2), got (2, 42, 3); use input format jl42",
         ),
         ("nan.npy", np.full((2, 42, 3), np.nan), [], "'points' contains NaN"),
         ("zero.npy", np.zeros((2, 42, 3)), [], "all points are identical"),
-        ("cube.npy", np.ones((2, 3, 42, 3)), [], "points have shape"),
+        ("cube.npy", np.ones((2, 3, 42, 3)), [], "got (2, 3, 42, 3)"),
         ("bad.json", "{not json", [], "not a readable .json keypoint file"),
         ("nokey.json", {"pts": [1, 2]}, [], "no 'points' array"),
         ("words.json", {"points": [["a", "b", "c"]]}, [], "'points' is not a numeric array"),

@@ -5,23 +5,26 @@ evaluation; tools and applications sit on top).  A package may import from any l
 layer, never from a higher one, and from its own layer only where
 :data:`WITHIN_LAYER` says so:
 
-0. ``checksum``, ``geometry``, ``nn_blocks``, ``weights``: foundations (file checksums,
-   rotations and alignment, shared torch layers, the weight-bundle format) with no smplr
-   imports of their own;
+0. ``checksum``, ``geometry``, ``nn_blocks``: foundations (file checksums, rotations and
+   alignment, shared torch layers) with no smplr imports of their own;
 1. ``body``: the SMPL-format body model (decoder), everything else stands on it;
 2. ``render``: meshes to pictures and silhouettes;
 3. ``synthetic``: generated bodies, poses and keypoint noise (its figures are rendered);
-4. ``dae``, ``reverse``: the networks of the chain (keypoints -> JL -> Ω, Ψ);
-5. ``refine``: the optional fit of the body to the keypoints;
-6. ``pipeline``, ``keypoint_files``: the whole chain, and keypoints read from files for it;
-7. ``metrics``: errors of a prediction against the truth;
-8. ``datasets``: the paper's datasets and the synthetic set, with their ground truth;
-9. ``evaluation``: the paper's tables from any method's predictions;
-10. ``training``: fitting the networks;
-11. ``open_model_build``: the build-time tool that generates the open body model;
-12. ``smplr`` itself (the package's ``__init__``: the public names);
-13. ``benchmarks``, ``cli``: applications;
-14. ``__main__``: ``python -m smplr``, the command line.
+4. ``input_formats``, ``dae``, ``reverse``: the registry of keypoint inputs and the
+   networks of the chain (keypoints -> JL -> Ω, Ψ);
+5. ``networks``: the one typed network configuration and its factory;
+6. ``weights``: the weight-bundle format, validated against that configuration;
+7. ``refine``: the optional fit of the body to the keypoints;
+8. ``pipeline``: the whole chain;
+9. ``metrics``: errors of a prediction against the truth;
+10. ``datasets``: the paper's datasets and the synthetic set, with their ground truth;
+11. ``evaluation``: the paper's tables from any method's predictions;
+12. ``training``: fitting the networks;
+13. ``open_model_build``: the build-time tool that generates the open body model;
+14. ``smplr`` itself (the package's ``__init__``: the public names);
+15. ``benchmarks``: measured speed and accuracy (run by ``smplr bench``);
+16. ``cli``: the ``smplr`` command line;
+17. ``__main__``: ``python -m smplr``.
 
 Every import counts: at module level, inside functions and under ``TYPE_CHECKING``.
 A package is a folder under ``src/smplr`` or a top-level module (``smplr.dae``).
@@ -37,25 +40,28 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("checksum", "geometry", "nn_blocks", "weights"),
+    ("checksum", "geometry", "nn_blocks"),
     ("body",),
     ("render",),
     ("synthetic",),
-    ("dae", "reverse"),
+    ("input_formats", "dae", "reverse"),
+    ("networks",),
+    ("weights",),
     ("refine",),
-    ("pipeline", "keypoint_files"),
+    ("pipeline",),
     ("metrics",),
     ("datasets",),
     ("evaluation",),
     ("training",),
     ("open_model_build",),
     ("smplr",),
-    ("benchmarks", "cli"),
+    ("benchmarks",),
+    ("cli",),
     ("__main__",),
 )
 
 #: Imports allowed between two packages of the same layer (importer, imported).
-WITHIN_LAYER: frozenset[tuple[str, str]] = frozenset({("dae", "reverse")})
+WITHIN_LAYER: frozenset[tuple[str, str]] = frozenset()
 
 Edges = dict[tuple[str, str], list[str]]  # (importer, imported) package -> "module: import"
 
@@ -207,7 +213,7 @@ CHECKER_CASES = {
             "body/model.py": "def f():\n    from smplr.pipeline import SMPLR\n",
             "pipeline.py": "from smplr.body import model\n",
         },
-        "body (layer 1) -> pipeline (layer 6): smplr.body.model imports smplr.pipeline",
+        "body (layer 1) -> pipeline (layer 8): smplr.body.model imports smplr.pipeline",
         [["body", "pipeline"]],
         {("body", "pipeline"), ("pipeline", "body")},
     ),
@@ -219,7 +225,7 @@ CHECKER_CASES = {
             "evaluation/__init__.py": "",
             "evaluation/run.py": "from smplr import metrics\n",
         },
-        "datasets (layer 8) -> evaluation (layer 9): smplr.datasets.record imports "
+        "datasets (layer 10) -> evaluation (layer 11): smplr.datasets.record imports "
         "smplr.evaluation.run",
         [],
         {("datasets", "evaluation"), ("evaluation", "metrics")},

@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from smplr.dae import DenoisingAutoencoder, dae_input, input_shape
+from smplr.dae import DenoisingAutoencoder
+from smplr.input_formats import dae_input, input_shape
 from smplr.reverse.networks import PoseNet, ShapeNet
 
 TINY = {"widths": (32, 32, 16), "head_width": 8}
@@ -124,7 +125,7 @@ def test_dae_input_formats() -> None:
 def test_folding_batchnorm_keeps_eval_outputs() -> None:
     import copy
 
-    from smplr.reverse.networks import fold_batchnorm
+    from smplr.nn_blocks import fold_batchnorm
 
     for net in (PoseNet(**TINY), ShapeNet(**TINY), DenoisingAutoencoder((32, 32, 16))):
         with torch.no_grad():  # non-trivial running statistics

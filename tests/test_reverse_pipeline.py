@@ -8,25 +8,22 @@ import torch
 
 from core_fakes import fake_gendered, random_params
 from smplr import SMPLR
-from smplr.dae import DenoisingAutoencoder
+from smplr.networks import DAE_NAMES, NetworkConfig, build_networks
 from smplr.reverse.features import template_bone_lengths
-from smplr.reverse.networks import PoseNet, ShapeNet
 from smplr.weights import WeightBundle, load_bundle, save_bundle
 
-SIZES = {"dae_widths": (32, 32, 16), "widths": (32, 32, 16), "head_width": 8}
+SIZES = NetworkConfig(dae_widths=(32, 32, 16), widths=(32, 32, 16), head_width=8)
 
 
 def _bundle(seed: int = 0) -> WeightBundle:
     torch.manual_seed(seed)
-    nets = {
-        f"dae_{f}": DenoisingAutoencoder(SIZES["dae_widths"]) for f in ("jl42", "joints24", "2d")
-    }
+    nets = build_networks(SIZES, DAE_NAMES)
     for dae in nets.values():  # an untrained DAE is the identity; make it fill landmarks/depth
         torch.nn.init.normal_(dae.out.weight, std=0.05)
-    nets["pose"] = PoseNet(SIZES["widths"], SIZES["head_width"])
-    nets["shape"] = ShapeNet(SIZES["widths"], SIZES["head_width"])
+    nets.update(build_networks(SIZES, ("pose", "shape")))
     return WeightBundle(
-        config={**SIZES, "body_model": "fake"},
+        network_config=SIZES,
+        body_model="fake",
         template_lengths=template_bone_lengths(fake_gendered()),
         networks={k: v.state_dict() for k, v in nets.items()},
     )
@@ -180,9 +177,30 @@ def test_damaged_bundles_give_one_line_errors(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="not found"):
         load_bundle(tmp_path / "missing.pt")
     bundle = _bundle()
-    bundle.config["widths"] = (64, 64, 16)
+    bundle.network_config = NetworkConfig((32, 32, 16), (64, 64, 16), 8)
     with pytest.raises(ValueError, match="does not match its own config"):
         SMPLR.from_bundle(bundle, fake_gendered())
+    save_bundle(bundle, tmp_path / "mismatch.pt")
+    with pytest.raises(ValueError, match=r"mismatch\.pt: network 'pose' does not match its config"):
+        load_bundle(tmp_path / "mismatch.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["config"]["head_width"] = "wide"
+    torch.save(payload, tmp_path / "badconfig.pt")
+    with pytest.raises(ValueError, match=r"badconfig\.pt: network widths must be positive"):
+        load_bundle(tmp_path / "badconfig.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["template_lengths"] = payload["template_lengths"][:40]
+    torch.save(payload, tmp_path / "lengths.pt")
+    with pytest.raises(ValueError, match=r"lengths\.pt: template_lengths must be a \(41,\) tensor"):
+        load_bundle(tmp_path / "lengths.pt")
+
+
+def test_shipped_bundle_loads_with_its_typed_config() -> None:
+    from smplr.weights import shipped_path
+
+    bundle = load_bundle(shipped_path())
+    assert bundle.network_config == NetworkConfig()
+    assert bundle.body_model == "open"
 
 
 def test_results_plug_into_the_evaluation_harness(model: SMPLR, truth) -> None:

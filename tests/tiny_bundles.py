@@ -8,25 +8,20 @@ from pathlib import Path
 import torch
 
 from smplr.body.model import GenderedBodyModel
-from smplr.dae import DenoisingAutoencoder
+from smplr.networks import NetworkConfig, build_networks
 from smplr.reverse.features import template_bone_lengths
-from smplr.reverse.networks import PoseNet, ShapeNet
 from smplr.weights import WeightBundle, save_bundle
 
-TINY_SIZES = {"dae_widths": [32, 32, 16], "widths": [32, 32, 16], "head_width": 8}
+TINY_SIZES = NetworkConfig(dae_widths=(32, 32, 16), widths=(32, 32, 16), head_width=8)
 
 
 def write_tiny_open_bundle(path: Path, seed: int = 0) -> Path:
     """A randomly initialised bundle for the open body model, written to ``path``."""
     torch.manual_seed(seed)
-    nets: dict[str, torch.nn.Module] = {
-        f"dae_{f}": DenoisingAutoencoder(TINY_SIZES["dae_widths"])
-        for f in ("jl42", "joints24", "2d")
-    }
-    nets["pose"] = PoseNet(TINY_SIZES["widths"], TINY_SIZES["head_width"])
-    nets["shape"] = ShapeNet(TINY_SIZES["widths"], TINY_SIZES["head_width"])
+    nets = build_networks(TINY_SIZES)
     bundle = WeightBundle(
-        config={**TINY_SIZES, "body_model": "open"},
+        network_config=TINY_SIZES,
+        body_model="open",
         template_lengths=template_bone_lengths(GenderedBodyModel.open()),
         networks={k: v.state_dict() for k, v in nets.items()},
         meta={"note": "untrained test bundle"},

@@ -16,9 +16,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from core_fakes import FakeSampler, fake_corruption, fake_gendered
+from smplr.networks import NetworkConfig
 from smplr.training.loop import TrainSettings, init_distributed
 from smplr.training.recipe import Recipe, run_stage
-from smplr.training.stages import STAGES, NetworkConfig
+from smplr.training.stages import STAGES
 
 TINY = NetworkConfig(dae_widths=(32, 32, 16), widths=(32, 32, 16), head_width=8)
 

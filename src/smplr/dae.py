@@ -10,18 +10,14 @@ Every hidden layer is Linear + BatchNorm + ELU.  The paper's dropouts keep 80 % 
 this project trains with the input dropout off (``input_dropout=0``): on freshly drawn
 noise there is nothing to overfit, and dropping 20 % of the input coordinates stopped
 the DAE from learning within a CPU budget (see ``docs/model_card.md``).
-One architecture serves three input formats (one weight set each), built by
-:func:`dae_input`:
-
-- ``"jl42"``: 3D joints and landmarks — denoising;
-- ``"2d"``: x, y on the root plane with depth set to 0 — lifting 2D to 3D (paper 4.4.2);
-- ``"joints24"``: the 24 joints with the 18 landmarks set to 0 — completing the landmarks
-  SMPL reverse needs (this project's answer for joint-only data; not in the paper).
+One architecture serves every input format of :mod:`smplr.input_formats` (one weight
+set each), whose points :func:`~smplr.input_formats.dae_input` pads to JL.
 
 Example::
 
     >>> import torch
-    >>> from smplr.dae import DenoisingAutoencoder, dae_input
+    >>> from smplr.dae import DenoisingAutoencoder
+    >>> from smplr.input_formats import dae_input
     >>> dae = DenoisingAutoencoder(widths=(64, 64, 32)).eval()
     >>> joints = torch.randn(2, 24, 3)
     >>> dae(dae_input(joints, "joints24")).shape
@@ -35,46 +31,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from smplr.body.skeleton import NUM_JL, NUM_JOINTS
-from smplr.reverse.networks import dense_block, xavier_init
+from smplr.body.skeleton import NUM_JL
+from smplr.nn_blocks import dense_block, xavier_init
 
-INPUT_FORMATS: tuple[str, ...] = ("jl42", "joints24", "2d")
-PAPER_DAE_WIDTHS: tuple[int, int, int] = (1024, 1024, 512)
-DEFAULT_DAE_WIDTHS: tuple[int, int, int] = (512, 512, 256)
 PAPER_DROPOUT = 0.2  # keep-prob 0.8, after the input and after the code
-
-
-def check_input_format(input_format: str) -> str:
-    if input_format not in INPUT_FORMATS:
-        raise ValueError(
-            f"unknown input format '{input_format}': expected one of {', '.join(INPUT_FORMATS)}"
-        )
-    return input_format
-
-
-def input_shape(input_format: str) -> tuple[int, int]:
-    """Per-sample point array shape of an input format: (42, 3), (24, 3) or (42, 2)."""
-    return {"jl42": (NUM_JL, 3), "joints24": (NUM_JOINTS, 3), "2d": (NUM_JL, 2)}[
-        check_input_format(input_format)
-    ]
-
-
-def dae_input(points: torch.Tensor, input_format: str) -> torch.Tensor:
-    """Root-relative points of ``input_format`` -> the DAE's ``(B, 42, 3)`` input.
-
-    ``points``: ``(B, 42, 3)`` for ``"jl42"``, ``(B, 24, 3)`` for ``"joints24"``
-    (landmarks become zeros), ``(B, 42, 2)`` for ``"2d"`` (depth becomes zero).
-    """
-    expected = input_shape(input_format)
-    if points.ndim != 3 or tuple(points.shape[1:]) != expected:
-        raise ValueError(
-            f"{input_format} input has shape {tuple(points.shape)}; expected (B, {expected[0]}, {expected[1]})"
-        )
-    if input_format == "joints24":
-        return torch.cat([points, points.new_zeros(points.shape[0], NUM_JL - NUM_JOINTS, 3)], 1)
-    if input_format == "2d":
-        return torch.cat([points, points.new_zeros(points.shape[0], NUM_JL, 1)], dim=2)
-    return points
 
 
 class DenoisingAutoencoder(nn.Module):
@@ -82,7 +42,7 @@ class DenoisingAutoencoder(nn.Module):
 
     def __init__(
         self,
-        widths: Sequence[int] = DEFAULT_DAE_WIDTHS,
+        widths: Sequence[int],
         input_dropout: float = PAPER_DROPOUT,
         code_dropout: float = PAPER_DROPOUT,
     ) -> None:

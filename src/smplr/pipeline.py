@@ -26,12 +26,13 @@ from torch import nn
 
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
-from smplr.dae import DenoisingAutoencoder, check_input_format, dae_input, input_shape
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
+from smplr.input_formats import INPUT_FORMATS, check_input_format, check_points_shape, dae_input
+from smplr.networks import DAE_NAMES, build_networks
+from smplr.nn_blocks import fold_batchnorm
 from smplr.refine import BodyParams, fit_bodies, point_weights
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.reverse.networks import PoseNet, ShapeNet, fold_batchnorm
 from smplr.weights import WeightBundle, load_bundle, shipped_path
 
 
@@ -83,15 +84,10 @@ class SMPLRResult:
 
 def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Tensor:
     """Validate user points and give them a batch axis: ``(N, P, D)`` float32."""
-    expected = input_shape(input_format)
     tensor = torch.as_tensor(np.asarray(points) if not isinstance(points, torch.Tensor) else points)
+    check_points_shape(tuple(tensor.shape), input_format)
     if tensor.ndim == 2:
         tensor = tensor.unsqueeze(0)
-    if tensor.ndim != 3 or tuple(tensor.shape[1:]) != expected:
-        raise ValueError(
-            f"{input_format} input must have shape (N, {expected[0]}, {expected[1]}) or "
-            f"({expected[0]}, {expected[1]}), got {tuple(tensor.shape)}"
-        )
     if tensor.shape[0] == 0:
         raise ValueError("the input holds no bodies")
     if not tensor.is_floating_point():
@@ -116,9 +112,9 @@ class SMPLR(nn.Module):
     def __init__(
         self,
         body: GenderedBodyModel,
-        pose_net: PoseNet,
-        shape_net: ShapeNet,
-        daes: dict[str, DenoisingAutoencoder],
+        pose_net: nn.Module,
+        shape_net: nn.Module,
+        daes: dict[str, nn.Module],
         template_lengths: torch.Tensor,
     ) -> None:
         super().__init__()
@@ -138,23 +134,17 @@ class SMPLR(nn.Module):
         """SMPLR from a weight bundle (or its path) and the body model it was trained for."""
         if not isinstance(bundle, WeightBundle):
             bundle = load_bundle(bundle)
-        config = bundle.config
-        pose_net = PoseNet(config["widths"], config["head_width"])
-        shape_net = ShapeNet(config["widths"], config["head_width"])
-        daes = {
-            fmt: DenoisingAutoencoder(config["dae_widths"]) for fmt in ("jl42", "joints24", "2d")
-        }
+        nets = build_networks(bundle.network_config)
         try:
-            pose_net.load_state_dict(bundle.networks["pose"])
-            shape_net.load_state_dict(bundle.networks["shape"])
-            for fmt, dae in daes.items():
-                dae.load_state_dict(bundle.networks[f"dae_{fmt}"])
+            for name, net in nets.items():
+                net.load_state_dict(bundle.networks[name])
         except RuntimeError as exc:
             first = str(exc).splitlines()[0]
             raise ValueError(f"weight bundle does not match its own config: {first}") from exc
-        for net in (pose_net, shape_net, *daes.values()):
+        for net in nets.values():
             fold_batchnorm(net)
-        model = cls(body.float(), pose_net, shape_net, daes, bundle.template_lengths)
+        daes = {name.removeprefix("dae_"): nets[name] for name in DAE_NAMES}
+        model = cls(body.float(), nets["pose"], nets["shape"], daes, bundle.template_lengths)
         return model.to(device)
 
     @classmethod
@@ -274,8 +264,9 @@ class SMPLR(nn.Module):
         scale = torch.ones_like(gender)
         if procrustes:
             decoded = self.jl_body(gender, betas, rotations[:, :1], rotations[:, 1:], transl)
-            count = NUM_JOINTS if input_format == "joints24" else decoded.jl.shape[1]
-            target = jl if input_format == "2d" else observed
+            fmt = INPUT_FORMATS[input_format]
+            count = fmt.points
+            target = jl if fmt.dims == 2 else observed
             fit = similarity_procrustes(decoded.jl[:, :count], target[:, :count])
             rotations = torch.cat([fit.rotation[:, None] @ rotations[:, :1], rotations[:, 1:]], 1)
             new_root = fit.apply(decoded.joints[:, :1])[:, 0]

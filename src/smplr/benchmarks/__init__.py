@@ -1,8 +1,9 @@
-"""Benchmarks: commands that print measured numbers (``make bench``).
+"""Benchmarks: code that prints measured numbers (``smplr bench ...``, ``make bench``).
 
-Each module has a ``run()`` that prints its table; :func:`median_seconds` is the one
-timing helper they share.  Numbers on shared 2-core machines are noisy: compare the
-ratios measured in the same process, not absolute values across runs.
+Each module has a ``run()`` that prints its table (:mod:`smplr.cli.bench` is the command
+line); :func:`median_seconds` is the one timing helper they share.  Numbers on shared
+2-core machines are noisy: compare the ratios measured in the same process, not absolute
+values across runs.
 """
 
 from __future__ import annotations

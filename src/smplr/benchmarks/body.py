@@ -1,11 +1,10 @@
 """Bodies per second of the SMPL-format layer against the plain reference LBS.
 
-Run: ``python -m smplr.benchmarks.body`` (part of ``make bench``).
+Run: ``smplr bench body`` (part of ``make bench``).
 """
 
 from __future__ import annotations
 
-import argparse
 from functools import partial
 
 import torch
@@ -53,15 +52,3 @@ def run(
             f"{batch:>6} {row['smplr']:>15,.0f} {row['reference']:>19,.0f} {row['speedup']:>8.1f}x"
         )
     return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--gender", default="neutral")
-    args = parser.parse_args()
-    run(gender=args.gender, threads=args.threads)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Speed of SMPLR (DAE + Ω/Ψ + body model) and of the optimisation-only baseline.
 
-Run: ``python -m smplr.benchmarks.core [--threads 2] [--weights W.pt]`` (part of
+Run: ``smplr bench core [--threads 2] [--weights W.pt]`` (part of
 ``make bench``).  Inputs are held-out synthetic bodies on the open model; times are
 medians (:func:`smplr.benchmarks.median_seconds`), no autograd.  The baseline is the
 same Levenberg-Marquardt fitter as ``refine`` started from the rest pose (both genders,
@@ -9,7 +9,6 @@ the better kept); its errors are printed beside SMPLR's on the same bodies.
 
 from __future__ import annotations
 
-import argparse
 import time
 from functools import partial
 from pathlib import Path
@@ -45,7 +44,7 @@ def run(
     """Print and return the speed numbers (bodies/s, ms) and the baseline comparison."""
     torch.set_num_threads(threads)
     model = SMPLR.load(weights or shipped_path())
-    truth = held_out_set(model.body, num=batch, seed=12345)
+    truth = held_out_set(model.body, num=batch)
     jl = truth.jl.float()
     numbers: dict[str, float] = {}
     print(f"SMPLR speed: open body model, float32, {threads} threads, CPU, no grad")
@@ -120,19 +119,3 @@ def run(
     )
     numbers["baseline_gender_acc"] = metrics.gender_accuracy(gender, truth.gender)
     return numbers
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--weights", type=Path, default=None)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--refine", type=int, default=10)
-    parser.add_argument("--baseline-steps", type=int, default=30)
-    args = parser.parse_args()
-    run(args.weights, args.threads, refine=args.refine, baseline_steps=args.baseline_steps)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,9 +1,9 @@
 """Accuracy of SMPLR on the synthetic held-out set, condition by condition.
 
-Run: ``python -m smplr.benchmarks.core_accuracy [--weights W.pt] [--run-dir RUN] [--num 2000]``.
+Run: ``smplr bench accuracy [--weights W.pt] [--run-dir RUN] [--num 2000]``.
 
-Ground truth: :func:`smplr.synthetic.bodies.held_out_set` (default 2,000 bodies, seed
-12345) on the open body model; vertices are posed chunk by chunk.  Errors in mm
+Ground truth: :func:`smplr.synthetic.bodies.held_out_set` (default 2,000 bodies, its
+fixed seed) on the open body model; vertices are posed chunk by chunk.  Errors in mm
 (:mod:`smplr.metrics`): Protocol 1 (root-relative) and 2 (Procrustes to the ground
 truth) for joints, landmarks and vertices, plus gender accuracy.  Conditions:
 
@@ -20,7 +20,6 @@ truth) for joints, landmarks and vertices, plus gender accuracy.  Conditions:
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -28,14 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from smplr import metrics
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.projection import random_view_2d
+from smplr.networks import NetworkConfig, build_networks
 from smplr.pipeline import SMPLR
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.reverse.networks import PoseNet, ShapeNet
 from smplr.synthetic.bodies import SyntheticBatch, held_out_set
 from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
 from smplr.training.loop import finished_state
@@ -130,25 +130,20 @@ def _fit_row(
 def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dict[str, float]]]:
     """Paper 4.4.3 on ground-truth JL: Ψ with/without landmarks, Ω before/after L_SMPL."""
     rows = []
-    config = finished_state(run_dir, "pose")["record"]["sizes"]
+    config = NetworkConfig.from_dict(finished_state(run_dir, "pose")["record"]["sizes"])
     template = model.template_lengths
     body = model.body
 
-    def shape_net(stage: str) -> ShapeNet:
-        net = ShapeNet(config["widths"], config["head_width"])
-        net.load_state_dict(finished_state(run_dir, stage)["networks"]["shape"])
-        return net.eval()
-
-    def pose_net(stage: str) -> PoseNet:
-        net = PoseNet(config["widths"], config["head_width"])
-        net.load_state_dict(finished_state(run_dir, stage)["networks"]["pose"])
+    def trained(stage: str, name: str) -> nn.Module:
+        net = build_networks(config, (name,))[name]
+        net.load_state_dict(finished_state(run_dir, stage)["networks"][name])
         return net.eval()
 
     with torch.no_grad():
         distances = relative_distances(truth.jl, template)
         for stage, label in (("shape", "Ψ with landmarks"), ("shape_nolm", "Ψ without landmarks")):
             try:
-                net = shape_net(stage)
+                net = trained(stage, "shape")
             except (FileNotFoundError, ValueError):
                 continue
             if stage == "shape_nolm":
@@ -164,7 +159,7 @@ def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dic
         directions = relative_directions(truth.jl)
         for stage, label in (("pose", "Ω, L_R only"), ("pose_smpl", "Ω after + L_SMPL")):
             try:
-                rotations = pose_net(stage)(directions)
+                rotations = trained(stage, "pose")(directions)
             except (FileNotFoundError, ValueError):  # e.g. a control run of L_R alone
                 continue
             out = body(truth.gender, truth.betas, rotations[:, :1], rotations[:, 1:])
@@ -178,7 +173,6 @@ def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dic
 def iter_conditions(
     model: SMPLR,
     num: int = 2000,
-    seed: int = 12345,
     refine: int = 10,
     run_dir: Path | None = None,
     noise_seed: int = 0,
@@ -186,7 +180,7 @@ def iter_conditions(
 ) -> Iterator[tuple[str, dict[str, float]]]:
     """Every condition of the module docstring, one ``(label, numbers)`` at a time
     (``conditions=False``: the ablations of ``run_dir`` only)."""
-    truth = Truth.from_batch(held_out_set(model.body, num=num, seed=seed))
+    truth = Truth.from_batch(held_out_set(model.body, num=num))
     if conditions:
         yield from _input_conditions(model, truth, refine, noise_seed)
     if run_dir is not None:
@@ -297,32 +291,3 @@ def run(
             json.dumps([{"condition": label, **row} for label, row in rows], indent=1)
         )
     return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--weights", type=Path, default=None)
-    parser.add_argument("--num", type=int, default=2000)
-    parser.add_argument("--refine", type=int, default=10)
-    parser.add_argument("--run-dir", type=Path, default=None)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument(
-        "--skip-conditions", action="store_true", help="only the ablations of --run-dir"
-    )
-    args = parser.parse_args()
-    run(
-        args.weights,
-        args.num,
-        args.refine,
-        args.run_dir,
-        args.threads,
-        args.json,
-        conditions=not args.skip_conditions,
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Frames per second of :mod:`smplr.render` at 256² against the brute-force rasteriser.
 
-Run: ``python -m smplr.benchmarks.render`` (part of ``make bench``).  The mesh is the
+Run: ``smplr bench render`` (part of ``make bench``).  The mesh is the
 open body model (mean shape, arms down; 27,420 faces) when it is installed, otherwise
 a closed stand-in ellipsoid of about the same face count.  The baseline,
 :func:`smplr.render.reference.rasterize_brute_force` (a Python loop over triangles,
@@ -10,7 +10,6 @@ compare the ratio, not absolute numbers across machines.
 
 from __future__ import annotations
 
-import argparse
 import time
 from functools import partial
 
@@ -103,20 +102,3 @@ def run(
                 f"  -> silhouette is {seconds * 1000 / rows['silhouette']:,.0f}x faster"
             )
     return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument(
-        "--no-baseline", action="store_true", help="skip the slow brute-force baseline"
-    )
-    parser.add_argument("--model", help="time this SMPL-format model file's mesh instead")
-    args = parser.parse_args()
-    run(args.size, args.threads, args.device, not args.no_baseline, args.model)
-
-
-if __name__ == "__main__":
-    main()

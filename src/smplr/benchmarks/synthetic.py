@@ -1,13 +1,11 @@
 """Synthetic training data per second: pose prior alone, and poses + shapes + JL.
 
-Run: ``python -m smplr.benchmarks.synthetic`` (part of ``make bench``).  Uses the
+Run: ``smplr bench synthetic`` (part of ``make bench``).  Uses the
 open body model when it is installed, otherwise a random stand-in model of the
 same size (JL costs the same: only the landmark vertices are skinned).
 """
 
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 import torch
@@ -72,16 +70,3 @@ def run(batch: int = 256, threads: int = 1, device: str = "cpu") -> dict[str, fl
         f" (JL path {row['bodies_jl'] / row['bodies_mesh']:.0f}x faster)"
     )
     return row
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--device", default="cpu")
-    args = parser.parse_args()
-    run(args.batch, args.threads, args.device)
-
-
-if __name__ == "__main__":
-    main()

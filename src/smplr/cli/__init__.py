@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from smplr.cli import body, demo, evaluate, fit, report, train
+from smplr.cli import bench, body, demo, evaluate, fit, report, train
 
 app = typer.Typer(
     name="smplr",
@@ -22,6 +22,7 @@ app.command("fit")(fit.fit)
 app.add_typer(train.app, name="train")
 app.command("demo")(demo.demo)
 app.command("report")(report.report)
+app.add_typer(bench.app, name="bench")
 
 
 def main() -> None:

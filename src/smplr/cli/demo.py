@@ -17,6 +17,7 @@ import typer
 
 from smplr.body.mesh_io import write_meshes
 from smplr.body.model import GenderedBodyModel
+from smplr.cli.options import Device
 from smplr.metrics import gender_accuracy, mpjpe, pa_mpjpe, surface_error
 from smplr.pipeline import SMPLR
 from smplr.render.camera import front_view_camera
@@ -61,7 +62,7 @@ def demo(
         int, typer.Option("--seed", help="Seed of the synthetic bodies and noise.")
     ] = 7,
     size: Annotated[int, typer.Option("--size", help="Picture cell size in pixels.")] = 192,
-    device: Annotated[str, typer.Option("--device", help="torch device: cpu, cuda, ...")] = "cpu",
+    device: Device = "cpu",
 ) -> None:
     """Keypoints -> SMPL bodies with the shipped SMPLR weights and open body model.
 

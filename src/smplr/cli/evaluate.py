@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from smplr.cli.options import Device, Weights
 from smplr.datasets.ground_truth import GroundTruthBodies
 from smplr.evaluation.predictor import FitPredictor, PrecomputedPredictions, Predictor
 
@@ -22,15 +23,13 @@ def _ground_truth_bodies(choice: str) -> GroundTruthBodies | None:
     return GroundTruthBodies.from_directory(choice)
 
 
-def _model_predictor(name: str, checkpoint: Path | None, device: str) -> Predictor:
+def _model_predictor(name: str, weights: Path | None, device: str) -> Predictor:
     """The predictor behind ``--model``: SMPLR fed ground-truth JL (paper: SMPLR rows)."""
     if name not in MODELS:
         raise ValueError(f"unknown model '{name}': expected one of {', '.join(MODELS)}")
     from smplr.pipeline import SMPLR
 
-    model = (
-        SMPLR.pretrained(device) if checkpoint is None else SMPLR.load(checkpoint, device=device)
-    )
+    model = SMPLR.pretrained(device) if weights is None else SMPLR.load(weights, device=device)
     return FitPredictor(model, name="SMPLR", faces=model.body.faces.cpu().numpy())
 
 
@@ -47,7 +46,8 @@ def _samples(dataset: str, root: Path | None, split: str, options: dict, gt_body
             if not {"female", "male"} <= set(found):
                 raise ValueError(f"{gt_body}: the synthetic set needs female and male SMPL files")
             body = GenderedBodyModel(found["female"], found["male"])
-        synthetic = SyntheticSet(body, num=options["num"], seed=options["seed"], split=split)
+        seed = {} if options["seed"] is None else {"seed": options["seed"]}
+        synthetic = SyntheticSet(body, num=options["num"], split=split, **seed)
         return synthetic, synthetic.ground_truth_bodies()
     from smplr.datasets import open_dataset
 
@@ -93,12 +93,7 @@ def evaluate(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Run a model instead: smplr.")
     ] = None,
-    checkpoint: Annotated[
-        Path | None,
-        typer.Option(
-            "--checkpoint", help="Weight bundle of --model (default: the shipped weights)."
-        ),
-    ] = None,
+    weights: Weights = None,
     name: Annotated[str | None, typer.Option("--name", help="Method name in the tables.")] = None,
     gt_body: Annotated[
         str,
@@ -133,11 +128,12 @@ def evaluate(
     ] = None,
     num: Annotated[int, typer.Option("--num", help="Synthetic: number of held-out bodies.")] = 2000,
     seed: Annotated[
-        int, typer.Option("--seed", help="Synthetic: seed of the held-out set.")
-    ] = 12345,
-    device: Annotated[
-        str, typer.Option("--device", help="Device for --model (cpu, cuda).")
-    ] = "cpu",
+        int | None,
+        typer.Option(
+            "--seed", help="Synthetic: seed of the held-out set (default: the held-out set's own)."
+        ),
+    ] = None,
+    device: Device = "cpu",
     iou: Annotated[
         bool,
         typer.Option(
@@ -177,7 +173,7 @@ def evaluate(
     if predictions is not None:
         predictor = PrecomputedPredictions(predictions, name=name)
     else:
-        predictor = _model_predictor(model, checkpoint, device)  # type: ignore[arg-type]
+        predictor = _model_predictor(model, weights, device)  # type: ignore[arg-type]
         if name:
             predictor.name = name
     samples, bodies = _samples(

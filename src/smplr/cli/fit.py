@@ -11,8 +11,9 @@ import typer
 
 from smplr.body.mesh_io import MESH_FORMATS, write_meshes
 from smplr.body.model import GenderedBodyModel
-from smplr.dae import INPUT_FORMATS
-from smplr.keypoint_files import load_keypoints
+from smplr.cli.keypoint_files import load_keypoints
+from smplr.cli.options import Device, Female, Male, Weights
+from smplr.input_formats import check_input_format
 from smplr.pipeline import SMPLR
 from smplr.render import write_pictures
 from smplr.weights import shipped_path
@@ -83,22 +84,13 @@ def fit(
         Path | None,
         typer.Option("--render", help="Also write a shaded front-view PNG per body here."),
     ] = None,
-    weights: Annotated[
-        Path | None,
-        typer.Option(
-            "--weights", help="Weight bundle from `smplr train` (default: the shipped one)."
-        ),
-    ] = None,
-    female: Annotated[
-        Path | None, typer.Option("--female", help="Female SMPL-format model (with --male).")
-    ] = None,
-    male: Annotated[
-        Path | None, typer.Option("--male", help="Male SMPL-format model (with --female).")
-    ] = None,
+    weights: Weights = None,
+    female: Female = None,
+    male: Male = None,
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Bodies per forward pass.")
     ] = 1024,
-    device: Annotated[str, typer.Option("--device", help="torch device: cpu, cuda, ...")] = "cpu",
+    device: Device = "cpu",
 ) -> None:
     """Recover SMPL pose and shape from keypoints with SMPLR (DAE -> Ω, Ψ -> body model).
 
@@ -116,10 +108,7 @@ def fit(
 
     smplr fit keypoints_px.npz -f 2d --out bodies.npz
     """
-    if input_format not in INPUT_FORMATS:
-        raise ValueError(
-            f"unknown input format '{input_format}': expected one of {', '.join(INPUT_FORMATS)}"
-        )
+    check_input_format(input_format)
     if mesh_format not in MESH_FORMATS:
         raise ValueError(
             f"unknown mesh format '{mesh_format}': expected one of {', '.join(MESH_FORMATS)}"

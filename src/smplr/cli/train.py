@@ -3,22 +3,32 @@
 Every stage checkpoints into RUN_DIR/<stage>/ (with curves.csv and curves.png) and
 resumes from there: re-run the same command after an interruption.  Multi-process
 data-parallel training: ``torchrun --nproc-per-node K -m smplr train ...``.
+
+The options every training command shares are declared once, in :class:`TrainOptions`;
+:func:`with_train_options` adds them to a command.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import torch
 import typer
 
 from smplr.body.model import GenderedBodyModel
+from smplr.cli.options import Device, Female, Male
+from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
+from smplr.networks import DAE_NAMES
 from smplr.synthetic.bodies import SyntheticBodies
 from smplr.training.data import default_corruption
 from smplr.training.loop import DistributedEnv, TrainSettings, init_distributed
 from smplr.training.recipe import Recipe, export_bundle, run_all, run_stage
-from smplr.training.stages import RECIPE
+from smplr.training.stages import RECIPE, SMPL_WEIGHT
 
 app = typer.Typer(
     help="Train SMPLR (DAE, Ψ, Ω, then Ω+Ψ through the body model) on synthetic bodies.",
@@ -29,245 +39,208 @@ RunDir = Annotated[
     Path, typer.Option("--run-dir", "-r", help="Run folder: pool, checkpoints, curves, bundle.")
 ]
 Steps = Annotated[int, typer.Option("--steps", help="Optimisation steps of the stage.")]
-BatchSize = Annotated[int, typer.Option("--batch-size", help="Bodies per step and process.")]
-LearningRate = Annotated[float, typer.Option("--lr", help="Adam learning rate (paper: 1e-3).")]
-Seed = Annotated[int, typer.Option("--seed", help="Seed of weights, data and noise.")]
-Device = Annotated[str, typer.Option("--device", help="torch device: cpu, cuda, cuda:1, ...")]
-PoolSize = Annotated[
-    int, typer.Option("--pool-size", help="Synthetic training bodies drawn once per run.")
-]
-CheckpointEvery = Annotated[
-    int, typer.Option("--checkpoint-every", help="Steps between checkpoints (and validations).")
-]
-Fresh = Annotated[
-    bool, typer.Option("--fresh", help="Ignore an existing checkpoint and start the stage over.")
-]
-Threads = Annotated[
-    int | None, typer.Option("--threads", help="CPU threads for torch (default: torch's choice).")
-]
-Female = Annotated[
-    Path | None,
-    typer.Option("--female", help="Female SMPL-format model file (default: the open model)."),
-]
-Male = Annotated[
-    Path | None,
-    typer.Option("--male", help="Male SMPL-format model file (default: the open model)."),
-]
 SmplWeight = Annotated[
     float,
     typer.Option("--smpl-weight", help="Weight of L_SMPL (L1 in metres) against L_R + L_β."),
 ]
 
 
-def _recipe(
-    run_dir: Path,
-    device: str,
-    seed: int,
-    pool_size: int,
-    female: Path | None,
-    male: Path | None,
-    smpl_weight: float,
-    threads: int | None,
-) -> tuple[Recipe, DistributedEnv]:
-    if threads is not None:
-        torch.set_num_threads(threads)
+@dataclass(frozen=True)
+class TrainOptions:
+    """The options of every training command (``--run-dir``, ``--batch-size``, ...)."""
+
+    run_dir: RunDir = Path("runs/smplr")
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Bodies per step and process.")
+    ] = 256
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (paper: 1e-3).")] = 1e-3
+    seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data and noise.")] = 0
+    device: Device = "cpu"
+    pool_size: Annotated[
+        int, typer.Option("--pool-size", help="Synthetic training bodies drawn once per run.")
+    ] = 100_000
+    checkpoint_every: Annotated[
+        int,
+        typer.Option("--checkpoint-every", help="Steps between checkpoints (and validations)."),
+    ] = 250
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="Ignore an existing checkpoint and start the stage over."),
+    ] = False
+    threads: Annotated[
+        int | None,
+        typer.Option("--threads", help="CPU threads for torch (default: torch's choice)."),
+    ] = None
+    female: Female = None
+    male: Male = None
+
+    def recipe(self, smpl_weight: float = SMPL_WEIGHT) -> tuple[Recipe, DistributedEnv]:
+        """The run's recipe on the chosen body model and device (and the process group)."""
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        body, name = _body(self.female, self.male)
+        env, target = init_distributed(self.device)
+        body = body.float().to(target)
+        recipe = Recipe(
+            body=body,
+            body_name=name,
+            sampler=lambda s: SyntheticBodies(body, seed=s, device=target),
+            corruption=default_corruption(),
+            run_dir=self.run_dir,
+            pool_size=self.pool_size,
+            seed=self.seed,
+            smpl_weight=smpl_weight,
+            device=target,
+        )
+        return recipe, env
+
+    def settings(self, steps: int) -> TrainSettings:
+        """Optimisation settings of a stage of ``steps`` steps."""
+        if steps < 1 or self.batch_size < 1 or self.checkpoint_every < 1:
+            raise ValueError("--steps, --batch-size and --checkpoint-every must be positive")
+        return TrainSettings(
+            steps=steps,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            seed=self.seed,
+            checkpoint_every=self.checkpoint_every,
+            val_every=self.checkpoint_every,
+            log_every=max(1, min(20, self.checkpoint_every)),
+        )
+
+    def train(self, stage: str, steps: int, smpl_weight: float = SMPL_WEIGHT) -> None:
+        """Train one stage of the recipe and say where its curves are."""
+        recipe, env = self.recipe(smpl_weight)
+        run_stage(recipe, stage, self.settings(steps), self.fresh, env)
+        if env.is_main:
+            typer.echo(f"{stage}: done; curves in {recipe.run_dir / stage}/curves.csv, curves.png")
+
+
+def _body(female: Path | None, male: Path | None) -> tuple[GenderedBodyModel, str]:
+    """The body model to train for and its name in the run's record."""
     if (female is None) != (male is None):
         raise ValueError("give both --female and --male model files, or neither")
-    env, target = init_distributed(device)
     if female is not None and male is not None:
-        body = GenderedBodyModel.from_files(female, male)
-        name = f"files:{female.name},{male.name}"
-    else:
-        body = GenderedBodyModel.open()
-        name = "open"
-    body = body.float().to(target)
-    recipe = Recipe(
-        body=body,
-        body_name=name,
-        sampler=lambda s: SyntheticBodies(body, seed=s, device=target),
-        corruption=default_corruption(),
-        run_dir=run_dir,
-        pool_size=pool_size,
-        seed=seed,
-        smpl_weight=smpl_weight,
-        device=target,
-    )
-    return recipe, env
+        return GenderedBodyModel.from_files(female, male), f"files:{female.name},{male.name}"
+    return GenderedBodyModel.open(), "open"
 
 
-def _settings(
-    steps: int, batch_size: int, lr: float, seed: int, checkpoint_every: int
-) -> TrainSettings:
-    if steps < 1 or batch_size < 1 or checkpoint_every < 1:
-        raise ValueError("--steps, --batch-size and --checkpoint-every must be positive")
-    return TrainSettings(
-        steps=steps,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        checkpoint_every=checkpoint_every,
-        val_every=checkpoint_every,
-        log_every=max(1, min(20, checkpoint_every)),
-    )
+def with_train_options(command: Callable[..., None]) -> Callable[..., None]:
+    """A typer command taking ``options: TrainOptions`` -> one with every field of
+    :class:`TrainOptions` as a command-line option, gathered into ``options``."""
+    names = [f.name for f in fields(TrainOptions)]
+    resolved = inspect.get_annotations(TrainOptions, eval_str=True)
+    shared = [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=resolved[f.name]
+        )
+        for f in fields(TrainOptions)
+    ]
+    own = [
+        p
+        for p in inspect.signature(command, eval_str=True).parameters.values()
+        if p.name != "options"
+    ]
 
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        options = TrainOptions(**{name: kwargs.pop(name) for name in names})
+        command(options=options, **kwargs)
 
-def _report(recipe: Recipe, stage: str, env: DistributedEnv) -> None:
-    if env.is_main:
-        typer.echo(f"{stage}: done; curves in {recipe.run_dir / stage}/curves.csv, curves.png")
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # typer must see the merged signature
+    return wrapper
 
 
 @app.command("dae")
+@with_train_options
 def dae(
-    input_format: Annotated[
-        str,
-        typer.Option("--input-format", help="jl42 (denoise), joints24 (complete), 2d (lift)."),
+    options: TrainOptions,
+    input_format_name: Annotated[
+        str, typer.Option("--input-format", help=f"Which DAE: {formats_help()}.")
     ] = "jl42",
-    run_dir: RunDir = Path("runs/smplr"),
     steps: Steps = 6000,
-    batch_size: BatchSize = 256,
-    lr: LearningRate = 1e-3,
-    seed: Seed = 0,
-    device: Device = "cpu",
-    pool_size: PoolSize = 100_000,
-    checkpoint_every: CheckpointEvery = 250,
-    fresh: Fresh = False,
-    threads: Threads = None,
-    female: Female = None,
-    male: Male = None,
 ) -> None:
-    """Train a DAE (L1 on JL) on synthetic ground truth plus noise models.
+    """Train the DAE of one input format (L1 on JL) on synthetic ground truth plus noise.
 
     Example: smplr train dae --input-format 2d --steps 4000 --run-dir runs/smplr
     """
-    name = f"dae_{input_format}"
-    if name not in RECIPE:
-        raise ValueError(f"unknown input format '{input_format}': expected jl42, joints24 or 2d")
-    recipe, env = _recipe(run_dir, device, seed, pool_size, female, male, 10.0, threads)
-    run_stage(recipe, name, _settings(steps, batch_size, lr, seed, checkpoint_every), fresh, env)
-    _report(recipe, name, env)
+    options.train(input_format(input_format_name).network, steps)
 
 
 @app.command("shape")
+@with_train_options
 def shape(
+    options: TrainOptions,
     no_landmarks: Annotated[
         bool,
         typer.Option(
             "--no-landmarks", help="Ablation: Ψ sees joint bones only (stage shape_nolm)."
         ),
     ] = False,
-    run_dir: RunDir = Path("runs/smplr"),
     steps: Steps = 6000,
-    batch_size: BatchSize = 256,
-    lr: LearningRate = 1e-3,
-    seed: Seed = 0,
-    device: Device = "cpu",
-    pool_size: PoolSize = 100_000,
-    checkpoint_every: CheckpointEvery = 250,
-    fresh: Fresh = False,
-    threads: Threads = None,
-    female: Female = None,
-    male: Male = None,
 ) -> None:
     """Train Ψ (bone-length offsets B -> 10 betas + gender) with L_β.
 
     Example: smplr train shape --steps 4000
     """
-    name = "shape_nolm" if no_landmarks else "shape"
-    recipe, env = _recipe(run_dir, device, seed, pool_size, female, male, 10.0, threads)
-    run_stage(recipe, name, _settings(steps, batch_size, lr, seed, checkpoint_every), fresh, env)
-    _report(recipe, name, env)
+    options.train("shape_nolm" if no_landmarks else "shape", steps)
 
 
 @app.command("pose")
-def pose(
-    run_dir: RunDir = Path("runs/smplr"),
-    steps: Steps = 6000,
-    batch_size: BatchSize = 256,
-    lr: LearningRate = 1e-3,
-    seed: Seed = 0,
-    device: Device = "cpu",
-    pool_size: PoolSize = 100_000,
-    checkpoint_every: CheckpointEvery = 250,
-    fresh: Fresh = False,
-    threads: Threads = None,
-    female: Female = None,
-    male: Male = None,
-) -> None:
+@with_train_options
+def pose(options: TrainOptions, steps: Steps = 6000) -> None:
     """Train Ω (bone directions N -> 24 rotations) with L_R on rotation matrices.
 
     Example: smplr train pose --steps 6000
     """
-    recipe, env = _recipe(run_dir, device, seed, pool_size, female, male, 10.0, threads)
-    run_stage(recipe, "pose", _settings(steps, batch_size, lr, seed, checkpoint_every), fresh, env)
-    _report(recipe, "pose", env)
+    options.train("pose", steps)
 
 
 @app.command("pose-smpl")
+@with_train_options
 def pose_smpl(
-    run_dir: RunDir = Path("runs/smplr"),
-    steps: Steps = 3000,
-    batch_size: BatchSize = 256,
-    lr: LearningRate = 1e-3,
-    seed: Seed = 0,
-    device: Device = "cpu",
-    pool_size: PoolSize = 100_000,
-    checkpoint_every: CheckpointEvery = 250,
-    fresh: Fresh = False,
-    threads: Threads = None,
-    female: Female = None,
-    male: Male = None,
-    smpl_weight: SmplWeight = 10.0,
+    options: TrainOptions, steps: Steps = 3000, smpl_weight: SmplWeight = SMPL_WEIGHT
 ) -> None:
     """Fine-tune Ω and Ψ (from the pose and shape stages) with L_R + L_β + L_SMPL.
 
     Example: smplr train pose-smpl --steps 3000
     """
-    recipe, env = _recipe(run_dir, device, seed, pool_size, female, male, smpl_weight, threads)
-    settings = _settings(steps, batch_size, lr, seed, checkpoint_every)
-    run_stage(recipe, "pose_smpl", settings, fresh, env)
-    _report(recipe, "pose_smpl", env)
+    options.train("pose_smpl", steps, smpl_weight)
 
 
 @app.command("all")
+@with_train_options
 def train_all(
-    run_dir: RunDir = Path("runs/smplr"),
-    dae_steps: Annotated[int, typer.Option(help="Steps of each of the three DAEs.")] = 6000,
+    options: TrainOptions,
+    dae_steps: Annotated[
+        int, typer.Option(help=f"Steps of each DAE ({', '.join(INPUT_FORMATS)}).")
+    ] = 6000,
     shape_steps: Annotated[int, typer.Option(help="Steps of Ψ.")] = 6000,
     pose_steps: Annotated[int, typer.Option(help="Steps of Ω.")] = 6000,
     pose_smpl_steps: Annotated[int, typer.Option(help="Steps of Ω + Ψ with L_SMPL.")] = 3000,
-    batch_size: BatchSize = 256,
-    lr: LearningRate = 1e-3,
-    seed: Seed = 0,
-    device: Device = "cpu",
-    pool_size: PoolSize = 100_000,
-    checkpoint_every: CheckpointEvery = 250,
-    fresh: Fresh = False,
-    threads: Threads = None,
-    female: Female = None,
-    male: Male = None,
-    smpl_weight: SmplWeight = 10.0,
+    smpl_weight: SmplWeight = SMPL_WEIGHT,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Also copy the weight bundle here (e.g. for SMPLR.load)."),
     ] = None,
 ) -> None:
-    """The whole recipe: the three DAEs, Ψ, Ω, Ω+Ψ with L_SMPL, then the weight bundle.
+    """The whole recipe: one DAE per input format, Ψ, Ω, Ω+Ψ with L_SMPL, then the bundle.
 
     Example: smplr train all --run-dir runs/smplr --dae-steps 4000 --out my_weights.pt
     """
-    recipe, env = _recipe(run_dir, device, seed, pool_size, female, male, smpl_weight, threads)
+    recipe, env = options.recipe(smpl_weight)
     steps = {
-        "dae_jl42": dae_steps,
-        "dae_joints24": dae_steps,
-        "dae_2d": dae_steps,
+        **dict.fromkeys(DAE_NAMES, dae_steps),
         "shape": shape_steps,
         "pose": pose_steps,
         "pose_smpl": pose_smpl_steps,
     }
-    settings = {
-        name: _settings(steps[name], batch_size, lr, seed, checkpoint_every) for name in RECIPE
-    }
-    path = run_all(recipe, settings, fresh, env)
+    path = run_all(
+        recipe, {name: options.settings(steps[name]) for name in RECIPE}, options.fresh, env
+    )
     if env.is_main:
         typer.echo(f"wrote {path}")
         if out is not None:
@@ -288,5 +261,5 @@ def export(
 
     Example: smplr train export --run-dir runs/smplr --out src/smplr/weights/smplr_open.pt
     """
-    recipe, _ = _recipe(run_dir, "cpu", 0, 0, female, male, 10.0, None)
+    recipe, _ = TrainOptions(run_dir=run_dir, pool_size=0, female=female, male=male).recipe()
     typer.echo(f"wrote {export_bundle(recipe, out, half=not full_precision)}")

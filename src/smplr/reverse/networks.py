@@ -12,8 +12,8 @@ shallow one (256 → out) — whose outputs a last linear layer merges.
 - Ψ maps B ``(B, 41)`` to 10 betas and the gender value g (regression target −1 female,
   +1 male; its sign picks the body model).
 
-Widths default to half the paper's (see ``docs/model_card.md`` for the measurement
-behind that choice); the paper's are ``PAPER_WIDTHS``.
+Their widths come from :class:`smplr.networks.NetworkConfig` (the shipped ones are
+half the paper's, see ``docs/model_card.md``).
 """
 
 from __future__ import annotations
@@ -23,49 +23,13 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.fusion import fuse_linear_bn_eval
 
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.rotations import sixd_to_matrix
+from smplr.nn_blocks import dense_block, xavier_init
 from smplr.reverse.features import NUM_BONES
 
-PAPER_WIDTHS: tuple[int, ...] = (1024, 1024, 512, 512, 512)
-DEFAULT_WIDTHS: tuple[int, ...] = (512, 512, 256, 256, 256)
-PAPER_HEAD_WIDTH = 256
-DEFAULT_HEAD_WIDTH = 128
 NUM_SHAPE_OUTPUTS = 11  # 10 betas + gender
-
-
-def dense_block(in_features: int, out_features: int) -> nn.Sequential:
-    """Linear -> BatchNorm -> ELU, the hidden layer of every SMPLR network."""
-    return nn.Sequential(
-        nn.Linear(in_features, out_features), nn.BatchNorm1d(out_features), nn.ELU()
-    )
-
-
-def fold_batchnorm(module: nn.Module) -> nn.Module:
-    """For inference: fold every dense block's BatchNorm (running statistics) into its
-    Linear layer, in place; outputs are unchanged in eval mode, with a third fewer ops.
-    Returns ``module`` (in eval mode; do not train it afterwards)."""
-    module.eval()
-    for block in module.modules():
-        if (
-            isinstance(block, nn.Sequential)
-            and len(block) == 3
-            and isinstance(block[0], nn.Linear)
-            and isinstance(block[1], nn.BatchNorm1d)
-        ):
-            block[0] = fuse_linear_bn_eval(block[0], block[1])
-            block[1] = nn.Identity()
-    return module
-
-
-def xavier_init(module: nn.Module) -> None:
-    """Xavier-uniform weights and zero biases on every linear layer (paper 4.1)."""
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
 
 
 class TwoHeadMLP(nn.Module):
@@ -75,8 +39,8 @@ class TwoHeadMLP(nn.Module):
         self,
         in_features: int,
         out_features: int,
-        widths: Sequence[int] = DEFAULT_WIDTHS,
-        head_width: int = DEFAULT_HEAD_WIDTH,
+        widths: Sequence[int],
+        head_width: int,
     ) -> None:
         super().__init__()
         sizes = [in_features, *widths]
@@ -111,9 +75,7 @@ class PoseNet(nn.Module):
         torch.Size([2, 24, 3, 3])
     """
 
-    def __init__(
-        self, widths: Sequence[int] = DEFAULT_WIDTHS, head_width: int = DEFAULT_HEAD_WIDTH
-    ) -> None:
+    def __init__(self, widths: Sequence[int], head_width: int) -> None:
         super().__init__()
         self.mlp = TwoHeadMLP(3 * NUM_BONES, 6 * NUM_JOINTS, widths, head_width)
         # Start every joint at the identity: the 6D bias holds the first two identity columns.
@@ -140,9 +102,7 @@ class ShapeNet(nn.Module):
         (torch.Size([3, 10]), torch.Size([3]))
     """
 
-    def __init__(
-        self, widths: Sequence[int] = DEFAULT_WIDTHS, head_width: int = DEFAULT_HEAD_WIDTH
-    ) -> None:
+    def __init__(self, widths: Sequence[int], head_width: int) -> None:
         super().__init__()
         self.mlp = TwoHeadMLP(NUM_BONES, NUM_SHAPE_OUTPUTS, widths, head_width)
 

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from rich.progress import Progress
 
-from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.projection import pixels_to_root_plane, project_to_pixels, random_views
+from smplr.input_formats import INPUT_FORMATS
 from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
 
 
@@ -152,8 +152,10 @@ class Corruption:
         self, batch: PoolBatch, input_format: str, generator: torch.Generator
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(input, target)``: the corrupted input in ``input_format``'s shape (see
-        :func:`smplr.dae.dae_input`) and the clean JL ``(B, 42, 3)`` it should become."""
-        if input_format == "2d":
+        :mod:`smplr.input_formats`: the first ``points`` of the noisy JL; 2D formats a
+        projected view of it) and the clean JL ``(B, 42, 3)`` it should become."""
+        fmt = INPUT_FORMATS[input_format]
+        if fmt.dims == 2:
             views = random_views(len(batch), generator, batch.jl.device, batch.jl.dtype)
             turn = views.rotation.transpose(1, 2)
             # Noise in the camera's frame, so depth-type errors are errors along its axis.
@@ -164,7 +166,7 @@ class Corruption:
             return flat[..., :2], batch.jl @ turn
         turned = rotate(batch, view_rotations(batch, generator, self.view_fraction))
         noisy = self.noisy(turned.jl, generator)
-        return (noisy[:, :NUM_JOINTS] if input_format == "joints24" else noisy), turned.jl
+        return noisy[:, : fmt.points], turned.jl
 
 
 def default_corruption() -> Corruption:

@@ -1,6 +1,6 @@
 """The whole training recipe: data, the stages in order, the exported weight bundle.
 
-    pool of synthetic bodies ─► dae_jl42, dae_joints24, dae_2d      (independent)
+    pool of synthetic bodies ─► dae_jl42, dae_joints24, dae_2d      (independent; one per input format)
                              ─► shape (Ψ, L_β), pose (Ω, L_R)       (independent)
                              ─► pose_smpl (Ω + Ψ, + L_SMPL)          (from shape and pose)
                              ─► smplr_weights.pt                     (bundle for SMPLR)
@@ -12,21 +12,19 @@ curves.png) and the exported bundle.  Every stage resumes from its checkpoint.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from smplr.body.model import GenderedBodyModel
+from smplr.networks import DAE_NAMES, NetworkConfig
 from smplr.reverse.features import template_bone_lengths
 from smplr.training.data import BodySampler, Corruption, PoolBatch, cached_pool, draw_pool
 from smplr.training.loop import DistributedEnv, TrainSettings, finished_state, train_stage
-from smplr.training.stages import RECIPE, STAGES, NetworkConfig, StageContext
+from smplr.training.stages import RECIPE, SMPL_WEIGHT, STAGES, StageContext
 from smplr.weights import WeightBundle, save_bundle
 
-DEFAULT_NETWORKS = NetworkConfig(
-    dae_widths=(512, 512, 256), widths=(512, 512, 256, 256, 256), head_width=128
-)
 BUNDLE_NAME = "smplr_weights.pt"
 VAL_SEED_OFFSET = 1_000_003
 
@@ -47,9 +45,9 @@ class Recipe:
     pool_size: int = 100_000
     val_size: int = 1024
     seed: int = 0
-    sizes: NetworkConfig = DEFAULT_NETWORKS
+    sizes: NetworkConfig = field(default_factory=NetworkConfig)
     input_jitter: float = 0.01
-    smpl_weight: float = 10.0
+    smpl_weight: float = SMPL_WEIGHT
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     def data(self, env: DistributedEnv | None = None) -> tuple[PoolBatch, PoolBatch]:
@@ -85,7 +83,7 @@ class Recipe:
             "body_model": self.body_name,
             "seed": self.seed,
             "pool_size": self.pool_size,
-            "sizes": asdict(self.sizes),
+            "sizes": self.sizes.to_dict(),
             "input_jitter": self.input_jitter,
             "smpl_weight": self.smpl_weight,
             "clean_fraction": self.corruption.clean_fraction,
@@ -140,7 +138,7 @@ def run_stage(
 def export_bundle(recipe: Recipe, out: Path | None = None, half: bool = True) -> Path:
     """Collect the finished stages into one weight bundle (default: in the run folder)."""
     states = {name: finished_state(recipe.run_dir, name) for name in RECIPE}
-    networks = {name: states[name]["networks"][name] for name in RECIPE if name.startswith("dae_")}
+    networks = {name: states[name]["networks"][name] for name in DAE_NAMES}
     networks.update(states["pose_smpl"]["networks"])
     stages = {
         name: {
@@ -158,8 +156,10 @@ def export_bundle(recipe: Recipe, out: Path | None = None, half: bool = True) ->
         raise ValueError(
             f"{recipe.run_dir}: trained for body model '{record['body_model']}', not '{recipe.body_name}'"
         )
+    sizes = record.get("sizes")
     bundle = WeightBundle(
-        config={**record.get("sizes", asdict(recipe.sizes)), "body_model": recipe.body_name},
+        network_config=recipe.sizes if sizes is None else NetworkConfig.from_dict(sizes),
+        body_model=recipe.body_name,
         template_lengths=template_bone_lengths(recipe.body.float()).cpu(),
         networks=networks,
         meta={"recipe": record, "stages": stages},

@@ -7,6 +7,7 @@ dae_jl42       DAE on noisy 3D JL             L_DAE on JL
 dae_joints24   DAE on noisy joints, no        L_DAE on JL (it must complete landmarks)
                landmarks
 dae_2d         DAE on noisy JL, depth 0       L_DAE on JL (it must lift to 3D)
+               (one DAE stage per input format of :mod:`smplr.input_formats`)
 shape          Ψ on B                         L_β (10 betas + gender)
 pose           Ω on N                         L_R (rotation matrices)
 pose_smpl      Ω and Ψ, from the two above    L_R + L_β + w · L_SMPL (joints, landmarks)
@@ -28,23 +29,13 @@ from torch import nn
 
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
-from smplr.dae import DenoisingAutoencoder, dae_input
+from smplr.input_formats import INPUT_FORMATS, dae_input
+from smplr.networks import DAE_NAMES, NetworkConfig, build_networks
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.reverse.networks import PoseNet, ShapeNet
 from smplr.training.data import Corruption, PoolBatch, jitter, rotate, view_rotations
 
 MM = 1000.0
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    """Widths of the networks (see :mod:`smplr.reverse.networks`, :mod:`smplr.dae`) and
-    the DAE's input dropout during training (the paper's is 0.2)."""
-
-    dae_widths: tuple[int, ...]
-    widths: tuple[int, ...]
-    head_width: int
-    dae_input_dropout: float = 0.0
+SMPL_WEIGHT = 10.0  # default w of L_SMPL (L1 in metres) against L_R + L_β
 
 
 @dataclass
@@ -60,7 +51,7 @@ class StageContext:
     jl_body: GenderedBodyModel
     sizes: NetworkConfig
     input_jitter: float = 0.01
-    smpl_weight: float = 10.0
+    smpl_weight: float = SMPL_WEIGHT
 
 
 class Stage(ABC):
@@ -70,9 +61,9 @@ class Stage(ABC):
     networks: tuple[str, ...]
     depends_on: tuple[str, ...] = ()
 
-    @abstractmethod
     def build(self, ctx: StageContext) -> dict[str, nn.Module]:
         """Fresh networks, keyed by their name in the weight bundle."""
+        return build_networks(ctx.sizes, self.networks)
 
     @abstractmethod
     def loss(
@@ -114,15 +105,8 @@ class DAEStage(Stage):
 
     def __init__(self, input_format: str) -> None:
         self.input_format = input_format
-        self.name = f"dae_{input_format}"
+        self.name = INPUT_FORMATS[input_format].network
         self.networks = (self.name,)
-
-    def build(self, ctx: StageContext) -> dict[str, nn.Module]:
-        return {
-            self.name: DenoisingAutoencoder(
-                ctx.sizes.dae_widths, input_dropout=ctx.sizes.dae_input_dropout
-            )
-        }
 
     def loss(self, nets, batch, ctx, rng):
         raw, target = ctx.corruption.dae_example(batch, self.input_format, rng)
@@ -147,9 +131,6 @@ class ShapeStage(Stage):
     def __init__(self, landmarks: bool = True) -> None:
         self.landmarks = landmarks
         self.name = "shape" if landmarks else "shape_nolm"
-
-    def build(self, ctx):
-        return {"shape": ShapeNet(ctx.sizes.widths, ctx.sizes.head_width)}
 
     def features(self, jl: torch.Tensor, ctx: StageContext) -> torch.Tensor:
         distances = relative_distances(jl, ctx.template_lengths)
@@ -179,9 +160,6 @@ class PoseStage(Stage):
     name = "pose"
     networks = ("pose",)
 
-    def build(self, ctx):
-        return {"pose": PoseNet(ctx.sizes.widths, ctx.sizes.head_width)}
-
     def loss(self, nets, batch, ctx, rng):
         batch = _random_view(batch, ctx, rng)
         rotations = nets["pose"](relative_directions(jitter(batch.jl, ctx.input_jitter, rng)))
@@ -203,12 +181,6 @@ class PoseSMPLStage(Stage):
     name = "pose_smpl"
     networks = ("pose", "shape")
     depends_on = ("pose", "shape")
-
-    def build(self, ctx):
-        return {
-            "pose": PoseNet(ctx.sizes.widths, ctx.sizes.head_width),
-            "shape": ShapeNet(ctx.sizes.widths, ctx.sizes.head_width),
-        }
 
     def _forward(self, nets, jl, ctx):
         rotations = nets["pose"](relative_directions(jl))
@@ -240,14 +212,12 @@ class PoseSMPLStage(Stage):
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in (
-        DAEStage("jl42"),
-        DAEStage("joints24"),
-        DAEStage("2d"),
+        *(DAEStage(fmt) for fmt in INPUT_FORMATS),
         ShapeStage(),
         ShapeStage(landmarks=False),
         PoseStage(),
         PoseSMPLStage(),
     )
 }
-# ``smplr train all`` runs these, in this order.
-RECIPE: tuple[str, ...] = ("dae_jl42", "dae_joints24", "dae_2d", "shape", "pose", "pose_smpl")
+# ``smplr train all`` runs these, in this order: one DAE per input format, then Ψ, Ω, Ω+Ψ.
+RECIPE: tuple[str, ...] = (*DAE_NAMES, "shape", "pose", "pose_smpl")

@@ -4,10 +4,13 @@ A weight bundle is one ``.pt`` file (read with ``torch.load(weights_only=True)``
 cannot run code) holding::
 
     {"format": "smplr-weights", "version": 1,
-     "config": {"dae_widths": [...], "widths": [...], "head_width": int, "body_model": str},
+     "config": {**NetworkConfig.to_dict(), "body_model": str},
      "template_lengths": (41,) float32,          # B* of Eq. 2 for the body model trained on
-     "networks": {"dae_jl42" | "dae_joints24" | "dae_2d" | "pose" | "shape": state_dict},
+     "networks": {name: state_dict for name in smplr.networks.NETWORK_NAMES},
      "meta": {...}}                              # training record, free-form
+
+Loading validates the config (:meth:`NetworkConfig.from_dict`) and that every network's
+tensors have the names and shapes that config builds.
 
 Tensors may be stored as float16 (``save_bundle(..., half=True)``) and are restored to
 float32 on load.  ``shipped_path()`` is the bundle trained for the open body model.
@@ -24,19 +27,28 @@ from typing import Any
 
 import torch
 
+from smplr.networks import NETWORK_NAMES, NetworkConfig, build_networks
+from smplr.reverse.features import NUM_BONES
+
 FORMAT = "smplr-weights"
 VERSION = 1
-NETWORK_NAMES: tuple[str, ...] = ("dae_jl42", "dae_joints24", "dae_2d", "pose", "shape")
 
 
 @dataclass
 class WeightBundle:
-    """The networks of one trained SMPLR, as state dicts, plus what they need."""
+    """The networks of one trained SMPLR, as state dicts, plus what they need:
+    the config they were built with and the body model they were trained for."""
 
-    config: dict[str, Any]
+    network_config: NetworkConfig
+    body_model: str
     template_lengths: torch.Tensor
     networks: dict[str, dict[str, torch.Tensor]]
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The ``config`` entry of the file: the network config and the body model."""
+        return {**self.network_config.to_dict(), "body_model": self.body_model}
 
 
 def shipped_path() -> Path:
@@ -73,7 +85,7 @@ def save_bundle(bundle: WeightBundle, path: str | Path, half: bool = False) -> P
     payload = {
         "format": FORMAT,
         "version": VERSION,
-        "config": dict(bundle.config),
+        "config": bundle.config,
         "template_lengths": bundle.template_lengths.detach().cpu().float(),
         "networks": {
             name: _cast({k: v.detach().cpu() for k, v in state.items()}, dtype)
@@ -105,9 +117,40 @@ def load_bundle(path: str | Path) -> WeightBundle:
     missing = [name for name in NETWORK_NAMES if name not in networks]
     if missing:
         raise ValueError(f"{path}: weight file lacks networks {missing}")
+    stored = dict(payload.get("config", {}))
+    body_model = stored.pop("body_model", None)
+    try:
+        config = NetworkConfig.from_dict(stored)
+        if not isinstance(body_model, str):
+            raise ValueError("network config names no body model")
+        check_networks(config, networks)
+        lengths = payload.get("template_lengths")
+        if not isinstance(lengths, torch.Tensor) or tuple(lengths.shape) != (NUM_BONES,):
+            raise ValueError(f"template_lengths must be a ({NUM_BONES},) tensor")
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
     return WeightBundle(
-        config=payload["config"],
+        network_config=config,
+        body_model=body_model,
         template_lengths=payload["template_lengths"].float(),
         networks={name: _cast(state, torch.float32) for name, state in networks.items()},
         meta=payload.get("meta", {}),
     )
+
+
+def check_networks(config: NetworkConfig, networks: dict[str, dict[str, torch.Tensor]]) -> None:
+    """Raise a one-line ValueError unless every network's tensors have the names and
+    shapes ``config`` builds (checked on the meta device: no memory, no random draws)."""
+    with torch.device("meta"):
+        expected = build_networks(config, [n for n in NETWORK_NAMES if n in networks])
+    for name, net in expected.items():
+        shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+        stored = {k: tuple(v.shape) for k, v in networks[name].items()}
+        if stored != shapes:
+            wrong = sorted(
+                k for k in shapes.keys() | stored.keys() if shapes.get(k) != stored.get(k)
+            )
+            raise ValueError(
+                f"network '{name}' does not match its config: tensor {wrong[0]} is "
+                f"{stored.get(wrong[0], 'missing')}, the config builds {shapes.get(wrong[0], 'none')}"
+            )

@@ -1,4 +1,5 @@
-"""Keypoint files for ``smplr fit``: ``.npy``, ``.npz`` or ``.json``, validated.
+"""Keypoint files for ``smplr fit``: ``.npy``, ``.npz`` or ``.json``, validated (the
+point shapes by :func:`smplr.input_formats.check_points_shape`).
 
 3D input (``jl42``: 24 joints + 18 landmarks; ``joints24``: SMPL's 24 joints) is in
 metres, SMPL's axes (y up), any origin:
@@ -32,8 +33,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from smplr.dae import check_input_format, input_shape
 from smplr.geometry.projection import pixels_to_root_plane
+from smplr.input_formats import check_input_format, check_points_shape
 
 SUFFIXES = (".npy", ".npz", ".json")
 
@@ -82,31 +83,12 @@ def load_keypoints(path: str | Path, input_format: str) -> np.ndarray:
             f"{path}: no 'points' array (keys: {', '.join(sorted(content)) or 'none'})"
         )
     points = _array(path, "points", content["points"])
+    try:
+        check_points_shape(points.shape, input_format)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
     if points.ndim == 2:
         points = points[None]
-    count, dims = input_shape(input_format)
-    if points.ndim != 3:
-        raise ValueError(
-            f"{path}: points have shape {points.shape}; expected (N, {count}, {dims}) or ({count}, {dims})"
-        )
-    if points.shape[2] != dims:
-        hint = (
-            "use --input-format 2d"
-            if points.shape[2] == 2
-            else "use --input-format jl42 or joints24"
-        )
-        raise ValueError(
-            f"{path}: points are {points.shape[2]}D but --input-format {input_format} takes {dims}D points; {hint}"
-        )
-    if points.shape[1] != count:
-        hint = {
-            24: " (use --input-format joints24 for SMPL's 24 joints)",
-            42: " (use --input-format jl42)",
-        }
-        extra = hint.get(points.shape[1], "") if dims == 3 else ""
-        raise ValueError(
-            f"{path}: {points.shape[1]} points per body, but {input_format} needs {count}{extra}"
-        )
     if input_format == "2d" and "intrinsics" in content:
         if "root_depth" not in content:
             raise ValueError(

@@ -1,0 +1,121 @@
+"""``smplr bench``: the benchmarks of :mod:`smplr.benchmarks`, each printing measured numbers.
+
+``smplr bench all`` (``make bench``) runs the body, synthetic-data, render and core speed
+benchmarks one after another; ``smplr bench accuracy`` (minutes) is run on its own.
+Numbers on shared machines are noisy: compare ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smplr.cli.options import Device, Weights
+
+app = typer.Typer(
+    help="Benchmarks: speed and accuracy numbers of the body model, data, renderer and SMPLR.",
+    no_args_is_help=True,
+)
+
+Threads = Annotated[int, typer.Option("--threads", help="CPU threads for torch.")]
+Refine = Annotated[
+    int, typer.Option("--refine", help="Levenberg-Marquardt steps of the refined rows.")
+]
+
+
+@app.command("body")
+def body(
+    threads: Threads = 2,
+    gender: Annotated[
+        str, typer.Option("--gender", help="Open model to time: neutral, female or male.")
+    ] = "neutral",
+) -> None:
+    """Bodies per second of the SMPL-format body model against a plain reference LBS."""
+    from smplr.benchmarks import body as benchmark
+
+    benchmark.run(gender=gender, threads=threads)
+
+
+@app.command("synthetic")
+def synthetic(
+    batch: Annotated[int, typer.Option("--batch", help="Samples per call.")] = 256,
+    threads: Threads = 1,
+    device: Device = "cpu",
+) -> None:
+    """Samples per second of the pose prior and of the synthetic training bodies."""
+    from smplr.benchmarks import synthetic as benchmark
+
+    benchmark.run(batch, threads, device)
+
+
+@app.command("render")
+def render(
+    size: Annotated[int, typer.Option("--size", help="Image width and height, pixels.")] = 256,
+    threads: Threads = 1,
+    device: Device = "cpu",
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Skip the slow brute-force rasteriser.")
+    ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Time this SMPL-format model file's mesh instead."),
+    ] = None,
+) -> None:
+    """Milliseconds per frame of silhouette and shaded rendering, against brute force."""
+    from smplr.benchmarks import render as benchmark
+
+    benchmark.run(size, threads, device, not no_baseline, model)
+
+
+@app.command("core")
+def core(
+    weights: Weights = None,
+    threads: Threads = 2,
+    refine: Refine = 10,
+    baseline_steps: Annotated[
+        int, typer.Option("--baseline-steps", help="LM steps of the optimisation-only baseline.")
+    ] = 30,
+) -> None:
+    """Speed of SMPLR (DAE + Ω/Ψ + body model) and of the optimisation-only baseline,
+    with both methods' errors on the same held-out bodies."""
+    from smplr.benchmarks import core as benchmark
+
+    benchmark.run(weights, threads, refine=refine, baseline_steps=baseline_steps)
+
+
+@app.command("accuracy")
+def accuracy(
+    weights: Weights = None,
+    num: Annotated[int, typer.Option("--num", help="Held-out synthetic bodies.")] = 2000,
+    refine: Refine = 10,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option("--run-dir", help="Training run: adds the paper's ablations (4.4.3)."),
+    ] = None,
+    threads: Threads = 2,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the rows as JSON here.")
+    ] = None,
+    skip_conditions: Annotated[
+        bool, typer.Option("--skip-conditions", help="Only the ablations of --run-dir.")
+    ] = False,
+) -> None:
+    """Errors (mm) of SMPLR on the synthetic held-out set, condition by condition:
+    clean and noisy 3D, 2D and joint-only input, with and without DAE, Procrustes, refine.
+
+    Example: smplr bench accuracy --run-dir runs/mine --num 500
+    """
+    from smplr.benchmarks import core_accuracy as benchmark
+
+    benchmark.run(weights, num, refine, run_dir, threads, json_out, not skip_conditions)
+
+
+@app.command("all")
+def run_all() -> None:
+    """Every speed benchmark with its defaults: body, synthetic, render, core (``make bench``)."""
+    body()
+    synthetic()
+    render()
+    core()

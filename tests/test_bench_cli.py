@@ -1,0 +1,45 @@
+"""``smplr bench``: each benchmark is a subcommand; ``all`` (``make bench``) runs the speed ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import run_smplr
+from smplr.benchmarks import body, core, core_accuracy, render, synthetic
+
+
+def _record(monkeypatch) -> list[tuple]:
+    calls: list[tuple] = []
+    for module in (body, synthetic, render, core, core_accuracy):
+        name = module.__name__.rsplit(".", 1)[1]
+        monkeypatch.setattr(module, "run", lambda *a, _name=name, **k: calls.append((_name, a, k)))
+    return calls
+
+
+def test_bench_all_runs_every_speed_benchmark_in_order(monkeypatch, capsys) -> None:
+    calls = _record(monkeypatch)
+    code, _, err = run_smplr(monkeypatch, capsys, "bench", "all")
+    assert code == 0, err
+    assert [c[0] for c in calls] == ["body", "synthetic", "render", "core"]
+
+
+def test_bench_options_reach_the_benchmark(monkeypatch, capsys) -> None:
+    calls = _record(monkeypatch)
+    code, _, err = run_smplr(
+        monkeypatch,
+        capsys,
+        "bench",
+        "accuracy",
+        "--num",
+        "5",
+        "--weights",
+        "w.pt",
+        "--skip-conditions",
+    )
+    assert code == 0, err
+    assert calls == [("core_accuracy", (Path("w.pt"), 5, 10, None, 2, None, False), {})]
+    code, _, err = run_smplr(
+        monkeypatch, capsys, "bench", "render", "--no-baseline", "--size", "64"
+    )
+    assert code == 0, err
+    assert calls[-1] == ("render", (64, 1, "cpu", False, None), {})
