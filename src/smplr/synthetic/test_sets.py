@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +60,7 @@ def _wide_shapes(batch: int, generator: torch.Generator, num_betas: int):
     return wide_shapes(batch, generator, num_betas=num_betas, dtype=torch.float64)
 
 
-MOCAP_PATH = Path(str(resources.files("smplr.datasets"))) / "assets" / "real_mocap_poses.npz"
+MOCAP_PATH = Path(__file__).parents[1] / "datasets" / "assets" / "real_mocap_poses.npz"
 
 
 def load_mocap_poses(split: str, path: Path | None = None) -> Poses | None:
