@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from smplr.body.model import GenderedBodyModel
@@ -46,8 +47,9 @@ SHARES = {
     "pose": 0.20,
     "pose_smpl": 0.38,
 }
-VALIDATIONS_PER_STAGE = 6  # each with a checkpoint (and its curves.png)
-CHECKPOINT_S = 0.5  # rough cost of writing one checkpoint with its plot
+MAX_CHECKPOINTS = 6  # per stage, each with a validation and its curves.png
+CHECKPOINT_EVERY_S = 20.0  # fewer checkpoints on short stages
+CHECKPOINT_S = 1.0  # rough cost of writing one checkpoint with its plot
 SAFETY = 0.9  # plan this share of the time left (timing noise)
 
 
@@ -163,17 +165,23 @@ def main() -> None:
     def sampler(seed: int) -> MixtureBodies:
         return MixtureBodies(body, seed, device, mocap=mocap, block_size=16_384)
 
-    # Pool size: what the measured drawing pace allows within --pool-share of the budget.
-    probe = sampler(args.seed + 77)
-    probe.sample(1024)  # warm-up
-    sync(device)
-    t = time.perf_counter()
-    probe.sample(16_384)
-    sync(device)
-    rate = 16_384 / (time.perf_counter() - t)
-    pool_size = int(min(args.pool_size, max(4096, rate * args.pool_share * 60 * args.minutes)))
-    pool_size -= pool_size % 1024
-    log(start, f"drawing pace {rate:,.0f} bodies/s -> pool of {pool_size:,} bodies")
+    cached = run_dir / "pool.npz"
+    if cached.is_file():  # a re-run resumes: the stages' checkpoints record the pool size
+        with np.load(cached, allow_pickle=False) as data:
+            pool_size = int(str(data["key_size"]))
+        log(start, f"resuming with the cached pool of {pool_size:,} bodies")
+    else:  # what the measured drawing pace allows within --pool-share of the budget
+        probe = sampler(args.seed + 77)
+        probe.sample(1024)  # warm-up
+        sync(device)
+        t = time.perf_counter()
+        probe.sample(16_384)
+        sync(device)
+        rate = 16_384 / (time.perf_counter() - t)
+        budget = rate * args.pool_share * 60 * args.minutes
+        pool_size = int(min(args.pool_size, max(4096, budget)))
+        pool_size -= pool_size % 1024
+        log(start, f"drawing pace {rate:,.0f} bodies/s -> pool of {pool_size:,} bodies")
     recipe = Recipe(
         body=body,
         body_name="open",
@@ -199,9 +207,11 @@ def main() -> None:
         left = deadline - time.perf_counter() - reserve
         share = SHARES[name] / sum(SHARES[n] for n in RECIPE[i:])
         per_step, per_val = pace[name]
-        budget = SAFETY * left * share - VALIDATIONS_PER_STAGE * (per_val + CHECKPOINT_S)
-        steps = max(20, int(budget / per_step))
-        every = max(1, steps // VALIDATIONS_PER_STAGE)
+        stage_time = SAFETY * left * share
+        checkpoints = min(MAX_CHECKPOINTS, max(1, int(stage_time / CHECKPOINT_EVERY_S)))
+        budget = stage_time - checkpoints * (per_val + CHECKPOINT_S)
+        steps = max(10, int(budget / per_step))
+        every = -(-steps // checkpoints)
         settings = TrainSettings(
             steps=steps,
             batch_size=batch_size,
