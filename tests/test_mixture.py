@@ -18,6 +18,9 @@ def body() -> GenderedBodyModel:
     return GenderedBodyModel.open().float()
 
 
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
 def _mocap(n: int = 16) -> Poses:
     return uniform_limits(n, torch.Generator().manual_seed(9))
 
@@ -31,6 +34,12 @@ def test_draws_valid_bodies_deterministically(body):
     assert float(limit_violation(a.body_pose.double()).max()) < 1e-3
     assert torch.allclose(a.jl[:, 0], torch.zeros(300, 3))
     assert float(a.betas.abs().max()) > 3.0  # some wide shapes
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_draws_on_the_sampler_device(body, device):
+    batch = MixtureBodies(body, seed=3, device=device, mocap=_mocap(), block_size=128).sample(64)
+    assert batch.jl.device.type == device and bool(torch.isfinite(batch.jl).all())
 
 
 def test_mocap_component_serves_mocap_poses_or_their_mirror(body):
