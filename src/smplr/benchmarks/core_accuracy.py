@@ -21,22 +21,20 @@ truth) for joints, landmarks and vertices, plus gender accuracy.  Conditions:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from smplr import metrics
-from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
+from smplr.evaluation.body_accuracy import Truth, fit_and_score, score
 from smplr.geometry.projection import random_view_2d
 from smplr.networks import NetworkConfig, build_networks
 from smplr.pipeline import SMPLR
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.synthetic.bodies import SyntheticBatch, held_out_set
+from smplr.synthetic.bodies import held_out_set
 from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
 from smplr.training.loop import finished_state
 from smplr.weights import shipped_path
@@ -46,85 +44,6 @@ NOISE_MODELS: dict[str, Callable] = {
     "uniform": bounded_uniform_noise,
     "structured": structured_noise,
 }
-
-
-@dataclass
-class Truth:
-    """Ground truth of the evaluated bodies, root-relative: ``jl (N, 42, 3)``,
-    ``rotations (N, 24, 3, 3)``, ``betas``, ``gender``."""
-
-    jl: torch.Tensor
-    rotations: torch.Tensor
-    betas: torch.Tensor
-    gender: torch.Tensor
-
-    @classmethod
-    def from_batch(cls, batch: SyntheticBatch) -> Truth:
-        rotations = torch.cat([batch.global_orient[:, None], batch.body_pose], 1)
-        return cls(batch.jl.float(), rotations.float(), batch.betas.float(), batch.gender.float())
-
-    def turned(self, rotation: torch.Tensor) -> Truth:
-        rotations = self.rotations.clone()
-        rotations[:, 0] = rotation @ rotations[:, 0]
-        return Truth(self.jl @ rotation.transpose(1, 2), rotations, self.betas, self.gender)
-
-
-def _vertices(body: GenderedBodyModel, gender, betas, rotations) -> torch.Tensor:
-    out = body(gender, betas, rotations[:, :1], rotations[:, 1:])
-    return out.vertices - out.joints[:, :1]
-
-
-def score(
-    body: GenderedBodyModel,
-    truth: Truth,
-    pred_jl: torch.Tensor,
-    pred_vertices: torch.Tensor | None,
-    pred_gender: torch.Tensor | None,
-    chunk: int = 250,
-) -> dict[str, float]:
-    """Mean errors (mm) of predicted JL ``(N, 42, 3)`` and vertices against ``truth``."""
-    sums: dict[str, float] = {}
-    count = truth.jl.shape[0]
-    for s in range(0, count, chunk):
-        gt = truth.jl[s : s + chunk]
-        pj = pred_jl[s : s + chunk]
-        parts = {
-            "joints_p1": metrics.mpjpe(pj[:, :NUM_JOINTS], gt[:, :NUM_JOINTS]),
-            "joints_p2": metrics.pa_mpjpe(pj[:, :NUM_JOINTS], gt[:, :NUM_JOINTS]),
-            "landmarks_p1": metrics.landmark_error(pj, gt),
-        }
-        if pred_vertices is not None:
-            with torch.no_grad():
-                gv = _vertices(
-                    body,
-                    truth.gender[s : s + chunk],
-                    truth.betas[s : s + chunk],
-                    truth.rotations[s : s + chunk],
-                )
-            pv = pred_vertices[s : s + chunk]
-            parts["vertices_p1"] = metrics.surface_error(
-                pv, gv, protocol=1, pred_root=pj[:, 0], gt_root=gt[:, 0]
-            )
-            parts["vertices_p2"] = metrics.surface_error(pv, gv, protocol=2)
-        for key, value in parts.items():
-            sums[key] = sums.get(key, 0.0) + float(value.sum())
-    result = {k: v / count for k, v in sums.items()}
-    if pred_gender is not None:
-        result["gender_acc"] = metrics.gender_accuracy(pred_gender, truth.gender)
-    return result
-
-
-def _fit_row(
-    model: SMPLR, truth: Truth, points: torch.Tensor, fmt: str, **options
-) -> dict[str, float]:
-    started = time.perf_counter()
-    result = model.fit(points, fmt, **options)
-    seconds = time.perf_counter() - started
-    root = result.joints[:, :1]
-    jl = torch.cat([result.joints, result.landmarks], 1) - root
-    row = score(model.body, truth, jl, result.vertices - root, result.gender)
-    row["ms_per_body"] = 1000 * seconds / len(points)
-    return row
 
 
 def _ablations(model: SMPLR, truth: Truth, run_dir: Path) -> list[tuple[str, dict[str, float]]]:
@@ -192,18 +111,21 @@ def _input_conditions(
 ) -> Iterator[tuple[str, dict[str, float]]]:
     clean = truth.jl
     joints = clean[:, :NUM_JOINTS]
-    yield "3D clean, no DAE", _fit_row(model, truth, clean, "jl42", use_dae=False)
+    yield "3D clean, no DAE", fit_and_score(model, truth, clean, "jl42", use_dae=False)
     yield (
         f"3D clean, no DAE + refine {refine}",
-        _fit_row(model, truth, clean, "jl42", use_dae=False, refine=refine),
+        fit_and_score(model, truth, clean, "jl42", use_dae=False, refine=refine),
     )
-    yield "3D clean, DAE", _fit_row(model, truth, clean, "jl42")
-    yield "3D clean, DAE + Procrustes", _fit_row(model, truth, clean, "jl42", procrustes=True)
-    yield f"3D clean, DAE + refine {refine}", _fit_row(model, truth, clean, "jl42", refine=refine)
-    yield "joints24 clean, DAE", _fit_row(model, truth, joints, "joints24")
+    yield "3D clean, DAE", fit_and_score(model, truth, clean, "jl42")
+    yield "3D clean, DAE + Procrustes", fit_and_score(model, truth, clean, "jl42", procrustes=True)
+    yield (
+        f"3D clean, DAE + refine {refine}",
+        fit_and_score(model, truth, clean, "jl42", refine=refine),
+    )
+    yield "joints24 clean, DAE", fit_and_score(model, truth, joints, "joints24")
     yield (
         f"joints24 clean, DAE + refine {refine}",
-        _fit_row(model, truth, joints, "joints24", refine=refine),
+        fit_and_score(model, truth, joints, "joints24", refine=refine),
     )
     for name, noise in NOISE_MODELS.items():
         noisy = noise(truth.jl, torch.Generator().manual_seed(noise_seed))
@@ -215,23 +137,23 @@ def _input_conditions(
         }
         yield (
             f"3D {name} noise, no DAE",
-            {**base, **_fit_row(model, truth, noisy, "jl42", use_dae=False)},
+            {**base, **fit_and_score(model, truth, noisy, "jl42", use_dae=False)},
         )
-        yield f"3D {name} noise, DAE", {**base, **_fit_row(model, truth, noisy, "jl42")}
+        yield f"3D {name} noise, DAE", {**base, **fit_and_score(model, truth, noisy, "jl42")}
         yield (
             f"3D {name} noise, DAE + Procrustes",
-            _fit_row(model, truth, noisy, "jl42", procrustes=True),
+            fit_and_score(model, truth, noisy, "jl42", procrustes=True),
         )
         yield (
             f"3D {name} noise, DAE + refine {refine}",
-            _fit_row(model, truth, noisy, "jl42", refine=refine),
+            fit_and_score(model, truth, noisy, "jl42", refine=refine),
         )
     _, flat, views = random_view_2d(truth.jl, torch.Generator().manual_seed(noise_seed + 1))
     viewed = truth.turned(views.rotation)
-    yield "2D (perspective, clean)", _fit_row(model, viewed, flat[..., :2], "2d")
+    yield "2D (perspective, clean)", fit_and_score(model, viewed, flat[..., :2], "2d")
     yield (
         f"2D (perspective, clean) + refine {refine}",
-        _fit_row(model, viewed, flat[..., :2], "2d", refine=refine),
+        fit_and_score(model, viewed, flat[..., :2], "2d", refine=refine),
     )
 
 

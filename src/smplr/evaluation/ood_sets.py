@@ -1,30 +1,26 @@
 """SMPLR's accuracy on the named out-of-distribution test sets (issue 11).
 
-Run: ``OMP_NUM_THREADS=1 python -m smplr.evaluation.ood_sets [--weights W.pt] [--num 400]``.
+Run: ``smplr bench ood [--weights W.pt] [--num 400]``.
 
 For every set of :data:`smplr.synthetic.test_sets.TEST_SETS` (the motion-capture set
 only when its file exists): clean JL (24 joints + 18 landmarks) of the set's bodies on
 the open body model, one-shot (no refinement) without and with the DAE; Protocol 1
 errors of joints and vertices and gender accuracy, scored by
-:func:`smplr.benchmarks.core_accuracy.score`.  Each row says whether the set's pose
+:func:`smplr.evaluation.body_accuracy.score`.  Each row says whether the set's pose
 source is held out of training or seen in training with another seed.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
-from pathlib import Path
 
 import torch
 
-from smplr.benchmarks.core_accuracy import Truth, score
+from smplr.evaluation.body_accuracy import Truth, fit_and_score
 from smplr.pipeline import SMPLR
 from smplr.synthetic.bodies import pose_bodies
 from smplr.synthetic.test_sets import TEST_SETS, draw_test_set
-from smplr.weights import shipped_path
 
 CONDITIONS: dict[str, bool] = {"no DAE": False, "DAE": True}  # label -> use_dae
 
@@ -68,10 +64,7 @@ def evaluate_pose_sets(
             continue
         for condition, use_dae in CONDITIONS.items():
             with torch.no_grad():
-                result = model.fit(truth.jl, "jl42", use_dae=use_dae)
-            root = result.joints[:, :1]
-            jl = torch.cat([result.joints, result.landmarks], 1) - root
-            row = score(model.body, truth, jl, result.vertices - root, result.gender)
+                row = fit_and_score(model, truth, truth.jl, "jl42", use_dae=use_dae)
             yield {
                 "set": name,
                 "source": TEST_SETS[name].label,
@@ -96,38 +89,3 @@ def format_row(row: dict) -> str:
 def format_header() -> str:
     cols = " ".join(f"{c:>12}" for c in COLUMNS)
     return f"{'set':<16} {'input':<7} {'bodies':>6} {cols}  source"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--weights", type=Path, default=None, help="default: shipped weights")
-    parser.add_argument(
-        "--num", type=int, default=None, help="bodies per set (default: each set's size)"
-    )
-    parser.add_argument("--sets", default=",".join(TEST_SETS), help="comma-separated set names")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
-    args = parser.parse_args()
-    names = [n for n in args.sets.split(",") if n]
-    unknown = sorted(set(names) - set(TEST_SETS))
-    if unknown:
-        parser.error(f"unknown sets {unknown}; expected names from {list(TEST_SETS)}")
-    model = SMPLR.load(args.weights or shipped_path(), args.device)
-    print(f"SMPLR ({args.weights or 'shipped weights'}) on clean JL, one-shot, errors in mm")
-    print("(source labels: relative to the training mixture of smplr.synthetic.mixture;")
-    print(" the shipped weights were trained on the pose prior alone)")
-    print(format_header(), flush=True)
-    rows = []
-    for row in evaluate_pose_sets(model, names, args.num):
-        rows.append(row)
-        print(format_row(row), flush=True)
-    if args.json is not None:
-        tmp = args.json.with_name(args.json.name + ".tmp")
-        tmp.write_text(json.dumps(rows, indent=1))
-        tmp.replace(args.json)
-
-
-if __name__ == "__main__":
-    main()
