@@ -1,0 +1,57 @@
+"""``smplr data``: build the data files smplr ships."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from smplr.body.model import BodyModel
+from smplr.datasets.real_mocap import (
+    SHIPPED_PATH,
+    build_real_mocap_poses,
+    installed_clips,
+    save_real_mocap_poses,
+)
+from smplr.datasets.retarget import RetargetPrior
+
+app = typer.Typer(help="Build the data files smplr ships.", no_args_is_help=True)
+
+
+@app.callback()
+def data() -> None:
+    """Build the data files smplr ships."""
+
+
+@app.command("retarget-mocap")
+def retarget_mocap(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output .npz file.")] = SHIPPED_PATH,
+    min_change: Annotated[
+        float, typer.Option(help="Keep a frame once some bone turned this many degrees.")
+    ] = 5.0,
+    steps: Annotated[int, typer.Option(help="Optimiser steps of the retargeting.")] = 400,
+) -> None:
+    """Retarget the real motion capture of the `mocap` extra's packages to SMPL poses.
+
+    Reads holosoma-retargeting's climbing sequences and pybullet's DeepMimic clips where
+    pip installed them (`pip install 'smplr[mocap]'`), and writes the pose file that
+    :func:`smplr.datasets.real_mocap.load_real_mocap_poses` reads.
+    """
+    if min_change <= 0 or steps < 1:
+        raise ValueError("--min-change must be > 0 and --steps >= 1")
+    clips = installed_clips()
+    poses = build_real_mocap_poses(
+        clips, BodyModel.open("neutral"), min_change, RetargetPrior(steps=steps), log=typer.echo
+    )
+    save_real_mocap_poses(poses, out)
+    for source in np.unique(poses.source):
+        rows = poses.source == source
+        errors = poses.error_degrees[rows]
+        typer.echo(
+            f"{source}: {rows.sum()} poses ({(poses.split[rows] == 'test').sum()} test), "
+            f"mean bone error {errors.mean():.2f} deg, median {np.median(errors):.2f}, "
+            f"p95 {np.percentile(errors, 95):.2f}"
+        )
+    typer.echo(f"wrote {len(poses)} poses to {out}")
