@@ -74,6 +74,18 @@ def evaluate_pose_set(
     return evaluate_truth(model, Truth.from_batch(batch))
 
 
+def _pooled(parts: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Means over the union of disjoint sets, from each set's means and ``_count``."""
+    counts = [p["_count"]["n"] for p in parts]
+    pooled: dict[str, dict[str, float]] = {"_count": {"n": sum(counts)}}
+    for label in CONDITIONS:
+        pooled[label] = {
+            key: sum(p[label][key] * n for p, n in zip(parts, counts, strict=True)) / sum(counts)
+            for key in parts[0][label]
+        }
+    return pooled
+
+
 def _table(results: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = [
         "| pose set | N | condition | joints P1 (mm) | vertices P1 (mm) | gender acc. |",
@@ -104,18 +116,17 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model = SMPLR.pretrained() if args.weights is None else SMPLR.load(args.weights)
     poses = load_real_mocap_poses(args.poses)
-    sets = {"real, all": np.ones(len(poses), bool)}
-    for split in ("train", "test"):
-        sets[f"real, {split}"] = poses.split == split
+    results: dict[str, dict[str, dict[str, float]]] = {}
     for source in sorted(set(poses.source)):
         for split in ("train", "test"):
-            sets[f"{source}, {split}"] = (poses.source == source) & (poses.split == split)
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for name, rows in sets.items():
-        results[name] = evaluate_pose_set(
-            model, poses.global_orient[rows], poses.body_pose[rows], args.seed
-        )
-        results[name]["_count"] = {"n": float(rows.sum())}
+            rows = (poses.source == source) & (poses.split == split)
+            name = f"{source}, {split}"
+            results[name] = evaluate_pose_set(
+                model, poses.global_orient[rows], poses.body_pose[rows], args.seed
+            )
+            results[name]["_count"] = {"n": float(rows.sum())}
+    for split in ("train", "test"):
+        results[f"real, {split}"] = _pooled([v for k, v in results.items() if k.endswith(split)])
     synthetic = Truth.from_batch(held_out_set(model.body, num=args.num_synthetic))
     results["synthetic held-out"] = evaluate_truth(model, synthetic)
     results["synthetic held-out"]["_count"] = {"n": float(args.num_synthetic)}
