@@ -11,8 +11,10 @@ import typer
 from smplr.body.model import BodyModel
 from smplr.datasets.real_mocap import (
     SHIPPED_PATH,
+    bone_errors,
     build_real_mocap_poses,
     installed_clips,
+    load_real_mocap_poses,
     save_real_mocap_poses,
 )
 from smplr.datasets.retarget import RetargetPrior
@@ -48,10 +50,28 @@ def retarget_mocap(
     save_real_mocap_poses(poses, out)
     for source in np.unique(poses.source):
         rows = poses.source == source
-        errors = poses.error_degrees[rows]
-        typer.echo(
-            f"{source}: {rows.sum()} poses ({(poses.split[rows] == 'test').sum()} test), "
-            f"mean bone error {errors.mean():.2f} deg, median {np.median(errors):.2f}, "
-            f"p95 {np.percentile(errors, 95):.2f}"
-        )
+        typer.echo(f"{source}: {rows.sum()} poses ({(poses.split[rows] == 'test').sum()} test)")
     typer.echo(f"wrote {len(poses)} poses to {out}")
+
+
+@app.command("mocap-residuals")
+def mocap_residuals(
+    poses_file: Annotated[
+        Path, typer.Option("--poses", help="Pose file from retarget-mocap.")
+    ] = SHIPPED_PATH,
+) -> None:
+    """Bone-direction errors of a pose file against the installed mocap, per source and bone."""
+    poses = load_real_mocap_poses(poses_file)
+    clips = installed_clips()
+    bones = {clip.source: clip.bones for clip in clips}
+    for source, errors in bone_errors(poses, clips, BodyModel.open("neutral")).items():
+        typer.echo(
+            f"{source}: {errors.shape[0]} poses x {errors.shape[1]} bones: mean "
+            f"{errors.mean():.2f} deg, median {np.median(errors):.2f}, "
+            f"p95 {np.percentile(errors, 95):.2f}, max {errors.max():.1f}"
+        )
+        for bone, column in zip(bones[source], errors.T, strict=True):
+            typer.echo(
+                f"  {bone.name:15s} mean {column.mean():5.2f}  median {np.median(column):5.2f}"
+                f"  p95 {np.percentile(column, 95):5.2f}"
+            )

@@ -43,6 +43,7 @@ from smplr.datasets.retarget import (
     HOLOSOMA_BONES,
     Bone,
     RetargetPrior,
+    direction_errors,
     retarget,
     source_directions,
 )
@@ -215,6 +216,29 @@ def load_real_mocap_poses(path: str | Path | None = None, split: str | None = No
     return poses if split is None else poses.select(poses.split == split)
 
 
+def bone_errors(poses: RealPoses, clips: Sequence[Clip], body: BodyModel) -> dict[str, np.ndarray]:
+    """Per source, the bone-direction errors ``(N_source, K_source)`` (degrees) of the
+    stored poses against their mocap frames in ``clips``."""
+    by_name = {clip.name: clip for clip in clips}
+    errors = {}
+    for source in sorted(set(poses.source)):
+        rows = np.flatnonzero(poses.source == source)
+        missing = sorted(set(poses.clip[rows]) - set(by_name))
+        if missing:
+            raise ValueError(f"no mocap for clip(s) {', '.join(missing)} of source {source}")
+        clip = by_name[str(poses.clip[rows[0]])]
+        points = np.stack([by_name[str(poses.clip[r])].points[poses.frame[r]] for r in rows])
+        errors[source] = direction_errors(
+            points,
+            clip.joint_names,
+            clip.bones,
+            poses.global_orient[rows],
+            poses.body_pose[rows],
+            body,
+        )
+    return errors
+
+
 def installed_clips() -> list[Clip]:
     """Every clip of both sources, from the installed packages."""
     clips = list(holosoma_clips(package_dir("holosoma_retargeting")))
@@ -227,6 +251,7 @@ __all__ = [
     "TEST_CLIPS",
     "Clip",
     "RealPoses",
+    "bone_errors",
     "build_real_mocap_poses",
     "deepmimic_clips",
     "distinct_frames",

@@ -240,16 +240,35 @@ def retarget(
         optimiser.step()
         schedule.step()
     with torch.no_grad():
-        rotations = axis_angle_to_matrix(params)  # re-wrap every angle into [0, π]
-        pose = matrix_to_axis_angle(rotations)
-        _, directions = costs(pose)
-        cosine = (directions * target).sum(-1).clamp(-1.0, 1.0)
-        error = torch.rad2deg(torch.arccos(cosine))
-    return RetargetResult(
-        global_orient=pose[:, 0].numpy(),
-        body_pose=pose[:, 1:].reshape(frames, -1).numpy(),
-        error_degrees=error.numpy(),
+        pose = matrix_to_axis_angle(axis_angle_to_matrix(params))  # angles into [0, π]
+    global_orient = pose[:, 0].numpy()
+    body_pose = pose[:, 1:].reshape(frames, -1).numpy()
+    error = direction_errors(points, joint_names, bones, global_orient, body_pose, body)
+    return RetargetResult(global_orient, body_pose, error)
+
+
+def direction_errors(
+    points: np.ndarray,
+    joint_names: Sequence[str],
+    bones: Sequence[Bone],
+    global_orient: np.ndarray,
+    body_pose: np.ndarray,
+    body: BodyModel,
+) -> np.ndarray:
+    """Angle (degrees) between each mapped bone of mocap ``points (T, J, 3)`` and of the
+    mean-shape SMPL body posed by ``global_orient (T, 3)``, ``body_pose (T, 69)``: ``(T, K)``."""
+    target = source_directions(points, joint_names, bones)
+    pose = torch.cat([torch.as_tensor(global_orient), torch.as_tensor(body_pose)], dim=1).to(
+        torch.float64
     )
+    rest_joints = body.rest_joints()[0].detach().to(torch.float64)
+    with torch.no_grad():
+        _, joints = forward_kinematics(
+            axis_angle_to_matrix(pose.view(-1, NUM_JOINTS, 3)), rest_joints
+        )
+        directions = bone_directions(joints, _smpl_pairs(bones)).numpy()
+    cosine = np.clip((directions * target).sum(-1), -1.0, 1.0)
+    return np.degrees(np.arccos(cosine))
 
 
 __all__ = [
@@ -259,6 +278,7 @@ __all__ = [
     "RetargetPrior",
     "RetargetResult",
     "bone_directions",
+    "direction_errors",
     "retarget",
     "source_directions",
 ]
