@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import torch
 import typer
 
 from smplr.body.model import BodyModel
@@ -18,6 +19,8 @@ from smplr.datasets.real_mocap import (
     save_real_mocap_poses,
 )
 from smplr.datasets.retarget import RetargetPrior
+from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.synthetic.joint_limits import limit_violation
 
 app = typer.Typer(help="Build the data files smplr ships.", no_args_is_help=True)
 
@@ -64,14 +67,21 @@ def mocap_residuals(
     poses = load_real_mocap_poses(poses_file)
     clips = installed_clips()
     bones = {clip.source: clip.bones for clip in clips}
+    rotations = axis_angle_to_matrix(torch.as_tensor(poses.body_pose).double().view(-1, 23, 3))
+    outside = np.degrees(limit_violation(rotations).numpy()).max(axis=1)  # (N,)
     for source, errors in bone_errors(poses, clips, BodyModel.open("neutral")).items():
         typer.echo(
             f"{source}: {errors.shape[0]} poses x {errors.shape[1]} bones: mean "
             f"{errors.mean():.2f} deg, median {np.median(errors):.2f}, "
-            f"p95 {np.percentile(errors, 95):.2f}, max {errors.max():.1f}"
+            f"p95 {np.percentile(errors, 95):.2f}, max {errors.max():.1f}; poses with a "
+            f"joint > 5 deg outside its limits: {(outside[poses.source == source] > 5).mean():.1%}"
         )
         for bone, column in zip(bones[source], errors.T, strict=True):
             typer.echo(
                 f"  {bone.name:15s} mean {column.mean():5.2f}  median {np.median(column):5.2f}"
                 f"  p95 {np.percentile(column, 95):5.2f}"
             )
+
+
+if __name__ == "__main__":  # until `smplr data` is registered: python -m smplr.cli.data
+    app()

@@ -150,10 +150,11 @@ class DeepMimicMotion:
 
 def _unit_quaternions(path: Path, name: str, q: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(q, axis=-1, keepdims=True)
-    # The shipped clips hold quaternions up to a few % off unit length (pybullet normalises).
-    if ((norm < 0.5) | (norm > 1.5)).any():
+    # The shipped clips hold quaternions up to 42 % off unit length (humanoid3d_kick's
+    # right hip); as rotations they only make sense normalised, which this reader does.
+    if ((norm < 0.1) | (norm > 10.0)).any():
         raise MocapFormatError(
-            f"{path}: {name} quaternions are far from unit length "
+            f"{path}: {name} quaternions are (near) zero or huge "
             f"(norm {norm.min():.3g}..{norm.max():.3g})"
         )
     return q / norm
