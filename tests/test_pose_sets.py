@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from smplr.datasets.real_mocap import RealPoses
 from smplr.evaluation import pose_sets
 from smplr.pipeline import SMPLR
 
@@ -43,10 +44,32 @@ def test_bad_pose_shapes_are_named(model) -> None:
 
 
 def test_pooled_means_weight_sets_by_size() -> None:
-    part = lambda value, n: {  # noqa: E731
-        "_count": {"n": n},
-        **{label: {"joints_p1": value} for label in pose_sets.CONDITIONS},
+    def part(value: float, n: int) -> tuple[int, pose_sets.Scores]:
+        return n, {label: {"joints_p1": value} for label in pose_sets.CONDITIONS}
+
+    count, scores = pose_sets.pooled([part(10.0, 1), part(40.0, 2)])
+    assert count == 3
+    assert scores["one-shot, DAE"]["joints_p1"] == pytest.approx(30.0)
+
+
+def test_real_pose_results_pool_sources_per_split(model) -> None:
+    poses = RealPoses(
+        global_orient=np.zeros((5, 3), np.float32),
+        body_pose=np.zeros((5, 69), np.float32),
+        source=np.array(["a", "a", "b", "b", "b"]),
+        clip=np.array(["x", "y", "z", "z", "w"]),
+        split=np.array(["train", "test", "train", "train", "test"]),
+        frame=np.arange(5, dtype=np.int32),
+        error_degrees=np.zeros(5, np.float32),
+    )
+    results = pose_sets.real_pose_results(model, poses)
+    assert {k: n for k, (n, _) in results.items()} == {
+        "a, train": 1,
+        "a, test": 1,
+        "b, train": 2,
+        "b, test": 1,
+        "real, train": 3,
+        "real, test": 2,
     }
-    pooled = pose_sets._pooled([part(10.0, 1.0), part(40.0, 2.0)])
-    assert pooled["_count"]["n"] == 3.0
-    assert pooled["one-shot, DAE"]["joints_p1"] == pytest.approx(30.0)
+    table = pose_sets.format_table(results)
+    assert table.count("\n") == 2 + 2 * len(results) - 1

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from smplr.benchmarks.core_accuracy import Truth, score
-from smplr.datasets.real_mocap import load_real_mocap_poses
+from smplr.datasets.real_mocap import RealPoses, load_real_mocap_poses
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.pipeline import SMPLR
 from smplr.synthetic.bodies import SyntheticBatch, held_out_set, pose_bodies
@@ -74,31 +74,55 @@ def evaluate_pose_set(
     return evaluate_truth(model, Truth.from_batch(batch))
 
 
-def _pooled(parts: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """Means over the union of disjoint sets, from each set's means and ``_count``."""
-    counts = [p["_count"]["n"] for p in parts]
-    pooled: dict[str, dict[str, float]] = {"_count": {"n": sum(counts)}}
-    for label in CONDITIONS:
-        pooled[label] = {
-            key: sum(p[label][key] * n for p, n in zip(parts, counts, strict=True)) / sum(counts)
-            for key in parts[0][label]
+Scores = dict[str, dict[str, float]]  # condition label -> metric -> value
+
+
+def pooled(parts: list[tuple[int, Scores]]) -> tuple[int, Scores]:
+    """Means over the union of disjoint sets, from each set's ``(size, scores)``."""
+    total = sum(n for n, _ in parts)
+    scores = {
+        label: {
+            key: sum(n * part[label][key] for n, part in parts) / total
+            for key in parts[0][1][label]
         }
-    return pooled
+        for label in CONDITIONS
+    }
+    return total, scores
 
 
-def _table(results: dict[str, dict[str, dict[str, float]]]) -> str:
+def format_table(results: dict[str, tuple[int, Scores]]) -> str:
+    """A markdown table of ``{set name: (size, scores)}``."""
     lines = [
         "| pose set | N | condition | joints P1 (mm) | vertices P1 (mm) | gender acc. |",
         "|---|---:|---|---:|---:|---:|",
     ]
-    for name, rows in results.items():
-        count = rows.pop("_count")
-        for label, row in rows.items():
+    for name, (count, scores) in results.items():
+        for label, row in scores.items():
             lines.append(
-                f"| {name} | {int(count['n'])} | {label} | {row['joints_p1']:.1f} | "
+                f"| {name} | {count} | {label} | {row['joints_p1']:.1f} | "
                 f"{row['vertices_p1']:.1f} | {100 * row['gender_acc']:.1f} % |"
             )
     return "\n".join(lines)
+
+
+def real_pose_results(
+    model: SMPLR, poses: RealPoses, seed: int = 0
+) -> dict[str, tuple[int, Scores]]:
+    """Scores per source and split of ``poses``, then pooled per split."""
+    results: dict[str, tuple[int, Scores]] = {}
+    for source in sorted(set(poses.source)):
+        for split in ("train", "test"):
+            rows = (poses.source == source) & (poses.split == split)
+            if rows.any():
+                scores = evaluate_pose_set(
+                    model, poses.global_orient[rows], poses.body_pose[rows], seed
+                )
+                results[f"{source}, {split}"] = int(rows.sum()), scores
+    for split in ("train", "test"):
+        parts = [v for k, v in list(results.items()) if k.endswith(f", {split}")]
+        if parts:
+            results[f"real, {split}"] = pooled(parts)
+    return results
 
 
 def main() -> None:
@@ -115,22 +139,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = SMPLR.pretrained() if args.weights is None else SMPLR.load(args.weights)
-    poses = load_real_mocap_poses(args.poses)
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    for source in sorted(set(poses.source)):
-        for split in ("train", "test"):
-            rows = (poses.source == source) & (poses.split == split)
-            name = f"{source}, {split}"
-            results[name] = evaluate_pose_set(
-                model, poses.global_orient[rows], poses.body_pose[rows], args.seed
-            )
-            results[name]["_count"] = {"n": float(rows.sum())}
-    for split in ("train", "test"):
-        results[f"real, {split}"] = _pooled([v for k, v in results.items() if k.endswith(split)])
+    results = real_pose_results(model, load_real_mocap_poses(args.poses), args.seed)
     synthetic = Truth.from_batch(held_out_set(model.body, num=args.num_synthetic))
-    results["synthetic held-out"] = evaluate_truth(model, synthetic)
-    results["synthetic held-out"]["_count"] = {"n": float(args.num_synthetic)}
-    print(_table(results))
+    results["synthetic held-out"] = args.num_synthetic, evaluate_truth(model, synthetic)
+    print(format_table(results))
 
 
 if __name__ == "__main__":
