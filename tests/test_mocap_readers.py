@@ -139,3 +139,24 @@ def test_quaternion_to_matrix_gives_rotations(q) -> None:
     assert np.linalg.det(matrix) == pytest.approx(1.0)
     # The axis (x, y, z) is fixed by the rotation.
     np.testing.assert_allclose(matrix @ q[1:], q[1:], atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_deepmimic_forward_kinematics_keeps_bone_lengths(tmp_path_factory, seed) -> None:
+    rng = np.random.default_rng(seed)
+    frames = np.asarray([_frame() for _ in range(3)])
+    frames[:, 1:4] = rng.normal(size=(3, 3))
+    # Random quaternions (normalised by the reader) and random knee/elbow angles.
+    frames[:, 4:] = rng.normal(size=(3, DEEPMIMIC_FRAME_LENGTH - 4)) + 0.5
+    path = tmp_path_factory.mktemp("fk") / "m.txt"
+    _write_motion(path, frames.tolist())
+    points = deepmimic_joint_positions(read_deepmimic_motion(path))
+    index = DEEPMIMIC_POINTS.index
+    for a, b, length in (
+        ("right_knee", "right_ankle", 1.639480),
+        ("left_shoulder", "left_elbow", 1.099152),
+        ("chest", "neck", 0.895576),
+    ):
+        distance = np.linalg.norm(points[:, index(b)] - points[:, index(a)], axis=-1)
+        np.testing.assert_allclose(distance, HUMANOID_SCALE * length, rtol=1e-9)

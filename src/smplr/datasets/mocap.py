@@ -52,24 +52,22 @@ HOLOSOMA_JOINTS: tuple[str, ...] = (
 )
 """holosoma's ``MOCAP_DEMO_JOINTS`` (config_types/data_type.py), 53 names."""
 
-# DeepMimic humanoid: (name, parent, spherical?) in the file's order, after the root.
-DEEPMIMIC_JOINTS: tuple[tuple[str, str, bool], ...] = (
-    ("chest", "root", True),
-    ("neck", "chest", True),
-    ("right_hip", "root", True),
-    ("right_knee", "right_hip", False),
-    ("right_ankle", "right_knee", True),
-    ("right_shoulder", "chest", True),
-    ("right_elbow", "right_shoulder", False),
-    ("left_hip", "root", True),
-    ("left_knee", "left_hip", False),
-    ("left_ankle", "left_knee", True),
-    ("left_shoulder", "chest", True),
-    ("left_elbow", "left_shoulder", False),
+# DeepMimic humanoid: (name, spherical?) in the file's order, after the root.
+DEEPMIMIC_JOINTS: tuple[tuple[str, bool], ...] = (
+    ("chest", True),
+    ("neck", True),
+    ("right_hip", True),
+    ("right_knee", False),
+    ("right_ankle", True),
+    ("right_shoulder", True),
+    ("right_elbow", False),
+    ("left_hip", True),
+    ("left_knee", False),
+    ("left_ankle", True),
+    ("left_shoulder", True),
+    ("left_elbow", False),
 )
-DEEPMIMIC_FRAME_LENGTH = (
-    1 + 3 + 4 + sum(4 if spherical else 1 for _, _, spherical in DEEPMIMIC_JOINTS)
-)
+DEEPMIMIC_FRAME_LENGTH = 1 + 3 + 4 + sum(4 if spherical else 1 for _, spherical in DEEPMIMIC_JOINTS)
 
 HUMANOID_SCALE = 0.25
 """pybullet's DeepMimic environment loads ``humanoid.urdf`` with ``globalScaling=0.25``."""
@@ -183,7 +181,7 @@ def read_deepmimic_motion(path: str | Path) -> DeepMimicMotion:
         raise MocapFormatError(f"{path}: 'Frames' contains NaN or infinite values")
     rotations: dict[str, np.ndarray] = {}
     column = 8
-    for name, _, spherical in DEEPMIMIC_JOINTS:
+    for name, spherical in DEEPMIMIC_JOINTS:
         width = 4 if spherical else 1
         values = frames[:, column : column + width]
         rotations[name] = _unit_quaternions(path, name, values) if spherical else values
@@ -223,7 +221,7 @@ def deepmimic_joint_positions(motion: DeepMimicMotion) -> np.ndarray:
     metres, Y up (the frame of the motion file)."""
     world = {"root": quaternion_to_matrix(motion.root_rotation)}
     points = {"root": motion.root_position}
-    kinds = {name: spherical for name, _, spherical in DEEPMIMIC_JOINTS}
+    kinds = dict(DEEPMIMIC_JOINTS)
     for name, (parent, offset) in HUMANOID_OFFSETS.items():
         bone = HUMANOID_SCALE * np.asarray(offset)
         points[name] = points[parent] + world[parent] @ bone
