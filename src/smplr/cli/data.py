@@ -1,0 +1,87 @@
+"""``smplr data``: build the data files smplr ships."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import torch
+import typer
+
+from smplr.body.model import BodyModel
+from smplr.datasets.real_mocap import (
+    SHIPPED_PATH,
+    bone_errors,
+    build_real_mocap_poses,
+    installed_clips,
+    load_real_mocap_poses,
+    save_real_mocap_poses,
+)
+from smplr.datasets.retarget import RetargetPrior
+from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.synthetic.joint_limits import limit_violation
+
+app = typer.Typer(help="Build the data files smplr ships.", no_args_is_help=True)
+
+
+@app.callback()
+def data() -> None:
+    """Build the data files smplr ships."""
+
+
+@app.command("retarget-mocap")
+def retarget_mocap(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output .npz file.")] = SHIPPED_PATH,
+    min_change: Annotated[
+        float, typer.Option(help="Keep a frame once some bone turned this many degrees.")
+    ] = 5.0,
+    steps: Annotated[int, typer.Option(help="Optimiser steps of the retargeting.")] = 400,
+) -> None:
+    """Retarget the real motion capture of the `mocap` extra's packages to SMPL poses.
+
+    Reads holosoma-retargeting's climbing sequences and pybullet's DeepMimic clips where
+    pip installed them (`pip install 'smplr[mocap]'`), and writes the pose file that
+    :func:`smplr.datasets.real_mocap.load_real_mocap_poses` reads.
+    """
+    if min_change <= 0 or steps < 1:
+        raise ValueError("--min-change must be > 0 and --steps >= 1")
+    clips = installed_clips()
+    poses = build_real_mocap_poses(
+        clips, BodyModel.open("neutral"), min_change, RetargetPrior(steps=steps), log=typer.echo
+    )
+    save_real_mocap_poses(poses, out)
+    for source in np.unique(poses.source):
+        rows = poses.source == source
+        typer.echo(f"{source}: {rows.sum()} poses ({(poses.split[rows] == 'test').sum()} test)")
+    typer.echo(f"wrote {len(poses)} poses to {out}")
+
+
+@app.command("mocap-residuals")
+def mocap_residuals(
+    poses_file: Annotated[
+        Path, typer.Option("--poses", help="Pose file from retarget-mocap.")
+    ] = SHIPPED_PATH,
+) -> None:
+    """Bone-direction errors of a pose file against the installed mocap, per source and bone."""
+    poses = load_real_mocap_poses(poses_file)
+    clips = installed_clips()
+    bones = {clip.source: clip.bones for clip in clips}
+    rotations = axis_angle_to_matrix(torch.as_tensor(poses.body_pose).double().view(-1, 23, 3))
+    outside = np.degrees(limit_violation(rotations).numpy()).max(axis=1)  # (N,)
+    for source, errors in bone_errors(poses, clips, BodyModel.open("neutral")).items():
+        typer.echo(
+            f"{source}: {errors.shape[0]} poses x {errors.shape[1]} bones: mean "
+            f"{errors.mean():.2f} deg, median {np.median(errors):.2f}, "
+            f"p95 {np.percentile(errors, 95):.2f}, max {errors.max():.1f}; poses with a "
+            f"joint > 5 deg outside its limits: {(outside[poses.source == source] > 5).mean():.1%}"
+        )
+        for bone, column in zip(bones[source], errors.T, strict=True):
+            typer.echo(
+                f"  {bone.name:15s} mean {column.mean():5.2f}  median {np.median(column):5.2f}"
+                f"  p95 {np.percentile(column, 95):5.2f}"
+            )
+
+
+if __name__ == "__main__":  # until `smplr data` is registered: python -m smplr.cli.data
+    app()
