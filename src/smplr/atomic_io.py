@@ -21,15 +21,29 @@ from typing import IO, Any
 import numpy as np
 
 
+class FileWriteError(OSError):
+    """An output file could not be written (disk full, no permission...); names the file."""
+
+
+def _not_written(path: Path, exc: OSError) -> FileWriteError:
+    return FileWriteError(exc.errno, f"{path}: not written: {exc.strerror or exc}")
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file to write ``path`` through; it replaces ``path`` only when
-    the ``with`` block ends without an exception.  ``mode``: ``"wb"`` or ``"w"``."""
+    the ``with`` block ends without an exception.  ``mode``: ``"wb"`` or ``"w"``.
+
+    An ``OSError`` while writing is raised again as :class:`FileWriteError` naming ``path``.
+    """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_write mode must be 'wb' or 'w', got {mode!r}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _not_written(path, exc) from exc
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -37,8 +51,10 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is an ordinary file
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileWriteError):
+            raise _not_written(path, exc) from exc
         raise
 
 
