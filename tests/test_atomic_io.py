@@ -15,6 +15,7 @@ from smplr.atomic_io import (
     FileWriteError,
     atomic_write,
     remove_stale_temporaries,
+    save_figure_atomic,
     save_npz_atomic,
     write_bytes_atomic,
     write_text_atomic,
@@ -136,3 +137,23 @@ def test_killed_checkpoint_write_is_cleaned_on_resume(tmp_path: Path, leftover: 
     save_checkpoint(path, _state(8))
     assert sorted(p.name for p in path.parent.iterdir()) == sorted(["checkpoint.pt", other.name])
     assert remove_stale_temporaries(tmp_path / "nowhere" / "x.pt") == []
+
+
+def test_figures_are_written_whole(tmp_path: Path, monkeypatch) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(1, 1))
+    path = save_figure_atomic(fig, tmp_path / "plot.png", dpi=20)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and os.listdir(tmp_path) == ["plot.png"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer died")
+
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(RuntimeError):
+        save_figure_atomic(fig, tmp_path / "other.png")
+    plt.close(fig)
+    assert os.listdir(tmp_path) == ["plot.png"]

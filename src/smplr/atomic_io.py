@@ -79,6 +79,15 @@ def save_npz_atomic(path: str | Path, compress: bool = True, **arrays: np.ndarra
     return Path(path)
 
 
+def save_figure_atomic(figure: Any, path: str | Path, **savefig_kwargs: Any) -> Path:
+    """A matplotlib ``figure.savefig`` to ``path`` whole or not at all; the format
+    follows the suffix (``.png``, ``.pdf``...)."""
+    path = Path(path)
+    with atomic_write(path) as handle:
+        figure.savefig(handle, format=path.suffix.lstrip(".").lower() or None, **savefig_kwargs)
+    return path
+
+
 def remove_stale_temporaries(path: str | Path) -> list[Path]:
     """Delete the temporary files a killed writer of ``path`` left behind
     (``.{name}.*.tmp`` beside it); returns what was removed.  Call it only where no

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from smplr.atomic_io import write_text_atomic
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.datasets.record import Sample
 from smplr.datasets.synthetic import CROP_METRES, IMAGE_SIZE, SyntheticSet
@@ -827,6 +828,4 @@ def generate(
     env = environment(settings.threads)  # the source and date the numbers are measured with
     measurements = measure(settings, progress=progress)
     text = render_markdown(measurements, env, command)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    return out
+    return write_text_atomic(out, text)
