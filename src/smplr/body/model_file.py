@@ -14,6 +14,10 @@ A SMPL-format model holds, for V vertices, F triangles, L shape components and t
 The official SMPL ``.pkl`` files are Python-2 pickles that reference ``chumpy``
 objects and ``scipy.sparse`` matrices.  They are read here without chumpy: every
 chumpy class is replaced, while unpickling, by a stand-in that keeps its array.
+The unpickler admits nothing else but numpy arrays, dtypes and scalars, scipy's
+csc/csr matrices and inert containers, so a model file cannot run code; any other
+name is refused before it is imported.  Every failure to read a model file is one
+:class:`ModelFileError` line naming the file and the cause.
 """
 
 from __future__ import annotations
