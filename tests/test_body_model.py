@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from conftest import fake_smpl_arrays
 from smplr.body.model import MIN_RIGID_GROUP, BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
+from smplr.body.params import load_body_params
 from smplr.body.pose_blendshapes import PoseBlendShapes
 from smplr.body.reference_lbs import reference_lbs
 from smplr.body.skeleton import NUM_JOINTS
@@ -224,6 +225,63 @@ def test_gendered_rejects_bad_gender() -> None:
         both(torch.tensor([float("nan")]), betas=torch.zeros(1, 10, dtype=torch.float64))
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    body=st.integers(0, 3),
+    joint=st.integers(0, 22),
+    damage=st.sampled_from(["scale", "mirror", "shear"]),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
+def test_matrices_that_are_not_rotations_are_refused(
+    seed: int, body: int, joint: int, damage: str, dtype: torch.dtype
+) -> None:
+    """Rotations (float32 or 64) pass; 2R, a mirror or a shear of one joint of one body
+    is refused naming that body and joint."""
+    model = _model(dtype=dtype)
+    g = torch.Generator().manual_seed(seed)
+    rotations = axis_angle_to_matrix(2.0 * torch.randn(4, 24, 3, generator=g, dtype=dtype))
+    root, pose = rotations[:, :1], rotations[:, 1:]
+    assert model(global_orient=root, body_pose=pose).vertices.isfinite().all()
+    bad = pose.clone()
+    change = {
+        "scale": torch.eye(3, dtype=dtype) * 2.0,
+        "mirror": torch.diag(torch.tensor([1.0, 1.0, -1.0], dtype=dtype)),
+        "shear": torch.tensor([[1.0, 0.1, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=dtype),
+    }[damage]
+    bad[body, joint] = bad[body, joint] @ change
+    with pytest.raises(
+        ValueError, match=f"body_pose of body {body}, joint {joint} is not a rotation"
+    ):
+        model(global_orient=root, body_pose=bad)
+    with pytest.raises(
+        ValueError, match=f"global_orient of body {body}, joint 0 is not a rotation"
+    ):
+        bad_root = root.clone()
+        bad_root[body, 0] = bad_root[body, 0] @ change
+        model(global_orient=bad_root[:, 0], body_pose=pose)  # (B, 3, 3) form
+
+
+@pytest.mark.parametrize("name", ["betas", "global_orient", "body_pose", "transl"])
+def test_nan_names_the_body(name: str) -> None:
+    params = _params(4, 3)
+    params[name][2, -1] = float("inf") if name == "transl" else float("nan")
+    with pytest.raises(ValueError, match=f"{name} of body 2 contains NaN or inf"):
+        _model()(**params)
+
+
+def test_gendered_refuses_gender_outside_minus_one_to_one() -> None:
+    both = GenderedBodyModel(_model(seed=1), _model(seed=2))
+    betas = torch.zeros(3, 10, dtype=torch.float64)
+    both(torch.tensor([-1.0, 0.0, 1.0]), betas=betas)  # the ends are allowed
+    with pytest.raises(
+        ValueError, match=r"gender of body 1 is 1\.5; expected a value in \[-1, 1\]"
+    ):
+        both(torch.tensor([-1.0, 1.5, 1.0]), betas=betas)
+    with pytest.raises(ValueError, match="gender of body 2 contains NaN or inf"):
+        both(torch.tensor([-1.0, 1.0, float("inf")]), betas=betas)
+
+
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 10_000), max_blocks=st.integers(1, 8))
 def test_sparse_pose_blend_shapes_equal_the_dense_product(seed: int, max_blocks: int) -> None:
@@ -238,3 +296,26 @@ def test_sparse_pose_blend_shapes_equal_the_dense_product(seed: int, max_blocks:
     dense = torch.einsum("bf,vcf->bcv", features, torch.as_tensor(posedirs))
     torch.testing.assert_close(blend(features), dense[:, :, blend.rows], atol=1e-12, rtol=0)
     np.testing.assert_array_equal(blend.dense(60), posedirs)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("body_pose", np.nan, "body_pose of body 1 contains NaN or inf"),
+        ("transl", np.inf, "transl of body 1 contains NaN or inf"),
+        ("gender", 1.5, r"gender of body 1 is 1\.5; gender values must be finite and in \[-1, 1\]"),
+        ("gender", np.nan, "gender of body 1 is nan"),
+    ],
+)
+def test_parameter_file_names_the_bad_body(tmp_path, key: str, value: float, message: str) -> None:
+    arrays = {
+        "betas": np.zeros((3, 10)),
+        "global_orient": np.zeros((3, 3)),
+        "body_pose": np.zeros((3, 69)),
+        "transl": np.zeros((3, 3)),
+        "gender": np.array([-1.0, 1.0, 0.0]),
+    }
+    arrays[key][1, ...] = value
+    np.savez(tmp_path / "params.npz", **arrays)
+    with pytest.raises(ValueError, match=message):
+        load_body_params(tmp_path / "params.npz")

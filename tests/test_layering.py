@@ -5,8 +5,9 @@ evaluation; tools and applications sit on top).  A package may import from any l
 layer, never from a higher one, and from its own layer only where
 :data:`WITHIN_LAYER` says so:
 
-0. ``checksum``, ``geometry``, ``nn_blocks``: foundations (file checksums, rotations and
-   alignment, shared torch layers) with no smplr imports of their own;
+0. ``atomic_io``, ``checksum``, ``geometry``, ``nn_blocks``: foundations (whole-or-nothing
+   file writes, file checksums, rotations and alignment, shared torch layers) with no smplr
+   imports of their own;
 1. ``body``: the SMPL-format body model (decoder), everything else stands on it;
 2. ``render``: meshes to pictures and silhouettes;
 3. ``synthetic``: generated bodies, poses and keypoint noise (its figures are rendered);
@@ -40,7 +41,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("checksum", "geometry", "nn_blocks"),
+    ("atomic_io", "checksum", "geometry", "nn_blocks"),
     ("body",),
     ("render",),
     ("synthetic",),

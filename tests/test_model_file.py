@@ -101,7 +101,7 @@ def test_truncated_file(tmp_path: Path, fake_data, suffix: str) -> None:
     path = save_model_data(fake_data, tmp_path / f"model{suffix}")
     blob = path.read_bytes()
     path.write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(ModelFileError, match="truncated or corrupt"):
+    with pytest.raises(ModelFileError, match="not a SMPL model file: truncated"):
         load_model_data(path)
 
 

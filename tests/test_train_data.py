@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from core_fakes import FakeSampler, fake_corruption, fake_gendered
@@ -36,9 +37,14 @@ def test_pool_is_cached_by_key(tmp_path: Path) -> None:
     assert len(calls) == 1 and torch.equal(first.jl, again.jl)
     cached_pool(path, make, {"seed": 1})  # another key draws again
     assert len(calls) == 2
-    path.write_bytes(b"garbage")
-    cached_pool(path, make, {"seed": 1})  # an unreadable cache is replaced
-    assert len(calls) == 3
+    whole = path.read_bytes()
+    for count, damaged in enumerate((b"garbage", b"", whole[: len(whole) // 2], whole[:-30])):
+        path.write_bytes(damaged)
+        with pytest.warns(UserWarning, match="unreadable pool cache"):
+            cached_pool(path, make, {"seed": 1})  # an unreadable cache is drawn again
+        cached_pool(path, make, {"seed": 1})  # ... and stored whole
+        assert len(calls) == 3 + count
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool.npz"]  # no temporaries
 
 
 def test_minibatches_follow_the_generator() -> None:

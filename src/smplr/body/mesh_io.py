@@ -1,4 +1,4 @@
-"""Writing posed meshes as ``.obj`` / ``.ply`` files (through trimesh)."""
+"""Writing posed meshes as ``.obj`` / ``.ply`` files (through trimesh), each whole or not at all."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import trimesh
+
+from smplr.atomic_io import write_bytes_atomic
 
 MESH_FORMATS = ("obj", "ply")
 
@@ -31,7 +33,9 @@ def write_meshes(
     paths = []
     for i, verts in enumerate(vertices):
         mesh = trimesh.Trimesh(vertices=verts, faces=faces, process=False)
-        path = out / f"{stem}_{i:05d}.{fmt}"
-        mesh.export(path)
+        data = mesh.export(file_type=fmt)
+        path = write_bytes_atomic(
+            out / f"{stem}_{i:05d}.{fmt}", data.encode() if isinstance(data, str) else data
+        )
         paths.append(path)
     return paths

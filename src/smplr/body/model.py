@@ -61,9 +61,40 @@ def open_model_path(gender: str) -> Path:
     return Path(str(resources.files("smplr.body") / "assets" / f"open_{gender}.npz"))
 
 
+# Rotation matrices given to a body model must be rotations to within this: every entry
+# of RᵀR − I and |det R − 1| at most this (2·R, a mirror or a shear would distort the body).
+ROTATION_TOLERANCE = 1e-3
+
+
+def _first_body(bad: torch.Tensor) -> int:
+    """Index of the first body (leading axis) with any True in ``bad (B, ...)``."""
+    return int(torch.nonzero(bad.reshape(bad.shape[0], -1).any(1))[0, 0])
+
+
 def _check_finite(name: str, value: torch.Tensor) -> None:
-    if not bool(torch.isfinite(value).all()):
-        raise ValueError(f"{name} contains NaN or inf")
+    """Refuse NaN or inf in ``value (B, ...)``, naming the first body that has one."""
+    finite = torch.isfinite(value)
+    if not bool(finite.all()):
+        where = f" of body {_first_body(~finite)}" if value.ndim > 0 else ""
+        raise ValueError(f"{name}{where} contains NaN or inf")
+
+
+def _check_rotations(name: str, matrices: torch.Tensor) -> None:
+    """Refuse ``matrices (B, J, 3, 3)`` that are not rotations (see ROTATION_TOLERANCE),
+    naming the first offending body and joint."""
+    with torch.no_grad():
+        eye = torch.eye(3, dtype=matrices.dtype, device=matrices.device)
+        error = (matrices.transpose(-1, -2) @ matrices - eye).abs().amax(dim=(-2, -1))
+        cols = matrices.unbind(-1)
+        det = (torch.linalg.cross(cols[0], cols[1], dim=-1) * cols[2]).sum(-1)  # (B, J)
+        bad = (error > ROTATION_TOLERANCE) | ((det - 1).abs() > ROTATION_TOLERANCE)
+        if bool(bad.any()):
+            body, joint = (int(i) for i in torch.nonzero(bad)[0])
+            raise ValueError(
+                f"{name} of body {body}, joint {joint} is not a rotation matrix "
+                f"(max |RᵀR − I| {float(error[body, joint]):.3g}, det {float(det[body, joint]):.3g}); "
+                f"rotation matrices must be orthonormal with det +1 to within {ROTATION_TOLERANCE:g}"
+            )
 
 
 class BodyModel(nn.Module):
@@ -225,6 +256,10 @@ class BodyModel(nn.Module):
                 ``(B, 69)`` or matrices ``(B, 23, 3, 3)``.
             transl: ``(B, 3)`` translation added to every output point.
         At least one argument must be given; missing ones are zero (rest pose, mean shape).
+
+        Raises ValueError naming the body (and joint) when an input holds NaN or inf, or
+        when a rotation matrix is not a rotation: ``RᵀR`` must be the identity and
+        ``det R`` +1, each entry to within :data:`ROTATION_TOLERANCE` (1e-3).
         """
         return self.skin(*self.parse_inputs(betas, global_orient, body_pose, transl))
 
@@ -256,6 +291,12 @@ class BodyModel(nn.Module):
             if body_pose is None
             else pose_to_matrices(body_pose, NUM_BODY_JOINTS, "body_pose")
         )
+        for name, given_pose, matrices in (
+            ("global_orient", global_orient, root),
+            ("body_pose", body_pose, body),
+        ):
+            if given_pose is not None and given_pose.shape[-2:] == (3, 3):  # given as matrices
+                _check_rotations(name, matrices)
         rotations = torch.cat([root, body], dim=1)  # (B, 24, 3, 3)
         if betas is None:
             betas = torch.zeros(batch, self.num_betas, dtype=self.dtype, device=self.device)
@@ -488,7 +529,14 @@ class GenderedBodyModel(nn.Module):
         gender = torch.as_tensor(gender, device=self.female.device)
         if gender.ndim != 1:
             raise ValueError(f"gender has shape {tuple(gender.shape)}; expected (B,)")
-        _check_finite("gender", gender)
+        outside = ~(gender.abs() <= 1)  # NaN too: one check on the hot path
+        if bool(outside.any()):
+            _check_finite("gender", gender)
+            body = _first_body(outside)
+            raise ValueError(
+                f"gender of body {body} is {float(gender[body]):g}; expected a value in "
+                "[-1, 1] (-1 female, +1 male)"
+            )
         params: dict[str, torch.Tensor | None] = {
             "betas": betas,
             "global_orient": global_orient,

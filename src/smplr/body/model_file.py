@@ -14,18 +14,24 @@ A SMPL-format model holds, for V vertices, F triangles, L shape components and t
 The official SMPL ``.pkl`` files are Python-2 pickles that reference ``chumpy``
 objects and ``scipy.sparse`` matrices.  They are read here without chumpy: every
 chumpy class is replaced, while unpickling, by a stand-in that keeps its array.
+The unpickler admits nothing else but numpy arrays, dtypes and scalars, scipy's
+csc/csr matrices and inert containers, so a model file cannot run code; any other
+name is refused before it is imported.  Every failure to read a model file is one
+:class:`ModelFileError` line naming the file and the cause.
 """
 
 from __future__ import annotations
 
+import _compat_pickle
+import io
 import pickle
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from smplr.atomic_io import atomic_write, save_npz_atomic
 from smplr.body.skeleton import (
     NUM_JOINTS,
     NUM_LANDMARKS,
@@ -44,6 +50,11 @@ REQUIRED_KEYS: tuple[str, ...] = (
     "f",
 )
 POSE_FEATURES = 9 * (NUM_JOINTS - 1)  # 207
+# No array of a body model (metres, blend shapes, weights) holds a value beyond this;
+# larger ones are damage, and would overflow float32.
+MAX_ABS_VALUE = 1e6
+# Skinning weights must be >= 0 and sum to 1 per vertex, to within this.
+WEIGHT_TOLERANCE = 1e-4
 
 
 class ModelFileError(ValueError):
@@ -93,15 +104,77 @@ class _ChumpyStandIn:
             self.value = state[0].get("x", self.value)
 
 
+# What a SMPL pickle may name, and nothing else: numpy arrays, dtypes and scalars (under
+# numpy 1's ``numpy.core`` and numpy 2's ``numpy._core`` module names), scipy sparse
+# matrices (under the module names old and new scipy versions pickled them under), a
+# few inert built-in containers, and bytes as Python 3 writes them at protocol 2.
+# Every class of a ``chumpy`` module is read as :class:`_ChumpyStandIn`.
+_NUMPY_NAMES: dict[str, tuple[str, ...]] = {
+    "numpy": ("ndarray", "dtype"),
+    "multiarray": ("_reconstruct", "scalar"),
+    "numeric": ("_frombuffer",),
+}
+_SPARSE_MODULES = frozenset(
+    f"scipy.sparse{suffix}"
+    for suffix in ("", ".csc", ".csr", "._csc", "._csr", ".compressed", "._compressed")
+)
+_SPARSE_NAMES = frozenset(("csc_matrix", "csr_matrix", "csc_array", "csr_array"))
+_BUILTINS: dict[str, type] = {
+    "set": set,
+    "frozenset": frozenset,
+    "complex": complex,
+    "bytearray": bytearray,
+}
+
+
+def _latin1_encode(text: str, encoding: str = "utf-8") -> bytes:
+    """``_codecs.encode`` as protocol-2 pickles use it for ``bytes``: latin-1 only."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"_codecs.encode with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
+def _numpy_global(module: str, name: str) -> Any:
+    """The numpy object ``module.name`` names, if it is one a SMPL file may hold."""
+    if module == "numpy" and name in _NUMPY_NAMES["numpy"]:
+        return getattr(np, name)
+    for prefix in ("numpy.core.", "numpy._core."):
+        tail = module.removeprefix(prefix)
+        if tail != module and name in _NUMPY_NAMES.get(tail, ()):
+            core = np._core if hasattr(np, "_core") else np.core  # numpy 2 / numpy 1
+            return getattr(getattr(core, tail), name)
+    return None
+
+
+class RefusedPickleGlobal(pickle.UnpicklingError):
+    """A pickle names a class or function that a SMPL model file never holds."""
+
+
 class _SmplUnpickler(pickle.Unpickler):
+    """Unpickles only what SMPL model files contain (see the allow-list above); any
+    other global is refused before it is imported, so a file cannot run code."""
+
     def find_class(self, module: str, name: str) -> Any:
-        if module.startswith("chumpy"):
+        # Python 2's names (``__builtin__``, ``copy_reg``...) as Python 3's, as the
+        # default unpickler maps them.
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        if module == "chumpy" or module.startswith("chumpy."):
             return _ChumpyStandIn
-        if module.startswith("scipy.sparse"):
+        found = _numpy_global(module, name)
+        if found is not None:
+            return found
+        if module in _SPARSE_MODULES and name in _SPARSE_NAMES:
             import scipy.sparse
 
             return getattr(scipy.sparse, name)
-        return super().find_class(module, name)
+        if module == "builtins" and name in _BUILTINS:
+            return _BUILTINS[name]
+        if module == "collections" and name == "OrderedDict":
+            return dict
+        if module == "_codecs" and name == "encode":
+            return _latin1_encode
+        raise RefusedPickleGlobal(f"{module}.{name}")
 
 
 def _plain(value: Any) -> Any:
@@ -109,46 +182,85 @@ def _plain(value: Any) -> Any:
     if isinstance(value, _ChumpyStandIn):
         value = value.value
     if hasattr(value, "toarray"):
+        value.check_format(full_check=True)  # damaged indices would write out of bounds
         value = value.toarray()
     return value
 
 
-def _read_pkl(path: Path) -> dict[str, Any]:
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        with path.open("rb") as fh:
-            raw = _SmplUnpickler(fh, encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError) as exc:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the body model file: {exc.strerror}") from exc
+
+
+def _read_pkl(path: Path) -> dict[str, Any]:
+    """The pickled dict of a ``.pkl`` model file, chumpy and sparse values made dense.
+
+    The whole file is read first, so a damaged length field cannot make the
+    unpickler allocate more than the file holds.
+    """
+    blob = _read_bytes(path)
+    try:
+        raw = _SmplUnpickler(io.BytesIO(blob), encoding="latin1").load()
+        if not isinstance(raw, dict):
+            raise ModelFileError(
+                f"{path}: not a SMPL model file: expected a pickled dict of model arrays, "
+                f"got {type(raw).__name__}"
+            )
+        return {key: _plain(value) for key, value in raw.items()}
+    except ModelFileError:
+        raise
+    except RefusedPickleGlobal as exc:
         raise ModelFileError(
-            f"{path}: not a readable SMPL pickle (truncated or corrupt?): {exc}"
+            f"{path}: not a SMPL model file: it refers to '{exc}', which SMPL files never "
+            "hold (refused without loading it)"
         ) from exc
-    if not isinstance(raw, dict):
-        raise ModelFileError(
-            f"{path}: expected a pickled dict of model arrays, got {type(raw).__name__}"
+    except EOFError as exc:
+        raise ModelFileError(f"{path}: not a SMPL model file: truncated pickle") from exc
+    except Exception as exc:  # a damaged pickle raises many types; each is a bad file
+        cause = (
+            "truncated pickle" if "truncated" in str(exc) else f"corrupt pickle ({_one_line(exc)})"
         )
-    return {key: _plain(value) for key, value in raw.items()}
+        raise ModelFileError(f"{path}: not a SMPL model file: {cause}") from exc
 
 
 def _read_npz(path: Path) -> dict[str, Any]:
+    blob = _read_bytes(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # zip, zlib, header and size errors: each is a bad file
         raise ModelFileError(
-            f"{path}: not a readable .npz model file (truncated or corrupt?): {exc}"
+            f"{path}: not a SMPL model file: truncated or corrupt .npz ({_one_line(exc)})"
         ) from exc
 
 
 def _array(raw: dict[str, Any], key: str, path: Path, ndim: int, dtype: type) -> np.ndarray:
     try:
         arr = np.asarray(raw[key], dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: key '{key}' is not a numeric array: {exc}") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ModelFileError(
+            f"{path}: key '{key}' is not a numeric array: {_one_line(exc)}"
+        ) from exc
     if arr.ndim != ndim:
         raise ModelFileError(
             f"{path}: key '{key}' has shape {arr.shape}, expected {ndim} dimensions"
         )
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise ModelFileError(f"{path}: key '{key}' contains NaN or inf")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all():
+            raise ModelFileError(f"{path}: key '{key}' contains NaN or inf")
+        largest = float(np.abs(arr).max(initial=0.0))
+        if largest > MAX_ABS_VALUE:
+            raise ModelFileError(
+                f"{path}: key '{key}' holds a value of magnitude {largest:.3g}, "
+                f"beyond any body model's (at most {MAX_ABS_VALUE:.0e})"
+            )
     return arr
 
 
@@ -188,6 +300,14 @@ def model_data_from_arrays(
         raise ModelFileError(
             f"{path}: weights has shape {weights.shape}, expected ({num_vertices}, {NUM_JOINTS})"
         )
+    bad_rows = np.flatnonzero(
+        (weights < -WEIGHT_TOLERANCE).any(1) | (np.abs(weights.sum(1) - 1) > WEIGHT_TOLERANCE)
+    )
+    if bad_rows.size:
+        raise ModelFileError(
+            f"{path}: skinning weights of vertex {bad_rows[0]} ({bad_rows.size} vertices in all) "
+            f"are not non-negative weights summing to 1"
+        )
     kintree = _array(raw, "kintree_table", path, 2, np.int64)
     if kintree.shape != (2, NUM_JOINTS):
         raise ModelFileError(
@@ -200,7 +320,7 @@ def model_data_from_arrays(
             f"{path}: kintree_table is not SMPL's 24-joint tree: parents {parents.tolist()}"
         )
     faces = _array(raw, "f", path, 2, np.int64)
-    if faces.shape[1] != 3 or faces.min() < 0 or faces.max() >= num_vertices:
+    if faces.shape[1] != 3 or faces.size == 0 or faces.min() < 0 or faces.max() >= num_vertices:
         raise ModelFileError(f"{path}: f must be (F, 3) vertex indices below {num_vertices}")
 
     if landmark_vertex_ids is None and "landmark_vertex_ids" in raw:
@@ -209,7 +329,12 @@ def model_data_from_arrays(
         landmark_vertex_ids = SMPL_LANDMARK_VERTEX_IDS
     landmarks = None
     if landmark_vertex_ids is not None:
-        landmarks = np.asarray(landmark_vertex_ids, dtype=np.int64).reshape(-1)
+        try:
+            landmarks = np.asarray(landmark_vertex_ids, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ModelFileError(
+                f"{path}: landmark_vertex_ids are not vertex indices: {_one_line(exc)}"
+            ) from exc
         if (
             landmarks.shape != (NUM_LANDMARKS,)
             or landmarks.min() < 0
@@ -270,7 +395,7 @@ def model_data_arrays(data: BodyModelData) -> dict[str, np.ndarray]:
 
 
 def save_model_data(data: BodyModelData, path: str | Path) -> Path:
-    """Write ``data`` as a SMPL-format ``.npz`` (compressed) or ``.pkl``.
+    """Write ``data`` as a SMPL-format ``.npz`` (compressed) or ``.pkl``, whole or not at all.
 
     The pickle holds only numpy arrays and a ``scipy.sparse.csc_matrix`` joint
     regressor (as the official files do), so SMPL tools load it without chumpy.
@@ -278,9 +403,8 @@ def save_model_data(data: BodyModelData, path: str | Path) -> Path:
     path = Path(path)
     arrays = model_data_arrays(data)
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npz":
-        np.savez_compressed(path, **arrays)
+        save_npz_atomic(path, **arrays)
     elif suffix == ".pkl":
         import scipy.sparse
 
@@ -288,7 +412,7 @@ def save_model_data(data: BodyModelData, path: str | Path) -> Path:
         payload["J_regressor"] = scipy.sparse.csc_matrix(arrays["J_regressor"].astype(np.float64))
         payload["bs_type"] = "lrotmin"
         payload["bs_style"] = "lbs"
-        with path.open("wb") as fh:
+        with atomic_write(path) as fh:
             pickle.dump(payload, fh, protocol=2)
     else:
         raise ModelFileError(f"{path}: unknown body model format '{suffix}', expected .pkl or .npz")

@@ -32,9 +32,11 @@ def _gender_values(raw: np.ndarray, path: Path) -> np.ndarray:
                 f"{path}: unknown gender {exc.args[0]!r}; expected female/male or a value in [-1, 1]"
             ) from exc
     values = raw.astype(np.float64).reshape(-1)
-    if not np.isfinite(values).all() or np.abs(values).max(initial=0) > 1:
+    bad = np.flatnonzero(~(np.abs(values) <= 1))  # NaN and inf too
+    if bad.size:
         raise ValueError(
-            f"{path}: gender values must be finite and in [-1, 1] (-1 female, +1 male)"
+            f"{path}: gender of body {bad[0]} is {values[bad[0]]:g}; gender values must be "
+            "finite and in [-1, 1] (-1 female, +1 male)"
         )
     return values
 
@@ -64,8 +66,9 @@ def load_body_params(path: str | Path) -> dict[str, np.ndarray]:
         if value.ndim != 2 or (tail[0] != -1 and value.shape[1] != tail[0]):
             expected = "(N, L)" if tail[0] == -1 else f"(N, {tail[0]})"
             raise ValueError(f"{path}: {key} has shape {raw[key].shape}, expected {expected}")
-        if not np.isfinite(value).all():
-            raise ValueError(f"{path}: {key} contains NaN or inf")
+        bad = np.flatnonzero(~np.isfinite(value).all(axis=1))
+        if bad.size:
+            raise ValueError(f"{path}: {key} of body {bad[0]} contains NaN or inf")
         params[key] = value
     if "gender" in raw:
         params["gender"] = _gender_values(np.asarray(raw["gender"]), path)

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from smplr.cli import bench, body, demo, evaluate, fit, report, train
+from smplr.cli import bench, body, data, demo, evaluate, fit, report, train
 
 app = typer.Typer(
     name="smplr",
@@ -23,6 +23,7 @@ app.add_typer(train.app, name="train")
 app.command("demo")(demo.demo)
 app.command("report")(report.report)
 app.add_typer(bench.app, name="bench")
+app.add_typer(data.app, name="data")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import torch
 import typer
 from rich.progress import track
 
+from smplr.atomic_io import save_npz_atomic
 from smplr.body.mesh_io import MESH_FORMATS, write_meshes
 from smplr.body.model import GENDERS, BodyModel, GenderedBodyModel, open_model_path
 from smplr.body.model_file import load_model_data, save_model_data
@@ -131,8 +132,7 @@ def pose(
             if output.landmarks is not None:
                 results["landmarks"].append(output.landmarks.cpu().numpy())
     arrays = {k: np.concatenate(v) for k, v in results.items() if v}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, **arrays)
+    save_npz_atomic(out, **arrays)
     typer.echo(f"wrote {out} ({count} bodies)")
     if mesh_dir is not None:
         paths = write_meshes(arrays["vertices"], body.faces.cpu().numpy(), mesh_dir, mesh_format)

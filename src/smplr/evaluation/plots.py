@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from smplr.atomic_io import save_figure_atomic
 from smplr.body.skeleton import JOINT_NAMES
 from smplr.evaluation.run import Evaluation
 from smplr.evaluation.scoring import per_sample_mpjpe
@@ -73,7 +74,6 @@ def write_plots(evaluation: Evaluation, folder: str | Path) -> list[Path]:
 
 
 def _save(fig, plt, path: str | Path) -> Path:
-    path = Path(path)
-    fig.savefig(path, dpi=120)
+    save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
-    return path
+    return Path(path)

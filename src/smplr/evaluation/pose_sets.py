@@ -3,7 +3,7 @@
 Each pose gets a random body: ``betas ~ N(0, 1)`` (10) and a random gender, from a seeded
 generator; the clean 42 JL points (24 joints + 18 landmarks, root-relative) go through
 :meth:`smplr.pipeline.SMPLR.fit` once without and once with the DAE, and are scored like
-the model card (:func:`smplr.benchmarks.core_accuracy.score`: Protocol 1 joints and
+the model card (:func:`smplr.evaluation.body_accuracy.score`: Protocol 1 joints and
 vertices in mm, gender accuracy).
 
 Run: ``python -m smplr.evaluation.pose_sets [--weights W.pt] [--num-synthetic 2000]``
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from smplr.benchmarks.core_accuracy import Truth, score
 from smplr.datasets.real_mocap import RealPoses, load_real_mocap_poses
+from smplr.evaluation.body_accuracy import Truth, score
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.pipeline import SMPLR
 from smplr.synthetic.bodies import SyntheticBatch, held_out_set, pose_bodies

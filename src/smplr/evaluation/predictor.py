@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from smplr.atomic_io import save_npz_atomic
 from smplr.body.skeleton import NUM_JOINTS, NUM_LANDMARKS
 from smplr.datasets.record import Sample
 from smplr.geometry.projection import VIEW_TO_OPENCV
@@ -255,5 +256,6 @@ def save_predictions(path: str | Path, keys: Sequence[str], prediction: Predicti
         if value is not None:
             arrays[name] = value
     path = Path(path)
-    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
-    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    if path.suffix != ".npz":  # as numpy names it
+        path = path.with_name(path.name + ".npz")
+    return save_npz_atomic(path, **arrays)

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from smplr.atomic_io import write_text_atomic
 from smplr.metrics import PART_ABBREVIATIONS, PART_GROUPS
 
 
@@ -143,7 +144,4 @@ def format_report(summaries: Sequence[dict]) -> str:
 
 def write_json(summaries: Sequence[dict], path: str | Path) -> Path:
     """Write the summaries as JSON (a list, one entry per method and dataset)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(list(summaries), indent=2) + "\n")
-    return path
+    return write_text_atomic(path, json.dumps(list(summaries), indent=2) + "\n")

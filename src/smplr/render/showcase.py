@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from smplr.atomic_io import save_figure_atomic
 from smplr.body.model import BodyModel
 from smplr.body.skeleton import JOINT_NAMES, NUM_BODY_JOINTS
 from smplr.geometry.rotations import axis_angle_to_matrix
@@ -240,6 +241,4 @@ def save_showcase(
                 va="center",
                 fontsize=font,
             )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=dpi, facecolor=BACKGROUND)
-    return path
+    return save_figure_atomic(figure, path, dpi=dpi, facecolor=BACKGROUND)

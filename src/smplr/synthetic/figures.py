@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
+from smplr.atomic_io import save_figure_atomic
 from smplr.body.model import GenderedBodyModel
 from smplr.body.model_file import ModelFileError
 from smplr.body.skeleton import JL_NAMES, JL_PARENTS, JOINT_NAMES, PARENTS
@@ -108,11 +109,9 @@ def pose_grid(
                 label = ax.text if mesh else ax.text2D
                 label(0.0, 0.95, family, transform=ax.transAxes, fontsize=10)
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0, hspace=0)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
+    save_figure_atomic(fig, path, dpi=80)
     plt.close(fig)
-    return path
+    return Path(path)
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ A checkpoint is ``{stage}/checkpoint.pt`` in the run folder: every network's and
 optimiser's state, the step reached, the data generator's state per process, torch's
 own RNG state (dropout) and the logged curve rows — everything needed for a resumed run
 to continue exactly as an uninterrupted one.  ``{stage}/final.pt`` holds the finished
-networks only.
+networks only.  Reading or writing a checkpoint first deletes the temporary files a
+killed writer left beside it (``.checkpoint.pt.*.tmp``): only rank 0 writes checkpoints.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import torch
 
+from smplr.atomic_io import remove_stale_temporaries
 from smplr.weights import atomic_torch_save
 
 FORMAT = "smplr-checkpoint"
@@ -26,12 +28,14 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     missing = [k for k in REQUIRED_KEYS if k not in state]
     if missing:
         raise ValueError(f"checkpoint state lacks {missing}")
+    remove_stale_temporaries(path)
     return atomic_torch_save({"format": FORMAT, "version": VERSION, **state}, path)
 
 
 def load_checkpoint(path: str | Path, stage: str | None = None) -> dict[str, Any]:
     """Read a checkpoint; raises ValueError naming the file when it is damaged or foreign."""
     path = Path(path)
+    remove_stale_temporaries(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint not found")
     try:

@@ -11,6 +11,9 @@ uninterrupted one would.
 
 from __future__ import annotations
 
+import warnings
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -20,6 +23,7 @@ import numpy as np
 import torch
 from rich.progress import Progress
 
+from smplr.atomic_io import save_npz_atomic
 from smplr.geometry.projection import pixels_to_root_plane, project_to_pixels, random_views
 from smplr.input_formats import INPUT_FORMATS
 from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
@@ -70,24 +74,26 @@ def draw_pool(
 
 
 def cached_pool(path: Path, make: Callable[[], PoolBatch], key: dict) -> PoolBatch:
-    """The pool stored at ``path`` if it was made with ``key``, else ``make()`` stored there."""
+    """The pool stored at ``path`` if it was made with ``key``, else ``make()`` stored there
+    (atomically).  An unreadable cache (truncated, foreign) is drawn again, with a warning."""
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as data:
                 stored = {k: str(data[f"key_{k}"]) for k in key if f"key_{k}" in data}
                 if stored == {k: str(v) for k, v in key.items()}:
                     return PoolBatch(*(torch.from_numpy(data[f.name]) for f in fields(PoolBatch)))
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable or foreign cache: draw it again
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            warnings.warn(
+                f"{path}: unreadable pool cache ({type(exc).__name__}), drawing it again",
+                stacklevel=2,
+            )
     pool = make()
-    tmp = path.with_name(path.name + ".tmp.npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        tmp,
+    save_npz_atomic(
+        path,
+        compress=False,
         **{f.name: getattr(pool, f.name).cpu().numpy() for f in fields(PoolBatch)},
         **{f"key_{k}": np.array(str(v)) for k, v in key.items()},
     )
-    tmp.replace(path)
     return pool
 
 

@@ -95,6 +95,7 @@ def _decode_jl(
     ctx: StageContext, gender: torch.Tensor, betas: torch.Tensor, rotations: torch.Tensor
 ) -> torch.Tensor:
     """Root-relative JL of the body model for the given parameters ``(B, 42, 3)``."""
+    gender = gender.clamp(-1.0, 1.0)  # a predicted g may overshoot; the body model refuses that
     out = ctx.jl_body(gender, betas, rotations[:, :1], rotations[:, 1:])
     jl = out.jl
     return jl - jl[:, :1]

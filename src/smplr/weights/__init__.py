@@ -18,8 +18,6 @@ float32 on load.  ``shipped_path()`` is the bundle trained for the open body mod
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any
 
 import torch
 
+from smplr.atomic_io import atomic_write
 from smplr.networks import NETWORK_NAMES, NetworkConfig, build_networks
 from smplr.reverse.features import NUM_BONES
 
@@ -61,22 +60,10 @@ def _cast(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file in the same folder, then rename: a crash never
-    leaves a half-written file under ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """``torch.save`` to ``path`` whole or not at all (:func:`smplr.atomic_io.atomic_write`)."""
+    with atomic_write(path) as handle:
+        torch.save(obj, handle)
+    return Path(path)
 
 
 def save_bundle(bundle: WeightBundle, path: str | Path, half: bool = False) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smplr.atomic_io import write_text_atomic
 from smplr.evaluation.reproduction.markdown import render_markdown
 from smplr.evaluation.reproduction.measuring import Settings, measure
 from smplr.evaluation.reproduction.provenance import environment
@@ -21,6 +22,4 @@ def generate(
     env = environment(settings.threads)  # the source and date the numbers are measured with
     measurements = measure(settings, progress=progress)
     text = render_markdown(measurements, env, command)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    return out
+    return write_text_atomic(out, text)

@@ -1,0 +1,102 @@
+"""Writing output files whole or not at all.
+
+Every writer here writes to a temporary file in the destination's folder, flushes it
+to disk (``fsync``) and renames it over the destination (``os.replace``, atomic on
+POSIX and Windows): a crash, a kill or a full disk leaves either the old file or the
+new one, never a half-written one.  A failed write removes its temporary file;
+a killed process may leave one behind, named ``.{name}.*.tmp`` (see
+:func:`remove_stale_temporaries`).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+
+class FileWriteError(OSError):
+    """An output file could not be written (disk full, no permission...); names the file."""
+
+
+def _not_written(path: Path, exc: OSError) -> FileWriteError:
+    return FileWriteError(exc.errno, f"{path}: not written: {exc.strerror or exc}")
+
+
+@contextmanager
+def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file to write ``path`` through; it replaces ``path`` only when
+    the ``with`` block ends without an exception.  ``mode``: ``"wb"`` or ``"w"``.
+
+    An ``OSError`` while writing is raised again as :class:`FileWriteError` naming ``path``.
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_write mode must be 'wb' or 'w', got {mode!r}")
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _not_written(path, exc) from exc
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is an ordinary file
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileWriteError):
+            raise _not_written(path, exc) from exc
+        raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all."""
+    with atomic_write(path) as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def save_npz_atomic(path: str | Path, compress: bool = True, **arrays: np.ndarray) -> Path:
+    """``np.savez_compressed`` (or ``np.savez``) to ``path`` whole or not at all; the
+    name is kept as given (numpy would append ``.npz`` to a bare name)."""
+    save = np.savez_compressed if compress else np.savez
+    with atomic_write(path) as handle:
+        save(handle, **arrays)
+    return Path(path)
+
+
+def save_figure_atomic(figure: Any, path: str | Path, **savefig_kwargs: Any) -> Path:
+    """A matplotlib ``figure.savefig`` to ``path`` whole or not at all; the format
+    follows the suffix (``.png``, ``.pdf``...)."""
+    path = Path(path)
+    with atomic_write(path) as handle:
+        figure.savefig(handle, format=path.suffix.lstrip(".").lower() or None, **savefig_kwargs)
+    return path
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Delete the temporary files a killed writer of ``path`` left behind
+    (``.{name}.*.tmp`` beside it); returns what was removed.  Call it only where no
+    other process is writing ``path``."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    removed = []
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
+        removed.append(stale)
+    return removed
