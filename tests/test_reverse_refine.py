@@ -17,7 +17,6 @@ from smplr.refine import (
     point_weights,
 )
 
-
 # The fake model's random poses ignore the joint limits: test the LM machinery itself.
 LM_ONLY = FitPrior(0.0005, 0.0005, limit_weight=0.0, robust_scale=None)
 
@@ -59,9 +58,7 @@ def test_refine_converges_from_a_perturbed_start(bodies) -> None:
         0.05 * torch.randn(8, 3, generator=g, dtype=torch.float64),
     )
     before = _jl_error_mm(jl_body, p["gender"], start, out.jl)
-    fitted = fit_bodies(
-        jl_body, out.jl, p["gender"], start, steps=15, prior=LM_ONLY
-    )
+    fitted = fit_bodies(jl_body, out.jl, p["gender"], start, steps=15, prior=LM_ONLY)
     after = _jl_error_mm(jl_body, p["gender"], fitted.params, out.jl)
     assert before.mean() > 30
     assert after.max() < 1.0

@@ -44,7 +44,7 @@ import warnings
 import numpy as np
 import torch
 
-from smplr.body.skeleton import JL_NAMES, JL_PARENTS, NUM_JOINTS
+from smplr.body.skeleton import JL_NAMES, JL_PARENTS
 
 SCALE_HIGH = 3.0
 """Median bone-length ratio above which keypoints are not metres."""

@@ -84,9 +84,9 @@ class FitPrior:
     this fraction (0: run every step).
     """
 
-    pose_weight: float = 0.005
+    pose_weight: float = 0.05
     shape_weight: float = 0.02
-    limit_weight: float = 0.1
+    limit_weight: float = 1.0
     robust_scale: float | None = 0.1
     tolerance: float = 1e-4
 

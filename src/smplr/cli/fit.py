@@ -12,7 +12,7 @@ import typer
 from smplr.body.mesh_io import MESH_FORMATS, write_meshes
 from smplr.body.model import GenderedBodyModel
 from smplr.dae import INPUT_FORMATS
-from smplr.keypoint_files import load_keypoints
+from smplr.keypoint_files import load_confidence, load_keypoints
 from smplr.pipeline import SMPLR
 from smplr.render import write_pictures
 from smplr.weights import shipped_path
@@ -129,6 +129,7 @@ def fit(
     if (female is None) != (male is None):
         raise ValueError("give both --female and --male model files, or neither")
     points = load_keypoints(input_path, input_format)
+    confidence = load_confidence(input_path, points.shape[:2])
     if female is not None and male is not None:
         if weights is None:
             raise ValueError(
@@ -146,6 +147,7 @@ def fit(
         use_dae=not no_dae,
         return_vertices=mesh_dir is not None or render is not None,
         batch_size=batch_size,
+        confidence=confidence,
     )
     arrays = result.numpy()
     out.parent.mkdir(parents=True, exist_ok=True)
