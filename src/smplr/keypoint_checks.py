@@ -32,9 +32,17 @@ and stops or warns, naming the bodies and the likely cause:
   networks see them (:func:`smplr.pipeline.SMPLR.fit`), so the fit is exact; the
   warning says how much float32 outputs in the input's frame are rounded there.
 
-Measured false-positive rate on 2,000 noisy synthetic bodies of each input format:
-``python -m smplr.benchmarks.refine_priors --checks`` (see
-:mod:`smplr.benchmarks.refine_priors`).
+Measured (``python -m smplr.benchmarks.refine_priors --checks``, held-out synthetic
+bodies, Gaussian / bounded-uniform / structured noise, each in jl42, joints24 and 2D):
+
+- false positives, 2,000 noisy bodies per input checked in one call: 0 of 2,000 for
+  all nine inputs.  Checked body by body, the up-axis rule flags 10-13 of 2,000 3D
+  bodies (0.5-0.65 %: lying with straight legs and the head towards ±z — the
+  ambiguity above) and 0-1 of 2,000 in 2D; nothing else fires;
+- detection, 200 clean bodies each checked alone: millimetres, ×1e-4 and a 1e6 m
+  offset 200 of 200 in every format; mirrored jl42 199 of 200; z-up 108 and upside
+  down 109 of 200 (the bodies that stand; in a call with many frames the warning
+  comes as soon as most standing bodies stand along the wrong axis).
 """
 
 from __future__ import annotations
@@ -155,8 +163,8 @@ def _check_up_axis(points: torch.Tensor) -> None:
     if counts[worst] > upright:
         mask = torch.tensor([a == worst for a in axes])
         warnings.warn(
-            f"{_bodies(mask)} stand along {worst}, not +y ({upright} of {len(axes)} along "
-            f"+y): the keypoints look like {fixes[worst]}",
+            f"{_bodies(mask)}: standing along {worst}, not +y ({upright} of {len(axes)} "
+            f"along +y): the keypoints look like {fixes[worst]}",
             KeypointWarning,
             stacklevel=3,
         )
@@ -212,7 +220,7 @@ def _check_origin(points: torch.Tensor) -> None:
         largest = float(distance.max())
         rounding = float(np.spacing(np.float32(largest))) * 1000
         warnings.warn(
-            f"{_bodies(far)} lie up to {largest:.3g} m from the origin: fitted root-relative, "
+            f"{_bodies(far)}: up to {largest:.3g} m from the origin: fitted root-relative, "
             f"but float32 outputs in the input's frame (joints, transl, vertices) are rounded "
             f"to {rounding:.3g} mm there; subtract a common origin first",
             KeypointWarning,

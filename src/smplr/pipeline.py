@@ -225,8 +225,11 @@ class SMPLR(nn.Module):
         input_format = check_input_format(input_format)
         if not use_dae and input_format != "jl42":
             raise ValueError(f"{input_format} input needs the DAE (use_dae=True)")
-        if isinstance(refine, bool) or not isinstance(refine, int) or not 0 <= refine <= MAX_STEPS:
+        if isinstance(refine, bool) or not isinstance(refine, int | np.integer):
             raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine!r}")
+        if not 0 <= refine <= MAX_STEPS:
+            raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine}")
+        refine = int(refine)
         if confidence is not None and refine == 0:
             raise ValueError("confidence weights only the refinement: give refine > 0")
         tensor = _as_points(points, input_format)

@@ -24,10 +24,15 @@ residuals, all in metres (weights of :class:`FitPrior`):
   outside the project's anatomical limits
   (:func:`smplr.synthetic.joint_limits.limit_violation`, the limits the synthetic pose
   prior is drawn within) — zero inside, so it never biases a plausible pose;
-- pose: ``pose_weight · (R_j − R_j^start)`` on the 23 body joints' matrices, a weak pull
-  towards the starting estimate (SMPLR's pose, or the rest pose);
+- pose: ``pose_weight · (R_j − R_j^start)`` on the 23 body joints' matrices, a pull
+  towards the starting estimate (SMPLR's pose, or the rest pose): keypoints do not fix
+  a limb's twist, and with a weaker pull (0.005-0.02) fits to mismatched joints twisted
+  the limbs (vertices worse than the one-shot estimate);
 - shape: ``shape_weight · β`` — betas are N(0, I) in SMPL's PCA, so this is the Gaussian
   prior for keypoints with a per-coordinate error of ``shape_weight`` metres.
+
+The defaults (:class:`FitPrior`) were chosen on exact and mismatched keypoints,
+``python -m smplr.benchmarks.refine_priors`` (numbers in its docstring).
 
 Each step solves ``(JᵀJ + λ diag(JᵀJ) + εI) Δ = −Jᵀr`` per body (the Jacobian comes from
 85 batched forward-mode passes) and keeps it only where the cost went down, adapting λ
