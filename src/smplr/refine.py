@@ -26,7 +26,7 @@ residuals, all in metres (weights of :class:`FitPrior`):
   prior is drawn within) — zero inside, so it never biases a plausible pose;
 - pose: ``pose_weight · (R_j − R_j^start)`` on the 23 body joints' matrices, a pull
   towards the starting estimate (SMPLR's pose, or the rest pose): keypoints do not fix
-  a limb's twist, and with a weaker pull (0.005-0.02) fits to mismatched joints twisted
+  a limb's twist, and with a weaker pull (0.005-0.05) fits to mismatched joints twisted
   the limbs (vertices worse than the one-shot estimate);
 - shape: ``shape_weight · β`` — betas are N(0, I) in SMPL's PCA, so this is the Gaussian
   prior for keypoints with a per-coordinate error of ``shape_weight`` metres.
@@ -89,9 +89,9 @@ class FitPrior:
     this fraction (0: run every step).
     """
 
-    pose_weight: float = 0.05
+    pose_weight: float = 0.1
     shape_weight: float = 0.02
-    limit_weight: float = 1.0
+    limit_weight: float = 3.0
     robust_scale: float | None = 0.1
     tolerance: float = 1e-4
 
@@ -225,6 +225,18 @@ def _levenberg_marquardt(problem: _Problem, start: BodyParams, steps: int) -> Fi
         active[rows] = ~(converged | stuck)
     _, betas, transl = _unpack(params)
     return FitResult(BodyParams(rotations, betas, transl), cost, iterations)
+
+
+def default_steps(input_format: str) -> int:
+    """What ``smplr fit`` refines when not told: 10 steps for 3D keypoints, none for 2D.
+
+    Measured (``python -m smplr.benchmarks.refine_priors``): on 3D keypoints 10 steps
+    with the priors beat the one-shot estimate on the body's own points and on a
+    mismatched skeleton alike, and converge in 4-10 steps; on 2D input refinement fits
+    an orthographic view of a perspective form and was measured worse
+    (docs/model_card.md).
+    """
+    return 0 if input_format == "2d" else 10
 
 
 def point_weights(targets: torch.Tensor, observed: str = "jl42") -> torch.Tensor:
@@ -366,6 +378,7 @@ __all__ = [
     "BodyParams",
     "FitPrior",
     "FitResult",
+    "default_steps",
     "fit_bodies",
     "fit_from_rest",
     "point_confidence",

@@ -14,6 +14,7 @@ from smplr.body.model import GenderedBodyModel
 from smplr.dae import INPUT_FORMATS
 from smplr.keypoint_files import load_confidence, load_keypoints
 from smplr.pipeline import SMPLR
+from smplr.refine import default_steps
 from smplr.render import write_pictures
 from smplr.weights import shipped_path
 
@@ -56,14 +57,18 @@ def fit(
         ),
     ] = "jl42",
     refine: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--refine",
             "-k",
-            help="Levenberg-Marquardt steps fitting the body to the input points: for accurate "
-            "3D keypoints (it fits noise too, and is worse on 2D input; docs/model_card.md).",
+            help="Levenberg-Marquardt steps (0..1000; stops earlier once converged) fitting the "
+            "body to the input points, with shape, joint-limit and pose priors and a robust "
+            "loss; an optional 'confidence' (N,P) array in the .npz/.json weights each point. "
+            "Default: 10 for 3D input (~17 ms/body; on exact 3D keypoints joints ~14 -> ~4 mm, "
+            "and better on keypoints of another skeleton too), 0 for 2d (measured worse). "
+            "-k 0: one-shot only.",
         ),
-    ] = 0,
+    ] = None,
     procrustes: Annotated[
         bool,
         typer.Option(
@@ -143,7 +148,7 @@ def fit(
         points,
         input_format,
         procrustes=procrustes,
-        refine=refine,
+        refine=default_steps(input_format) if refine is None else refine,
         use_dae=not no_dae,
         return_vertices=mesh_dir is not None or render is not None,
         batch_size=batch_size,
