@@ -30,7 +30,14 @@ from smplr.dae import DenoisingAutoencoder, check_input_format, dae_input, input
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.keypoint_checks import check_keypoints
-from smplr.refine import MAX_STEPS, BodyParams, fit_bodies, point_confidence, point_weights
+from smplr.refine import (
+    MAX_STEPS,
+    BodyParams,
+    FitPrior,
+    fit_bodies,
+    point_confidence,
+    point_weights,
+)
 from smplr.reverse.features import relative_directions, relative_distances
 from smplr.reverse.networks import PoseNet, ShapeNet, fold_batchnorm
 from smplr.weights import WeightBundle, load_bundle, shipped_path
@@ -198,6 +205,7 @@ class SMPLR(nn.Module):
         return_vertices: bool = True,
         batch_size: int = 1024,
         confidence: np.ndarray | torch.Tensor | None = None,
+        prior: FitPrior | None = None,
     ) -> SMPLRResult:
         """Bodies from keypoints.
 
@@ -217,6 +225,7 @@ class SMPLR(nn.Module):
             batch_size: bodies per forward pass.
             confidence: ``(N, P)`` per-keypoint weights >= 0 of the refinement's data
                 term (e.g. a detector's scores; needs ``refine > 0``).
+            prior: the refinement's priors and robust loss (default :class:`FitPrior`).
 
         Raises ValueError on keypoints that look like millimetres or collapsed, and
         warns (:class:`smplr.keypoint_checks.KeypointWarning`) on z-up or mirrored
@@ -245,6 +254,7 @@ class SMPLR(nn.Module):
                 use_dae,
                 return_vertices,
                 None if weights is None else weights[s : s + batch_size],
+                prior,
             )
             for s in range(0, tensor.shape[0], batch_size)
         ]
@@ -269,6 +279,7 @@ class SMPLR(nn.Module):
         use_dae: bool,
         return_vertices: bool,
         confidence: torch.Tensor | None = None,
+        prior: FitPrior | None = None,
     ) -> SMPLRResult:
         relative = (points - points[:, :1]).float()  # float64 points: exact at any offset
         root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2])).float()  # 2D: depth 0
@@ -286,6 +297,7 @@ class SMPLR(nn.Module):
                 BodyParams(rotations, betas, transl),
                 refine,
                 point_weights(observed, input_format),
+                prior=prior,
                 confidence=confidence,
             ).params
             rotations, betas, transl = (
