@@ -35,9 +35,10 @@ The old refinement fits exact points to 0.3 mm and mismatched ones with monsters
 *further* from the true body than the one-shot estimate; the priors cost ~5 mm on
 exact points and win 8-10 mm on mismatched ones, with betas and limits as plausible
 as the one-shot estimate's.  Bodies stop after 4-8 steps on average (50 asked: 4-14).
-:func:`fit_speed`: ``SMPLR.fit`` 0.09 ms/body one-shot, 16 ms/body with 10 steps.
-:func:`measure_2d`: on 2D views refinement still hurts (joints 41.8 -> 48.3 mm on 200
-bodies), so ``smplr fit`` refines 3D input only (:func:`smplr.refine.default_steps`).
+:func:`fit_speed`: ``SMPLR.fit`` 0.1 ms/body one-shot, 19 (jl42) and 24 (joints24)
+ms/body with 10 steps (one thread, on a VM shared with other jobs).
+:func:`measure_2d`: on 2D views refinement still hurts (joints 44.4 -> 52.1 mm), so
+``smplr fit`` refines 3D input only (:func:`smplr.refine.default_steps`).
 
 With ``--checks``: :func:`check_rates` — on 2,000 noisy synthetic bodies per input
 format, how many :func:`smplr.keypoint_checks.check_keypoints` flags (whole batch in

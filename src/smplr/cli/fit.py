@@ -67,7 +67,7 @@ def fit(
             "Default: 10 for 3D input, 0 for 2d (measured worse there). Measured on 3D "
             "(python -m smplr.benchmarks.refine_priors): joint error 13.5 -> 5.0 mm (jl42) and "
             "16 -> 6.8 mm (joints24) on a body's own keypoints, 38 -> 28 mm and 41 -> 33 mm on "
-            "another skeleton's; 16 ms/body instead of 0.1. -k 0: one-shot only.",
+            "another skeleton's; ~20 ms/body instead of 0.1. -k 0: one-shot only.",
         ),
     ] = None,
     procrustes: Annotated[
