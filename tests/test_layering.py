@@ -11,8 +11,9 @@ layer, never from a higher one, and from its own layer only where
 1. ``body``: the SMPL-format body model (decoder), everything else stands on it;
 2. ``render``: meshes to pictures and silhouettes;
 3. ``synthetic``: generated bodies, poses and keypoint noise (its figures are rendered);
-4. ``input_formats``, ``dae``, ``reverse``: the registry of keypoint inputs and the
-   networks of the chain (keypoints -> JL -> Ω, Ψ);
+4. ``input_formats``, ``keypoint_checks``, ``dae``, ``reverse``: the registry of keypoint
+   inputs, the sanity checks of keypoints (units, up axis, mirroring), and the networks of
+   the chain (keypoints -> JL -> Ω, Ψ);
 5. ``networks``: the one typed network configuration and its factory;
 6. ``weights``: the weight-bundle format, validated against that configuration;
 7. ``refine``: the optional fit of the body to the keypoints;
@@ -45,7 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("body",),
     ("render",),
     ("synthetic",),
-    ("input_formats", "dae", "reverse"),
+    ("input_formats", "keypoint_checks", "dae", "reverse"),
     ("networks",),
     ("weights",),
     ("refine",),

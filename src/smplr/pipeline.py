@@ -29,9 +29,17 @@ from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.input_formats import INPUT_FORMATS, check_input_format, check_points_shape, dae_input
+from smplr.keypoint_checks import check_keypoints
 from smplr.networks import DAE_NAMES, build_networks
 from smplr.nn_blocks import fold_batchnorm
-from smplr.refine import BodyParams, fit_bodies, point_weights
+from smplr.refine import (
+    MAX_STEPS,
+    BodyParams,
+    FitPrior,
+    fit_bodies,
+    point_confidence,
+    point_weights,
+)
 from smplr.reverse.features import relative_directions, relative_distances
 from smplr.weights import WeightBundle, load_bundle, shipped_path
 
@@ -83,7 +91,8 @@ class SMPLRResult:
 
 
 def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Tensor:
-    """Validate user points and give them a batch axis: ``(N, P, D)`` float32."""
+    """Validate user points and give them a batch axis: ``(N, P, D)`` float64 (cast to
+    float32 only once root-relative, so far-away coordinates keep their precision)."""
     tensor = torch.as_tensor(np.asarray(points) if not isinstance(points, torch.Tensor) else points)
     check_points_shape(tuple(tensor.shape), input_format)
     if tensor.ndim == 2:
@@ -99,7 +108,7 @@ def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Te
     if bool((spread == 0).any()):
         bad = int(torch.nonzero(spread == 0)[0])
         raise ValueError(f"body {bad}: all points are identical (all-zero input?)")
-    return tensor.float()
+    return tensor.double()
 
 
 class SMPLR(nn.Module):
@@ -185,6 +194,8 @@ class SMPLR(nn.Module):
         use_dae: bool = True,
         return_vertices: bool = True,
         batch_size: int = 1024,
+        confidence: np.ndarray | torch.Tensor | None = None,
+        prior: FitPrior | None = None,
     ) -> SMPLRResult:
         """Bodies from keypoints.
 
@@ -202,13 +213,28 @@ class SMPLR(nn.Module):
             use_dae: pass ``"jl42"`` input through the DAE (the other formats need it).
             return_vertices: skin the full mesh (else ``vertices`` is None; faster).
             batch_size: bodies per forward pass.
+            confidence: ``(N, P)`` per-keypoint weights >= 0 of the refinement's data
+                term (e.g. a detector's scores; needs ``refine > 0``).
+            prior: the refinement's priors and robust loss (default :class:`FitPrior`).
+
+        Raises ValueError on keypoints that look like millimetres or collapsed, and
+        warns (:class:`smplr.keypoint_checks.KeypointWarning`) on z-up or mirrored
+        skeletons and far-away coordinates: :func:`smplr.keypoint_checks.check_keypoints`.
         """
         input_format = check_input_format(input_format)
         if not use_dae and input_format != "jl42":
             raise ValueError(f"{input_format} input needs the DAE (use_dae=True)")
-        if refine < 0:
-            raise ValueError(f"refine must be >= 0 steps, got {refine}")
-        tensor = _as_points(points, input_format).to(self.device)
+        if isinstance(refine, bool) or not isinstance(refine, int | np.integer):
+            raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine!r}")
+        if not 0 <= refine <= MAX_STEPS:
+            raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine}")
+        refine = int(refine)
+        if confidence is not None and refine == 0:
+            raise ValueError("confidence weights only the refinement: give refine > 0")
+        tensor = _as_points(points, input_format)
+        check_keypoints(tensor, input_format, self.template_lengths.cpu())
+        weights = None if confidence is None else point_confidence(confidence, tensor.shape[:2])
+        tensor = tensor.to(self.device)
         parts = [
             self._fit_batch(
                 tensor[s : s + batch_size],
@@ -217,6 +243,8 @@ class SMPLR(nn.Module):
                 refine,
                 use_dae,
                 return_vertices,
+                None if weights is None else weights[s : s + batch_size],
+                prior,
             )
             for s in range(0, tensor.shape[0], batch_size)
         ]
@@ -240,9 +268,11 @@ class SMPLR(nn.Module):
         refine: int,
         use_dae: bool,
         return_vertices: bool,
+        confidence: torch.Tensor | None = None,
+        prior: FitPrior | None = None,
     ) -> SMPLRResult:
-        relative = points - points[:, :1]
-        root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2]))  # 2D: depth 0
+        relative = (points - points[:, :1]).float()  # float64 points: exact at any offset
+        root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2])).float()  # 2D: depth 0
         jl = self.denoise(relative, input_format) if use_dae else relative
         rotations, betas, gender = self.encode(jl)
         gender = gender.clamp(-1.0, 1.0)
@@ -257,6 +287,8 @@ class SMPLR(nn.Module):
                 BodyParams(rotations, betas, transl),
                 refine,
                 point_weights(observed, input_format),
+                prior=prior,
+                confidence=confidence,
             ).params
             rotations, betas, transl = (
                 t.float() for t in (refined.rotations, refined.betas, refined.transl)

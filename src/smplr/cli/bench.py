@@ -140,6 +140,27 @@ def ood(
     benchmark.run(weights, num, sets, device, threads, json_out)
 
 
+@app.command("refine")
+def refine(
+    num: Annotated[int, typer.Option("--num", help="Bodies per refinement row.")] = 300,
+    checks: Annotated[
+        bool,
+        typer.Option(
+            "--checks", help="Also the keypoint checks' detection and false-positive rates."
+        ),
+    ] = False,
+    threads: Threads = 1,
+) -> None:
+    """Refinement with priors against the old prior-free refinement, on exact keypoints and on
+    keypoints of a mismatched skeleton: errors (mm), max |beta|, joints outside their limits.
+
+    Example: smplr bench refine --num 300 --checks
+    """
+    from smplr.benchmarks import refine_priors as benchmark
+
+    benchmark.run(num, checks, threads)
+
+
 @app.command("all")
 def run_all() -> None:
     """Every speed benchmark with its defaults: body, synthetic, render, core (``make bench``)."""

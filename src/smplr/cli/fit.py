@@ -11,10 +11,11 @@ import typer
 
 from smplr.body.mesh_io import MESH_FORMATS, write_meshes
 from smplr.body.model import GenderedBodyModel
-from smplr.cli.keypoint_files import load_keypoints
+from smplr.cli.keypoint_files import load_confidence, load_keypoints
 from smplr.cli.options import Device, Female, Male, Weights
 from smplr.input_formats import check_input_format
 from smplr.pipeline import SMPLR
+from smplr.refine import default_steps
 from smplr.render import write_pictures
 from smplr.weights import shipped_path
 
@@ -57,14 +58,19 @@ def fit(
         ),
     ] = "jl42",
     refine: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--refine",
             "-k",
-            help="Levenberg-Marquardt steps fitting the body to the input points: for accurate "
-            "3D keypoints (it fits noise too, and is worse on 2D input; docs/model_card.md).",
+            help="Levenberg-Marquardt steps (0..1000; stops earlier once converged) fitting the "
+            "body to the input points, with shape, joint-limit and pose priors and a robust "
+            "loss; an optional 'confidence' (N,P) array in the .npz/.json weights each point. "
+            "Default: 10 for 3D input, 0 for 2d (measured worse there). Measured on 3D "
+            "(smplr bench refine): joint error 13.5 -> 5.0 mm (jl42) and "
+            "16 -> 6.8 mm (joints24) on a body's own keypoints, 38 -> 28 mm and 41 -> 33 mm on "
+            "another skeleton's; ~20 ms/body instead of 0.1. -k 0: one-shot only.",
         ),
-    ] = 0,
+    ] = None,
     procrustes: Annotated[
         bool,
         typer.Option(
@@ -118,6 +124,7 @@ def fit(
     if (female is None) != (male is None):
         raise ValueError("give both --female and --male model files, or neither")
     points = load_keypoints(input_path, input_format)
+    confidence = load_confidence(input_path, points.shape[:2])
     if female is not None and male is not None:
         if weights is None:
             raise ValueError(
@@ -131,10 +138,11 @@ def fit(
         points,
         input_format,
         procrustes=procrustes,
-        refine=refine,
+        refine=default_steps(input_format) if refine is None else refine,
         use_dae=not no_dae,
         return_vertices=mesh_dir is not None or render is not None,
         batch_size=batch_size,
+        confidence=confidence,
     )
     arrays = result.numpy()
     out.parent.mkdir(parents=True, exist_ok=True)

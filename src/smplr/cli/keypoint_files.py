@@ -102,3 +102,24 @@ def load_keypoints(path: str | Path, input_format: str) -> np.ndarray:
             raise ValueError(f"{path}: {exc}") from exc
         points = plane[..., :2].numpy()
     return points
+
+
+def load_confidence(path: str | Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """Per-keypoint weights of the refinement from a ``.npz`` / ``.json`` keypoint file:
+    the array ``confidence`` ``(N, P)`` (or ``(P,)`` for one body) matching the points'
+    ``shape (N, P)``, finite and >= 0; None when the file has none."""
+    path = Path(path)
+    content = _read(path)
+    if "confidence" not in content:
+        return None
+    confidence = _array(path, "confidence", content["confidence"])
+    if confidence.ndim == 1:
+        confidence = confidence[None]
+    if confidence.shape != tuple(shape):
+        raise ValueError(
+            f"{path}: 'confidence' has shape {confidence.shape}; expected {tuple(shape)}, "
+            "one weight per keypoint"
+        )
+    if (confidence < 0).any():
+        raise ValueError(f"{path}: 'confidence' must be >= 0")
+    return confidence
