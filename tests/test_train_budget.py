@@ -32,6 +32,8 @@ def test_stage_plans_share_the_time_left() -> None:
     assert last.steps == int((90.0 - 4 * 1.5) / 0.01)
     assert budget.plan_stage("pose", RECIPE, 0.1, PACE, base).steps == budget.MIN_STEPS
     assert abs(sum(budget.SHARES[n] for n in RECIPE) - 1.0) < 1e-9
+    assert budget.reserve_s(600.0, 400 * 8) == pytest.approx(74.0)
+    assert budget.reserve_s(6.0, 0) == 1.5
 
 
 def test_pool_size_follows_the_drawing_pace_and_the_cache(tmp_path) -> None:

@@ -291,8 +291,7 @@ def train_all(
         if env.world_size > 1:
             raise ValueError("--minutes plans for one process; run it without torchrun")
         seconds = 60 * minutes
-        # Export, loading and the final table (about 0.02 s per body and set on one CPU thread).
-        reserve = min(0.25 * seconds, 10.0 + 0.02 * ood_num * len(TEST_SETS))
+        reserve = budget.reserve_s(seconds, ood_num * len(TEST_SETS))
         size = budget.plan_pool_size(recipe, budget.POOL_SHARE * seconds, typer.echo)
         recipe = replace(recipe, pool_size=size)
         deadline = started + seconds - reserve
