@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from smplr import metrics
+from smplr.atomic_io import write_text_atomic
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.evaluation.body_accuracy import Truth, fit_and_score, score
 from smplr.geometry.projection import random_view_2d
@@ -209,7 +210,7 @@ def run(
         rows.append((label, row))
         print(format_row(label, row), flush=True)
     if json_out is not None:
-        json_out.write_text(
-            json.dumps([{"condition": label, **row} for label, row in rows], indent=1)
+        write_text_atomic(
+            json_out, json.dumps([{"condition": label, **row} for label, row in rows], indent=1)
         )
     return rows

@@ -1,7 +1,7 @@
 """SMPLR's accuracy on the named test sets, in-distribution next to out-of-distribution.
 
 Run: ``smplr bench ood [--weights W.pt] [--num 400] [--sets a,b]`` (see
-:mod:`smplr.evaluation.ood_sets` for what is measured and :mod:`smplr.synthetic.test_sets`
+:mod:`smplr.evaluation.pose_sets` for what is measured and :mod:`smplr.datasets.test_sets`
 for the sets).
 """
 
@@ -12,9 +12,10 @@ from pathlib import Path
 
 import torch
 
-from smplr.evaluation.ood_sets import evaluate_pose_sets, format_header, format_row
+from smplr.atomic_io import write_text_atomic
+from smplr.datasets.test_sets import TEST_SETS
+from smplr.evaluation.pose_sets import evaluate_test_sets, format_header, format_row
 from smplr.pipeline import SMPLR
-from smplr.synthetic.test_sets import TEST_SETS
 from smplr.weights import shipped_path
 
 
@@ -23,23 +24,25 @@ def run(
     num: int | None = None,
     sets: str | None = None,
     device: str = "cpu",
-    threads: int = 1,
+    threads: int | None = 1,
     json_out: Path | None = None,
 ) -> list[dict]:
-    """Print one row per set and condition; return the rows (and write them to ``json_out``)."""
+    """Print one row per set and condition; return the rows (and write them to ``json_out``).
+    ``threads``: CPU threads for torch (None: leave torch's setting)."""
     names = [n for n in (sets or ",".join(TEST_SETS)).split(",") if n]
     unknown = sorted(set(names) - set(TEST_SETS))
     if unknown:
         raise ValueError(f"unknown test sets {unknown}; expected names from {list(TEST_SETS)}")
-    torch.set_num_threads(threads)
+    if threads is not None:
+        torch.set_num_threads(threads)
     model = SMPLR.load(weights or shipped_path(), device)
     print(f"SMPLR ({weights or 'shipped weights'}) on clean JL, one-shot, errors in mm")
     print("(source labels are relative to the training mixture of smplr.synthetic.mixture)")
     print(format_header(), flush=True)
     rows = []
-    for row in evaluate_pose_sets(model, names, num):
+    for row in evaluate_test_sets(model, names, num):
         rows.append(row)
         print(format_row(row), flush=True)
     if json_out is not None:
-        json_out.write_text(json.dumps(rows, indent=1))
+        write_text_atomic(json_out, json.dumps(rows, indent=1))
     return rows

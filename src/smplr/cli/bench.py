@@ -131,7 +131,8 @@ def ood(
     """Errors (mm) and gender accuracy of SMPLR, one shot on clean 24 joints + 18 landmarks,
     on every named test set: the in-distribution held-out draw next to poses from sources
     independent of the pose prior (uniform within joint limits, perturbations, mirrored,
-    extreme-but-valid poses, wide shapes) and real motion capture.
+    extreme-but-valid poses, wide shapes) and real motion capture (test clips, and the
+    train clips the training mixture draws from).
 
     Example: smplr bench ood --num 400 --sets in_distribution,real_mocap_test
     """

@@ -83,5 +83,20 @@ def mocap_residuals(
             )
 
 
-if __name__ == "__main__":  # until `smplr data` is registered: python -m smplr.cli.data
-    app()
+@app.command("mocap-figure")
+def mocap_figure(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Picture to write (.png).")] = Path(
+        "docs/images/real_mocap_retargeted.png"
+    ),
+    poses_file: Annotated[
+        Path, typer.Option("--poses", help="Pose file from retarget-mocap.")
+    ] = SHIPPED_PATH,
+) -> None:
+    """Draw retargeted real poses next to the mocap skeletons they came from.
+
+    Needs the `mocap` extra's packages (the original frames).
+    Example: smplr data mocap-figure --out docs/images/real_mocap_retargeted.png
+    """
+    from smplr.datasets.mocap_figure import save_figure
+
+    typer.echo(f"wrote {save_figure(out, load_real_mocap_poses(poses_file), installed_clips())}")

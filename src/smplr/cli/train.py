@@ -3,6 +3,8 @@
 Every stage checkpoints into RUN_DIR/<stage>/ (with curves.csv and curves.png) and
 resumes from there: re-run the same command after an interruption.  Multi-process
 data-parallel training: ``torchrun --nproc-per-node K -m smplr train ...``.
+``smplr train all --minutes M`` plans the step counts to fit M minutes on the chosen
+device (:mod:`smplr.training.budget`).
 
 The options every training command shares are declared once, in :class:`TrainOptions`;
 :func:`with_train_options` adds them to a command.
@@ -12,22 +14,32 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import torch
 import typer
 
+from smplr.benchmarks import ood
 from smplr.body.model import GenderedBodyModel
 from smplr.cli.options import Device, Female, Male
+from smplr.datasets.test_sets import TEST_SETS
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
 from smplr.networks import DAE_NAMES
-from smplr.synthetic.bodies import SyntheticBodies
+from smplr.training import budget
 from smplr.training.data import default_corruption
 from smplr.training.loop import DistributedEnv, TrainSettings, init_distributed
-from smplr.training.recipe import Recipe, export_bundle, run_all, run_stage
+from smplr.training.recipe import (
+    POSE_SOURCES,
+    Recipe,
+    export_bundle,
+    pose_sampler,
+    run_all,
+    run_stage,
+)
 from smplr.training.stages import RECIPE, SMPL_WEIGHT
 
 app = typer.Typer(
@@ -73,6 +85,15 @@ class TrainOptions:
     ] = None
     female: Female = None
     male: Male = None
+    poses: Annotated[
+        str,
+        typer.Option(
+            "--poses",
+            help="Pose source of the training bodies: "
+            + "; ".join(f"{k}: {v}" for k, v in POSE_SOURCES.items())
+            + ".  A run folder keeps the source its pool was drawn from.",
+        ),
+    ] = "mixture"
 
     def recipe(self, smpl_weight: float = SMPL_WEIGHT) -> tuple[Recipe, DistributedEnv]:
         """The run's recipe on the chosen body model and device (and the process group)."""
@@ -84,13 +105,14 @@ class TrainOptions:
         recipe = Recipe(
             body=body,
             body_name=name,
-            sampler=lambda s: SyntheticBodies(body, seed=s, device=target),
+            sampler=pose_sampler(self.poses, body, target),
             corruption=default_corruption(),
             run_dir=self.run_dir,
             pool_size=self.pool_size,
             seed=self.seed,
             smpl_weight=smpl_weight,
             device=target,
+            poses=self.poses,
         )
         return recipe, env
 
@@ -222,6 +244,22 @@ def train_all(
     pose_steps: Annotated[int, typer.Option(help="Steps of Ω.")] = 6000,
     pose_smpl_steps: Annotated[int, typer.Option(help="Steps of Ω + Ψ with L_SMPL.")] = 3000,
     smpl_weight: SmplWeight = SMPL_WEIGHT,
+    minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--minutes",
+            help="Wall-clock budget: size the pool (at most --pool-size) and plan every "
+            "stage's steps to fit it (instead of the --*-steps).",
+        ),
+    ] = None,
+    ood_num: Annotated[
+        int,
+        typer.Option(
+            "--ood-num",
+            help="Then print the `smplr bench ood` table on this many bodies per test set "
+            "(also RUN_DIR/ood_eval.json); 0: skip.",
+        ),
+    ] = 0,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Also copy the weight bundle here (e.g. for SMPLR.load)."),
@@ -230,21 +268,50 @@ def train_all(
     """The whole recipe: one DAE per input format, Ψ, Ω, Ω+Ψ with L_SMPL, then the bundle.
 
     Example: smplr train all --run-dir runs/smplr --dae-steps 4000 --out my_weights.pt
+
+    Example: smplr train all --minutes 8 --device cuda --batch-size 1024 --pool-size 1000000
     """
+    started = time.perf_counter()
+    if minutes is not None and minutes <= 0:
+        raise ValueError(f"--minutes must be > 0, got {minutes}")
+    if ood_num < 0:
+        raise ValueError(f"--ood-num must be >= 0, got {ood_num}")
     recipe, env = options.recipe(smpl_weight)
-    steps = {
-        **dict.fromkeys(DAE_NAMES, dae_steps),
-        "shape": shape_steps,
-        "pose": pose_steps,
-        "pose_smpl": pose_smpl_steps,
-    }
-    path = run_all(
-        recipe, {name: options.settings(steps[name]) for name in RECIPE}, options.fresh, env
-    )
-    if env.is_main:
-        typer.echo(f"wrote {path}")
-        if out is not None:
-            typer.echo(f"wrote {export_bundle(recipe, out)}")
+    if minutes is None:
+        steps = {
+            **dict.fromkeys(DAE_NAMES, dae_steps),
+            "shape": shape_steps,
+            "pose": pose_steps,
+            "pose_smpl": pose_smpl_steps,
+        }
+        path = run_all(
+            recipe, {name: options.settings(steps[name]) for name in RECIPE}, options.fresh, env
+        )
+    else:
+        if env.world_size > 1:
+            raise ValueError("--minutes plans for one process; run it without torchrun")
+        seconds = 60 * minutes
+        reserve = budget.reserve_s(seconds, ood_num * len(TEST_SETS))
+        size = budget.plan_pool_size(recipe, budget.POOL_SHARE * seconds, typer.echo)
+        recipe = replace(recipe, pool_size=size)
+        deadline = started + seconds - reserve
+        base = options.settings(budget.MIN_STEPS)
+        path = budget.train_within(recipe, deadline, base, options.fresh, typer.echo)
+    if not env.is_main:
+        return
+    typer.echo(f"wrote {path}")
+    if out is not None:
+        typer.echo(f"wrote {export_bundle(recipe, out)}")
+    if ood_num:
+        ood.run(
+            path,
+            ood_num,
+            device=str(recipe.device),
+            threads=None,
+            json_out=recipe.run_dir / "ood_eval.json",
+        )
+    if minutes is not None:
+        typer.echo(f"finished in {time.perf_counter() - started:.0f} s of {60 * minutes:.0f} s")
 
 
 @app.command("export")

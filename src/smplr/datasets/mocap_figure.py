@@ -4,13 +4,12 @@ Each cell shows the mocap skeleton (the mapped bones, left side blue, right side
 and the retargeted open-model body (mean shape), both seen from the same direction:
 30° off the body's front, 15° from above (from the side for bodies lying down).
 
-Run: ``python -m smplr.datasets.mocap_figure --out docs/images/real_mocap_retargeted.png``
-(needs the ``mocap`` extra's packages to read the original frames).
+Run: ``smplr data mocap-figure --out docs/images/real_mocap_retargeted.png`` (needs the
+``mocap`` extra's packages to read the original frames).
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -21,13 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from smplr.atomic_io import save_figure_atomic
 from smplr.body.model import BodyModel
-from smplr.datasets.real_mocap import (
-    Clip,
-    RealPoses,
-    installed_clips,
-    load_real_mocap_poses,
-)
+from smplr.datasets.real_mocap import Clip, RealPoses
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.render.camera import fit_camera
 from smplr.render.image import composite, to_uint8
@@ -118,20 +113,7 @@ def save_figure(path: str | Path, poses: RealPoses, clips: list[Clip], size: int
     for ax in axes.flat:
         ax.set_axis_off()
     figure.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.01, wspace=0.02, hspace=0.12)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path("docs/images/real_mocap_retargeted.png"))
-    parser.add_argument("--poses", type=Path, default=None)
-    args = parser.parse_args()
-    print(save_figure(args.out, load_real_mocap_poses(args.poses), installed_clips()))
-
-
-if __name__ == "__main__":
-    main()
+    try:
+        return save_figure_atomic(figure, path, dpi=110)
+    finally:
+        plt.close(figure)

@@ -21,14 +21,14 @@ File layout (``np.load(..., allow_pickle=False)``): ``global_orient (N, 3)`` and
 from __future__ import annotations
 
 import importlib.util
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from smplr.atomic_io import save_npz_atomic
 from smplr.body.model import BodyModel
 from smplr.datasets.mocap import (
     DEEPMIMIC_POINTS,
@@ -47,6 +47,7 @@ from smplr.datasets.retarget import (
     retarget,
     source_directions,
 )
+from smplr.synthetic.pose_sources import Poses
 
 SHIPPED_PATH = Path(__file__).parent / "assets" / "real_mocap_poses.npz"
 
@@ -95,6 +96,13 @@ class RealPoses:
 
     def select(self, rows: np.ndarray) -> RealPoses:
         return RealPoses(*(getattr(self, f)[rows] for f in _FIELDS))
+
+    def poses(self) -> Poses:
+        """The poses alone, float64 tensors (for samplers and test sets)."""
+        return Poses(
+            torch.from_numpy(self.global_orient.astype(np.float64)),
+            torch.from_numpy(self.body_pose.astype(np.float64)),
+        )
 
 
 def package_dir(name: str) -> Path:
@@ -179,23 +187,13 @@ def build_real_mocap_poses(
 
 def save_real_mocap_poses(poses: RealPoses, path: str | Path) -> None:
     """Write ``poses`` to ``path`` (.npz), whole or not at all."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f: getattr(poses, f) for f in _FIELDS}
     arrays["source"] = arrays["source"].astype(str)
     arrays["clip"] = arrays["clip"].astype(str)
     arrays["split"] = arrays["split"].astype(str)
     arrays["bones_holosoma"] = np.array([b.name for b in HOLOSOMA_BONES])
     arrays["bones_deepmimic"] = np.array([b.name for b in DEEPMIMIC_BONES])
-    handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez_compressed(stream, **arrays)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_npz_atomic(path, **arrays)
 
 
 def load_real_mocap_poses(path: str | Path | None = None, split: str | None = None) -> RealPoses:

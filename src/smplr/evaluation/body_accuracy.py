@@ -4,7 +4,7 @@
 gives the mean errors (mm, :mod:`smplr.metrics`) of predicted JL and vertices against it,
 and :func:`fit_and_score` runs :meth:`smplr.SMPLR.fit` on keypoints and scores the result.
 Used by the accuracy benchmark (held-out synthetic set) and the out-of-distribution and
-motion-capture test sets (:mod:`smplr.evaluation.ood_sets`).
+motion-capture test sets (:mod:`smplr.evaluation.pose_sets`).
 """
 
 from __future__ import annotations

@@ -1,149 +1,117 @@
-"""SMPLR's one-shot accuracy on a given set of SMPL poses (e.g. real motion capture).
+"""SMPLR's one-shot accuracy on sets of SMPL poses: any given set, and the named test sets.
 
-Each pose gets a random body: ``betas ~ N(0, 1)`` (10) and a random gender, from a seeded
-generator; the clean 42 JL points (24 joints + 18 landmarks, root-relative) go through
-:meth:`smplr.pipeline.SMPLR.fit` once without and once with the DAE, and are scored like
-the model card (:func:`smplr.evaluation.body_accuracy.score`: Protocol 1 joints and
-vertices in mm, gender accuracy).
+:func:`evaluate_pose_set` poses the bodies (random shapes unless given) on the model's
+body, feeds their clean 42 JL points (24 joints + 18 landmarks, root-relative) to
+:meth:`smplr.pipeline.SMPLR.fit` once per condition of :data:`CONDITIONS` (without and
+with the DAE, no refinement) and scores the result like the model card
+(:func:`smplr.evaluation.body_accuracy.score`: Protocol 1 joints and vertices in mm,
+gender accuracy, ...).  :func:`evaluate_test_sets` does so for the named test sets of
+:mod:`smplr.datasets.test_sets` (in-distribution, out-of-distribution, real motion
+capture), each row labelled with whether its pose source feeds training.
 
-Run: ``python -m smplr.evaluation.pose_sets [--weights W.pt] [--num-synthetic 2000]``
-prints the table for the shipped real poses (:mod:`smplr.datasets.real_mocap`), per
-source and split, next to the synthetic held-out set of the model card.
+Run: ``smplr bench ood [--weights W.pt] [--num 400] [--sets a,b]``.
 """
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from dataclasses import fields
 
-import numpy as np
 import torch
 
-from smplr.datasets.real_mocap import RealPoses, load_real_mocap_poses
-from smplr.evaluation.body_accuracy import Truth, score
-from smplr.geometry.rotations import axis_angle_to_matrix
+from smplr.datasets.test_sets import TEST_SETS, draw_test_set
+from smplr.evaluation.body_accuracy import Truth, fit_and_score
 from smplr.pipeline import SMPLR
-from smplr.synthetic.bodies import SyntheticBatch, held_out_set, pose_bodies
+from smplr.synthetic.bodies import pose_bodies
+from smplr.synthetic.pose_sources import Poses
+from smplr.synthetic.shapes import sample_shapes
 
-CONDITIONS: dict[str, bool] = {"one-shot, no DAE": False, "one-shot, DAE": True}
-COLUMNS = ("joints_p1", "vertices_p1", "gender_acc")
+CONDITIONS: dict[str, bool] = {"no DAE": False, "DAE": True}  # label -> use_dae
+COLUMNS = ("joints_p1", "vertices_p1", "gender_acc", "joints_p2", "landmarks_p1")
 
 
-def random_bodies(
-    model: SMPLR, global_orient: torch.Tensor, body_pose: torch.Tensor, seed: int = 0
-) -> SyntheticBatch:
-    """Pose ``global_orient (N, 3)`` / ``body_pose (N, 69)`` axis-angle on random shapes
-    (``betas ~ N(0, 1)``, gender ±1 at even odds) of ``model``'s body."""
-    if global_orient.ndim != 2 or global_orient.shape[1] != 3:
-        raise ValueError(f"global_orient has shape {tuple(global_orient.shape)}; expected (N, 3)")
-    if body_pose.shape != (global_orient.shape[0], 69):
-        raise ValueError(f"body_pose has shape {tuple(body_pose.shape)}; expected (N, 69)")
-    count = global_orient.shape[0]
-    generator = torch.Generator().manual_seed(seed)
-    betas = torch.randn(count, model.body.num_betas, generator=generator, dtype=torch.float64)
-    gender = torch.where(torch.rand(count, generator=generator) < 0.5, -1.0, 1.0).double()
-    body = model.body
-    dtype, device = body.female.dtype, body.female.device
-    rotations = (
-        axis_angle_to_matrix(global_orient.double()),
-        axis_angle_to_matrix(body_pose.double().view(count, 23, 3)),
-    )
-    params = [t.to(device, dtype) for t in (betas, gender, *rotations)]
+def pose_set_truth(
+    model: SMPLR, poses: Poses, betas: torch.Tensor, gender: torch.Tensor, chunk: int = 500
+) -> Truth:
+    """Ground truth of ``poses`` on shapes ``betas (N, num_betas)``, ``gender (N,)`` of the
+    model's body (posed in chunks of ``chunk`` bodies)."""
+    if betas.shape != (len(poses), model.body.num_betas) or gender.shape != (len(poses),):
+        raise ValueError(
+            f"betas {tuple(betas.shape)} and gender {tuple(gender.shape)} do not match "
+            f"{len(poses)} poses and {model.body.num_betas} betas"
+        )
+    body = model.body.jl_model()
+    dtype, device = model.body.female.dtype, model.device
+    global_orient, body_pose = (t.to(device, dtype) for t in poses.matrices())
+    betas, gender = betas.to(device, dtype), gender.to(device, dtype)
     with torch.no_grad():
-        return pose_bodies(body, *params)
-
-
-def evaluate_truth(model: SMPLR, truth: Truth) -> dict[str, dict[str, float]]:
-    """Scores of every :data:`CONDITIONS` row on ``truth``'s clean JL."""
-    rows = {}
-    for label, use_dae in CONDITIONS.items():
-        with torch.no_grad():
-            result = model.fit(truth.jl, "jl42", use_dae=use_dae)
-        root = result.joints[:, :1]
-        jl = torch.cat([result.joints, result.landmarks], 1) - root
-        rows[label] = score(model.body, truth, jl, result.vertices - root, result.gender)
-    return rows
+        parts = [
+            Truth.from_batch(
+                pose_bodies(
+                    body,
+                    betas[s : s + chunk],
+                    gender[s : s + chunk],
+                    global_orient[s : s + chunk],
+                    body_pose[s : s + chunk],
+                )
+            )
+            for s in range(0, len(poses), chunk)
+        ]
+    return Truth(*(torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Truth)))
 
 
 def evaluate_pose_set(
-    model: SMPLR, global_orient: np.ndarray, body_pose: np.ndarray, seed: int = 0
-) -> dict[str, dict[str, float]]:
-    """One-shot scores (mm, gender accuracy) of ``model`` on poses ``global_orient (N, 3)``,
-    ``body_pose (N, 69)`` (axis-angle) with random shapes, without and with the DAE."""
-    batch = random_bodies(model, torch.as_tensor(global_orient), torch.as_tensor(body_pose), seed)
-    return evaluate_truth(model, Truth.from_batch(batch))
+    model: SMPLR,
+    poses: Poses,
+    betas: torch.Tensor | None = None,
+    gender: torch.Tensor | None = None,
+    seed: int = 0,
+) -> list[dict]:
+    """One-shot scores of ``model`` on ``poses``, one row per condition of
+    :data:`CONDITIONS`: ``{"condition", "bodies", "joints_p1", "vertices_p1", "gender_acc",
+    ...}`` (errors in mm).  Without ``betas``/``gender`` each pose gets a random shape
+    (:func:`smplr.synthetic.shapes.sample_shapes`, float64, seeded by ``seed``)."""
+    if (betas is None) != (gender is None):
+        raise ValueError("give both betas and gender, or neither")
+    if betas is None or gender is None:
+        generator = torch.Generator().manual_seed(seed)
+        betas, gender = sample_shapes(
+            len(poses), generator, num_betas=model.body.num_betas, dtype=torch.float64
+        )
+    truth = pose_set_truth(model, poses, betas, gender)
+    rows = []
+    for condition, use_dae in CONDITIONS.items():
+        with torch.no_grad():
+            row = fit_and_score(model, truth, truth.jl, "jl42", use_dae=use_dae)
+        rows.append({"condition": condition, "bodies": len(poses), **row})
+    return rows
 
 
-Scores = dict[str, dict[str, float]]  # condition label -> metric -> value
+def evaluate_test_sets(
+    model: SMPLR, sets: Iterable[str] = tuple(TEST_SETS), num: int | None = None
+) -> Iterator[dict]:
+    """The rows of :func:`evaluate_pose_set` for every named test set (``num`` bodies
+    each, default its size), with ``"set"`` and ``"source"`` (its label) added, or
+    ``{"set", "skipped": reason}`` for a set whose data file is missing."""
+    for name in sets:
+        drawn = draw_test_set(name, model.body.num_betas, num)
+        if drawn is None:
+            yield {"set": name, "skipped": "real_mocap_poses.npz not found"}
+            continue
+        for row in evaluate_pose_set(model, *drawn):
+            yield {"set": name, "source": TEST_SETS[name].label, **row}
 
 
-def pooled(parts: list[tuple[int, Scores]]) -> tuple[int, Scores]:
-    """Means over the union of disjoint sets, from each set's ``(size, scores)``."""
-    total = sum(n for n, _ in parts)
-    scores = {
-        label: {
-            key: sum(n * part[label][key] for n, part in parts) / total
-            for key in parts[0][1][label]
-        }
-        for label in CONDITIONS
-    }
-    return total, scores
+def format_header() -> str:
+    cols = " ".join(f"{c:>12}" for c in COLUMNS)
+    return f"{'set':<16} {'input':<7} {'bodies':>6} {cols}  source"
 
 
-def format_table(results: dict[str, tuple[int, Scores]]) -> str:
-    """A markdown table of ``{set name: (size, scores)}``."""
-    lines = [
-        "| pose set | N | condition | joints P1 (mm) | vertices P1 (mm) | gender acc. |",
-        "|---|---:|---|---:|---:|---:|",
-    ]
-    for name, (count, scores) in results.items():
-        for label, row in scores.items():
-            lines.append(
-                f"| {name} | {count} | {label} | {row['joints_p1']:.1f} | "
-                f"{row['vertices_p1']:.1f} | {100 * row['gender_acc']:.1f} % |"
-            )
-    return "\n".join(lines)
-
-
-def real_pose_results(
-    model: SMPLR, poses: RealPoses, seed: int = 0
-) -> dict[str, tuple[int, Scores]]:
-    """Scores per source and split of ``poses``, then pooled per split."""
-    results: dict[str, tuple[int, Scores]] = {}
-    for source in sorted(set(poses.source)):
-        for split in ("train", "test"):
-            rows = (poses.source == source) & (poses.split == split)
-            if rows.any():
-                scores = evaluate_pose_set(
-                    model, poses.global_orient[rows], poses.body_pose[rows], seed
-                )
-                results[f"{source}, {split}"] = int(rows.sum()), scores
-    for split in ("train", "test"):
-        parts = [v for k, v in list(results.items()) if k.endswith(f", {split}")]
-        if parts:
-            results[f"real, {split}"] = pooled(parts)
-    return results
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def format_row(row: dict) -> str:
+    """One line of the table under :func:`format_header`."""
+    if "skipped" in row:
+        return f"{row['set']:<16} skipped: {row['skipped']}"
+    cells = " ".join(
+        f"{row[c]:>12.3f}" if c == "gender_acc" else f"{row[c]:>12.1f}" for c in COLUMNS
     )
-    parser.add_argument("--weights", type=Path, default=None)
-    parser.add_argument(
-        "--poses", type=Path, default=None, help="real pose file (default: shipped)"
-    )
-    parser.add_argument("--num-synthetic", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model = SMPLR.pretrained() if args.weights is None else SMPLR.load(args.weights)
-    results = real_pose_results(model, load_real_mocap_poses(args.poses), args.seed)
-    synthetic = Truth.from_batch(held_out_set(model.body, num=args.num_synthetic))
-    results["synthetic held-out"] = args.num_synthetic, evaluate_truth(model, synthetic)
-    print(format_table(results))
-
-
-if __name__ == "__main__":
-    main()
+    return f"{row['set']:<16} {row['condition']:<7} {row['bodies']:>6} {cells}  {row['source']}"

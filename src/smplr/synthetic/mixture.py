@@ -23,7 +23,7 @@ get shapes out to ±4σ (:func:`~smplr.synthetic.pose_sources.wide_shapes`), the
 the usual :func:`~smplr.synthetic.shapes.sample_shapes`.
 
 Held out on purpose (never drawn here): the hand-designed extreme poses and the test
-clips of motion capture, so that :mod:`smplr.synthetic.test_sets` keeps honest
+clips of motion capture, so that :mod:`smplr.datasets.test_sets` keeps honest
 out-of-distribution sets.
 """
 
@@ -45,8 +45,8 @@ from smplr.synthetic.pose_sources import (
     uniform_limits,
     wide_shapes,
 )
+from smplr.synthetic.seeds import is_test_seed
 from smplr.synthetic.shapes import sample_shapes
-from smplr.synthetic.test_sets import TEST_SEEDS
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "prior": 0.40,
@@ -63,7 +63,8 @@ class MixtureBodies(SyntheticBodies):
 
     Args:
         body: the female/male body model pair (must define landmarks).
-        seed: seed of the sampler's generator; the test sets' seeds are refused.
+        seed: seed of the sampler's generator; the seeds kept for test sets
+            (:mod:`smplr.synthetic.seeds`) are refused.
         device: where poses, shapes and bodies are built.
         weights: relative weight per component name (missing names: 0).
         mocap: real motion-capture training poses to draw from (``mocap`` component),
@@ -85,8 +86,8 @@ class MixtureBodies(SyntheticBodies):
         wide_shape_share: float = 0.2,
         block_size: int = 4096,
     ) -> None:
-        if seed in TEST_SEEDS:
-            raise ValueError(f"seed {seed} is a test set's seed (smplr.synthetic.test_sets)")
+        if is_test_seed(seed):
+            raise ValueError(f"seed {seed} is kept for test sets (smplr.synthetic.seeds)")
         weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
         unknown = sorted(set(weights) - set(COMPONENTS))
         if unknown:

@@ -73,20 +73,50 @@ def draw_pool(
     )
 
 
-def cached_pool(path: Path, make: Callable[[], PoolBatch], key: dict) -> PoolBatch:
+_UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def _unreadable(path: Path, exc: Exception) -> None:
+    warnings.warn(
+        f"{path}: unreadable pool cache ({type(exc).__name__}), drawing it again", stacklevel=3
+    )
+
+
+def pool_key(path: Path) -> dict[str, str] | None:
+    """The key the pool cached at ``path`` was drawn with (values as strings), or None
+    when there is no readable cache there."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {
+                n.removeprefix("key_"): str(data[n]) for n in data.files if n.startswith("key_")
+            }
+    except _UNREADABLE as exc:
+        _unreadable(path, exc)
+        return None
+
+
+def cached_pool(
+    path: Path, make: Callable[[], PoolBatch], key: dict, fixed: tuple[str, ...] = ()
+) -> PoolBatch:
     """The pool stored at ``path`` if it was made with ``key``, else ``make()`` stored there
-    (atomically).  An unreadable cache (truncated, foreign) is drawn again, with a warning."""
-    if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                stored = {k: str(data[f"key_{k}"]) for k in key if f"key_{k}" in data}
-                if stored == {k: str(v) for k, v in key.items()}:
+    (atomically).  An unreadable cache (truncated, foreign) is drawn again, with a warning;
+    a cache made with other values of the ``fixed`` keys is refused (ValueError)."""
+    stored = pool_key(path)
+    if stored is not None:
+        for name in fixed:
+            if stored.get(name) != str(key[name]):
+                raise ValueError(
+                    f"{path}: drawn with {name} '{stored.get(name, 'unrecorded')}', not "
+                    f"'{key[name]}'; use another run folder"
+                )
+        if all(stored.get(k) == str(v) for k, v in key.items()):
+            try:
+                with np.load(path, allow_pickle=False) as data:
                     return PoolBatch(*(torch.from_numpy(data[f.name]) for f in fields(PoolBatch)))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            warnings.warn(
-                f"{path}: unreadable pool cache ({type(exc).__name__}), drawing it again",
-                stacklevel=2,
-            )
+            except _UNREADABLE as exc:
+                _unreadable(path, exc)
     pool = make()
     save_npz_atomic(
         path,

@@ -5,7 +5,9 @@
                              ─► pose_smpl (Ω + Ψ, + L_SMPL)          (from shape and pose)
                              ─► smplr_weights.pt                     (bundle for SMPLR)
 
-A run folder holds the cached pool, one folder per stage (checkpoint, curves.csv,
+The pool's bodies come from one pose source (:data:`POSE_SOURCES`: the pose prior, or
+the mixture of :mod:`smplr.synthetic.mixture`); a run folder keeps to the source its
+pool was drawn from.  A run folder holds the cached pool, one folder per stage (checkpoint, curves.csv,
 curves.png) and the exported bundle.  Every stage resumes from its checkpoint.
 """
 
@@ -18,8 +20,11 @@ from pathlib import Path
 import torch
 
 from smplr.body.model import GenderedBodyModel
+from smplr.datasets.real_mocap import load_real_mocap_poses
 from smplr.networks import DAE_NAMES, NetworkConfig
 from smplr.reverse.features import template_bone_lengths
+from smplr.synthetic.bodies import SyntheticBodies
+from smplr.synthetic.mixture import MixtureBodies
 from smplr.training.data import BodySampler, Corruption, PoolBatch, cached_pool, draw_pool
 from smplr.training.loop import DistributedEnv, TrainSettings, finished_state, train_stage
 from smplr.training.stages import RECIPE, SMPL_WEIGHT, STAGES, StageContext
@@ -33,8 +38,9 @@ VAL_SEED_OFFSET = 1_000_003
 class Recipe:
     """Everything a run needs besides per-stage optimisation settings.
 
-    ``sampler(seed)`` builds a body sampler (``SyntheticBodies`` on the body model);
-    ``body_name`` records which body model the run is for.
+    ``sampler(seed)`` builds a body sampler (e.g. :func:`pose_sampler`'s); ``poses``
+    names its pose source and ``body_name`` the body model, both recorded with the
+    cached pool and every checkpoint.
     """
 
     body: GenderedBodyModel
@@ -49,6 +55,11 @@ class Recipe:
     input_jitter: float = 0.01
     smpl_weight: float = SMPL_WEIGHT
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    poses: str = "prior"
+
+    @property
+    def pool_path(self) -> Path:
+        return self.run_dir / "pool.npz"
 
     def data(self, env: DistributedEnv | None = None) -> tuple[PoolBatch, PoolBatch]:
         """The training pool and the validation bodies (cached in the run folder; under
@@ -62,11 +73,12 @@ class Recipe:
         return pool.to(self.device), val.to(self.device)
 
     def _cached_data(self) -> tuple[PoolBatch, PoolBatch]:
-        key = {"seed": self.seed, "body": self.body_name}
+        key = {"seed": self.seed, "body": self.body_name, "poses": self.poses}
         pool = cached_pool(
-            self.run_dir / "pool.npz",
+            self.pool_path,
             lambda: draw_pool(self.sampler(self.seed), self.pool_size, label="training bodies"),
             {**key, "size": self.pool_size},
+            fixed=("poses",),
         )
         val = cached_pool(
             self.run_dir / "val.npz",
@@ -74,6 +86,7 @@ class Recipe:
                 self.sampler(self.seed + VAL_SEED_OFFSET), self.val_size, label="validation bodies"
             ),
             {**key, "size": self.val_size},
+            fixed=("poses",),
         )
         return pool, val
 
@@ -81,6 +94,7 @@ class Recipe:
         """What a stage's checkpoint remembers of this recipe (see ``train_stage``)."""
         return {
             "body_model": self.body_name,
+            "poses": self.poses,
             "seed": self.seed,
             "pool_size": self.pool_size,
             "sizes": self.sizes.to_dict(),
@@ -100,6 +114,26 @@ class Recipe:
             input_jitter=self.input_jitter,
             smpl_weight=self.smpl_weight,
         )
+
+
+POSE_SOURCES: dict[str, str] = {
+    "prior": "the pose prior alone (smplr.synthetic.bodies.SyntheticBodies)",
+    "mixture": "the pose-source mixture with the real motion-capture train clips "
+    "(smplr.synthetic.mixture.MixtureBodies)",
+}
+
+
+def pose_sampler(
+    poses: str, body: GenderedBodyModel, device: torch.device | str
+) -> Callable[[int], BodySampler]:
+    """``seed -> sampler`` of training bodies from pose source ``poses`` (see
+    :data:`POSE_SOURCES`; the mixture reads the shipped motion-capture train split)."""
+    if poses == "prior":
+        return lambda seed: SyntheticBodies(body, seed=seed, device=device)
+    if poses == "mixture":
+        mocap = load_real_mocap_poses(split="train").poses()
+        return lambda seed: MixtureBodies(body, seed, device, mocap=mocap, block_size=16_384)
+    raise ValueError(f"unknown pose source '{poses}': expected one of {', '.join(POSE_SOURCES)}")
 
 
 def run_stage(

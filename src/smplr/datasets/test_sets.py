@@ -1,29 +1,31 @@
 """Named test sets of poses and shapes, defined once and drawn deterministically.
 
-Each entry of :data:`TEST_SETS` names a pose source, a shape source, a seed and a size;
-:func:`draw_test_set` draws it the same way on every machine (CPU, float64, like
-:func:`~smplr.synthetic.bodies.held_out_set`).  Seeds are far from the seeds training
-runs use (the recipe's ``seed`` and ``seed + 1_000_003``), and
-:class:`~smplr.synthetic.mixture.MixtureBodies` refuses the seeds listed here.
+Each entry of :data:`TEST_SETS` names a pose source (:mod:`smplr.synthetic.pose_sources`
+or real motion capture), a shape source, a seed and a size; :func:`draw_test_set` draws
+it the same way on every machine (CPU, float64, like
+:func:`~smplr.synthetic.bodies.held_out_set`).  Every seed is one kept for test sets
+(:mod:`smplr.synthetic.seeds`), which :class:`~smplr.synthetic.mixture.MixtureBodies`
+refuses.
 
 Every set is labelled honestly: ``held_out=True`` when its *source* never feeds
 training (the hand-designed extreme poses; the test clips of real motion capture),
-``False`` when the training mixture draws from the same source with another seed.
+``False`` when the training mixture draws from the same source (``overlap`` says how:
+another seed, or the very poses for the motion-capture train clips).
 
-The real motion-capture set reads ``src/smplr/datasets/assets/real_mocap_poses.npz``
-(float32 ``global_orient (N, 3)``, ``body_pose (N, 69)``, ``split (N,)`` "train"/"test"
-by clip) when it exists; :func:`draw_test_set` returns None otherwise.
+The motion-capture sets read the shipped pose file
+(:func:`smplr.datasets.real_mocap.load_real_mocap_poses`, one split each) when it
+exists; :func:`draw_test_set` returns None otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import torch
 
+from smplr.datasets import real_mocap
+from smplr.datasets.real_mocap import load_real_mocap_poses
 from smplr.synthetic.pose_sources import (
     Poses,
     extreme,
@@ -33,6 +35,7 @@ from smplr.synthetic.pose_sources import (
     wide_shapes,
 )
 from smplr.synthetic.poses import PosePrior
+from smplr.synthetic.seeds import HELD_OUT_SEED, is_test_seed
 from smplr.synthetic.shapes import sample_shapes
 
 ShapeSource = Callable[[int, torch.Generator, int], tuple[torch.Tensor, torch.Tensor]]
@@ -60,45 +63,17 @@ def _wide_shapes(batch: int, generator: torch.Generator, num_betas: int):
     return wide_shapes(batch, generator, num_betas=num_betas, dtype=torch.float64)
 
 
-MOCAP_PATH = Path(__file__).parents[1] / "datasets" / "assets" / "real_mocap_poses.npz"
+def _mocap(split: str) -> Callable[[int, torch.Generator], Poses]:
+    """Up to ``batch`` poses of the motion-capture ``split``, picked at random, in file order."""
 
+    def draw(batch: int, generator: torch.Generator) -> Poses:
+        poses = load_real_mocap_poses(split=split).poses()
+        if batch >= len(poses):
+            return poses
+        rows = torch.randperm(len(poses), generator=generator)[:batch].sort().values
+        return poses.index(rows)
 
-def load_mocap_poses(split: str, path: Path | None = None) -> Poses | None:
-    """The ``split`` ("train"/"test") poses of the real motion-capture file, float64, or
-    None when the file does not exist."""
-    path = path or MOCAP_PATH
-    if split not in ("train", "test"):
-        raise ValueError(f"unknown split '{split}': expected 'train' or 'test'")
-    if not path.is_file():
-        return None
-    with np.load(path, allow_pickle=False) as data:
-        missing = sorted({"global_orient", "body_pose", "split"} - set(data.files))
-        if missing:
-            raise ValueError(f"{path}: missing arrays {missing}")
-        orient, body, splits = data["global_orient"], data["body_pose"], data["split"]
-    n = orient.shape[0]
-    if orient.shape != (n, 3) or body.shape != (n, 69) or splits.shape != (n,):
-        raise ValueError(
-            f"{path}: expected global_orient (N, 3), body_pose (N, 69), split (N,); got "
-            f"{orient.shape}, {body.shape}, {splits.shape}"
-        )
-    rows = np.asarray(splits).astype(str) == split
-    if not rows.any():
-        raise ValueError(f"{path}: no poses in split '{split}'")
-    return Poses(
-        torch.from_numpy(np.asarray(orient[rows], dtype=np.float64)),
-        torch.from_numpy(np.asarray(body[rows], dtype=np.float64)),
-    )
-
-
-def _mocap_test(batch: int, generator: torch.Generator) -> Poses:
-    poses = load_mocap_poses("test")
-    if poses is None:
-        raise FileNotFoundError(f"{MOCAP_PATH} does not exist")
-    if batch >= len(poses):
-        return poses
-    rows = torch.randperm(len(poses), generator=generator)[:batch].sort().values
-    return poses.index(rows)
+    return draw
 
 
 @dataclass(frozen=True)
@@ -111,13 +86,19 @@ class TestSet:
     size: int
     poses: Callable[[int, torch.Generator], Poses]
     shapes: ShapeSource = _standard_shapes
+    overlap: str = "other seed"
+    needs_mocap: bool = False
+
+    def __post_init__(self) -> None:
+        if not is_test_seed(self.seed):
+            raise ValueError(f"test set seed {self.seed} is not kept for test sets")
 
     @property
     def label(self) -> str:
-        return "held-out source" if self.held_out else "source seen in training (other seed)"
+        return "held-out source" if self.held_out else f"source seen in training ({self.overlap})"
 
 
-IN_DISTRIBUTION_SEED = 12345  # the model card's held-out draw of the pose prior
+IN_DISTRIBUTION_SEED = HELD_OUT_SEED  # the model card's held-out draw of the pose prior
 
 TEST_SETS: dict[str, TestSet] = {
     "in_distribution": TestSet(
@@ -144,7 +125,12 @@ TEST_SETS: dict[str, TestSet] = {
     ),
     "real_mocap_test": TestSet(
         "real motion capture, test clips (needs real_mocap_poses.npz)", True, 7_001_006, 908,
-        _mocap_test,
+        _mocap("test"), needs_mocap=True,
+    ),
+    "real_mocap_train": TestSet(
+        "real motion capture, train clips (needs real_mocap_poses.npz)", False, 7_001_007,
+        2196, _mocap("train"), overlap="same poses, other headings and shapes",
+        needs_mocap=True,
     ),
 }  # fmt: skip
 """Name -> definition.  Sizes are defaults; :func:`draw_test_set` takes another."""
@@ -153,8 +139,8 @@ TEST_SEEDS: frozenset[int] = frozenset(s.seed for s in TEST_SETS.values())
 
 
 def available(name: str) -> bool:
-    """False only for the motion-capture set when its file is missing."""
-    return name != "real_mocap_test" or MOCAP_PATH.is_file()
+    """False only for the motion-capture sets when the pose file is missing."""
+    return not TEST_SETS[name].needs_mocap or real_mocap.SHIPPED_PATH.is_file()
 
 
 def draw_test_set(
