@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_smplr
+from helpers.cli import run_smplr
 from smplr.benchmarks import body, core, core_accuracy, render, synthetic
 
 

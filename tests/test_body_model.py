@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import fake_smpl_arrays
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.model import MIN_RIGID_GROUP, BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
 from smplr.body.pose_blendshapes import PoseBlendShapes

@@ -7,23 +7,23 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers.bundles import TINY_SIZES, tiny_fake_bundle
 from smplr.benchmarks import core, core_accuracy
 from smplr.body.model import GenderedBodyModel
 from smplr.reverse.features import template_bone_lengths
 from smplr.weights import WeightBundle, save_bundle
-from test_reverse_pipeline import SIZES, _bundle
 
 
 @pytest.fixture(scope="module")
 def open_bundle(tmp_path_factory) -> Path:
-    bundle = _bundle()
+    bundle = tiny_fake_bundle()
     bundle = WeightBundle(
         network_config=bundle.network_config,
         body_model="open",
         template_lengths=template_bone_lengths(GenderedBodyModel.open()),
         networks=bundle.networks,
     )
-    assert bundle.network_config == SIZES
+    assert bundle.network_config == TINY_SIZES
     return save_bundle(bundle, tmp_path_factory.mktemp("w") / "w.pt")
 
 

@@ -15,18 +15,18 @@ import pytest
 import torch
 import trimesh
 
-from conftest import fake_smpl_arrays
-from core_fakes import fake_body, fake_gendered, random_params
+from helpers.bundles import tiny_fake_bundle
+from helpers.fake_model import fake_smpl_arrays
+from helpers.fakes import fake_body, fake_gendered, random_params
 from smplr.body.model_file import model_data_from_arrays, save_model_data
 from smplr.cli import main
 from smplr.weights import save_bundle
-from test_reverse_pipeline import _bundle
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("fit")
-    paths = {"weights": save_bundle(_bundle(), folder / "w.pt")}
+    paths = {"weights": save_bundle(tiny_fake_bundle(), folder / "w.pt")}
     for seed, gender in ((1, "female"), (2, "male")):
         arrays = fake_smpl_arrays(seed=seed)
         arrays["f"] = fake_smpl_arrays(seed=0)["f"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_smplr
+from helpers.bundles import write_tiny_open_bundle
+from helpers.cli import run_smplr
 from smplr.evaluation import paper_results as paper
 from smplr.evaluation.reproduction import Settings, conditions, generate
-from tiny_bundles import write_tiny_open_bundle
 
 PAPER_TEXT = Path("/work/shared/paper/SMPLR-paper.txt")
 

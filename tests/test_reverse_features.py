@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core_fakes import fake_body, fake_gendered
+from helpers.fakes import fake_body, fake_gendered
 from smplr.body.skeleton import JL_PARENTS
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.reverse.features import (

@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 
-from core_fakes import fake_gendered, random_params
+from helpers.fakes import fake_gendered, random_params
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.refine import (
     BodyParams,
