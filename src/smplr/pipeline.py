@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -108,6 +109,8 @@ class SMPLR(nn.Module):
     Build it with :meth:`pretrained` (shipped weights, open body model) or
     :meth:`from_bundle` (your own training run and body model).
     """
+
+    template_lengths: torch.Tensor  # buffer
 
     def __init__(
         self,
@@ -222,14 +225,13 @@ class SMPLR(nn.Module):
         ]
         if len(parts) == 1:
             return parts[0]
-        return SMPLRResult(
-            **{
-                f.name: None
-                if getattr(parts[0], f.name) is None
-                else torch.cat([getattr(p, f.name) for p in parts])
-                for f in fields(SMPLRResult)
-            }
-        )
+        merged: dict[str, Any] = {
+            f.name: None
+            if getattr(parts[0], f.name) is None
+            else torch.cat([getattr(p, f.name) for p in parts])
+            for f in fields(SMPLRResult)
+        }
+        return SMPLRResult(**merged)
 
     @torch.no_grad()
     def _fit_batch(

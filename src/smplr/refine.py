@@ -94,6 +94,7 @@ class _Problem:
         delta, betas, transl = _unpack(params)
         posed = rotations @ axis_angle_to_matrix(delta)
         out = self.model.skin(betas, posed, transl)
+        assert out.landmarks is not None  # the fit needs a body model with landmarks
         data = (torch.cat([out.joints, out.landmarks], dim=1) - self.targets) * self.weights
         pose = self.prior.pose_weight * (posed[:, 1:] - self.prior_rotations)
         shape = self.prior.shape_weight * betas

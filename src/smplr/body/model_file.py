@@ -140,7 +140,7 @@ def _read_npz(path: Path) -> dict[str, Any]:
 
 def _array(raw: dict[str, Any], key: str, path: Path, ndim: int, dtype: type) -> np.ndarray:
     try:
-        arr = np.asarray(raw[key], dtype=dtype)
+        arr: np.ndarray = np.asarray(raw[key], dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: key '{key}' is not a numeric array: {exc}") from exc
     if arr.ndim != ndim:
@@ -218,7 +218,7 @@ def model_data_from_arrays(
             raise ModelFileError(
                 f"{path}: landmark_vertex_ids must be {NUM_LANDMARKS} vertex indices below {num_vertices}"
             )
-    metadata = {
+    metadata: dict[str, str] = {
         key: str(np.asarray(raw[key])) for key in ("gender", "source", "licence") if key in raw
     }
     return BodyModelData(
@@ -280,7 +280,7 @@ def save_model_data(data: BodyModelData, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".npz":
-        np.savez_compressed(path, **arrays)
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     elif suffix == ".pkl":
         import scipy.sparse
 

@@ -132,7 +132,7 @@ def pose(
                 results["landmarks"].append(output.landmarks.cpu().numpy())
     arrays = {k: np.concatenate(v) for k, v in results.items() if v}
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, **arrays)
+    np.savez_compressed(out, **arrays)  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     typer.echo(f"wrote {out} ({count} bodies)")
     if mesh_dir is not None:
         paths = write_meshes(arrays["vertices"], body.faces.cpu().numpy(), mesh_dir, mesh_format)

@@ -85,7 +85,7 @@ def cached_pool(path: Path, make: Callable[[], PoolBatch], key: dict) -> PoolBat
     np.savez(
         tmp,
         **{f.name: getattr(pool, f.name).cpu().numpy() for f in fields(PoolBatch)},
-        **{f"key_{k}": np.array(str(v)) for k, v in key.items()},
+        **{f"key_{k}": np.array(str(v)) for k, v in key.items()},  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     )
     tmp.replace(path)
     return pool

@@ -59,8 +59,11 @@ class Inputs:
                 ]
             )
         )
-        k = torch.as_tensor(synthetic.intrinsics)
-        fx_fy_cx_cy = torch.stack([k[:, 0, 0], k[:, 1, 1], k[:, 0, 2], k[:, 1, 2]], dim=1)
+        intrinsics = torch.as_tensor(synthetic.intrinsics)
+        fx_fy_cx_cy = torch.stack(
+            [intrinsics[:, 0, 0], intrinsics[:, 1, 1], intrinsics[:, 0, 2], intrinsics[:, 1, 2]],
+            dim=1,
+        )
         flat2d = pixels_to_root_plane(pixels, fx_fy_cx_cy, root_cam[:, 2])[..., :2]
         rotations = torch.cat([batch.global_orient[:, None], batch.body_pose], dim=1)
         return cls(
