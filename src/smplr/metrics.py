@@ -363,6 +363,10 @@ def gender_correct(pred_gender: ArrayT, gt_gender: ArrayT) -> ArrayT:
 
 
 def gender_accuracy(pred_gender: ArrayT, gt_gender: ArrayT) -> float:
-    """Fraction of samples whose predicted gender sign matches the ground truth's."""
+    """Fraction of samples whose predicted gender sign matches the ground truth's.
+
+    >>> gender_accuracy(np.array([-0.8, 0.3, 0.9, -0.1]), np.array([-1.0, 1.0, -1.0, -1.0]))
+    0.75
+    """
     correct = torch.as_tensor(gender_correct(pred_gender, gt_gender))
     return float(correct.double().mean())
