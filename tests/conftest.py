@@ -18,13 +18,13 @@ DEVICES = [
 ]
 
 
-@pytest.fixture(params=[torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.fixture(scope="session", params=[torch.float32, torch.float64], ids=["float32", "float64"])
 def dtype(request) -> torch.dtype:
     """The floating-point type a numerical test runs in."""
     return request.param
 
 
-@pytest.fixture(params=DEVICES)
+@pytest.fixture(scope="session", params=DEVICES)
 def device(request) -> torch.device:
     """The device a numerical test runs on (CUDA is skipped on machines without one)."""
     return torch.device(request.param)
