@@ -23,6 +23,7 @@ test-all: venv
 lint: venv
 	$(PY) -m ruff check src tests
 	$(PY) -m ruff format --check src tests
+	$(PY) -m mypy
 
 demo: venv
 	$(PY) -m smplr demo --out $(DEMO_OUT)

@@ -10,7 +10,7 @@ import pytest
 import torch
 import trimesh
 
-from conftest import run_smplr
+from helpers.cli import run_smplr
 from smplr.atomic_io import (
     FileWriteError,
     atomic_write,
@@ -53,7 +53,7 @@ def test_atomic_write_replaces_whole_files(tmp_path: Path) -> None:
 
 
 def test_save_npz_atomic_keeps_the_name(tmp_path: Path) -> None:
-    path = save_npz_atomic(tmp_path / "bodies.out", a=np.arange(3))
+    path = save_npz_atomic(tmp_path / "bodies.out", {"a": np.arange(3)})
     assert path == tmp_path / "bodies.out" and os.listdir(tmp_path) == ["bodies.out"]
     with np.load(path) as data:
         np.testing.assert_array_equal(data["a"], np.arange(3))
@@ -65,7 +65,7 @@ def test_failed_writes_leave_nothing(tmp_path: Path, fake_data, disk_full) -> No
         lambda: write_meshes(vertices, fake_data.faces, tmp_path / "meshes"),
         lambda: save_model_data(fake_data, tmp_path / "model.pkl"),
         lambda: save_model_data(fake_data, tmp_path / "model.npz"),
-        lambda: save_npz_atomic(tmp_path / "a.npz", a=np.zeros(3)),
+        lambda: save_npz_atomic(tmp_path / "a.npz", {"a": np.zeros(3)}),
     ):
         with pytest.raises(FileWriteError, match=r"not written: No space left on device"):
             write()

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import fake_smpl_arrays
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.model import MIN_RIGID_GROUP, BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
 from smplr.body.params import load_body_params
@@ -189,12 +189,26 @@ def test_gendered_batch_backpropagates_to_every_sample(shared_skinning: bool) ->
     assert torch.autograd.gradcheck(run, inputs)
 
 
-def test_float32_and_float64_agree() -> None:
-    p64 = _params(2, 9)
-    out64 = _model(dtype=torch.float64)(**p64)
-    out32 = _model(dtype=torch.float32)(**{k: v.float() for k, v in p64.items()})
-    assert out32.vertices.dtype == torch.float32
-    np.testing.assert_allclose(out32.vertices.double().numpy(), out64.vertices.numpy(), atol=1e-5)
+def test_every_dtype_and_device_agrees_with_float64_on_cpu(dtype, device) -> None:
+    p64 = _params(3, 9)
+    reference = _model(dtype=torch.float64)(**p64)
+    model = _model(dtype=dtype).to(device)
+    out = model(**{k: v.to(device, dtype) for k, v in p64.items()})
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    for name in ("vertices", "joints", "landmarks"):
+        value = getattr(out, name)
+        assert value.dtype == dtype and value.device.type == device.type, name
+        torch.testing.assert_close(
+            value.cpu().double(), getattr(reference, name), atol=tol, rtol=0, msg=name
+        )
+
+
+def test_zero_parameters_give_the_template_on_every_dtype_and_device(dtype, device) -> None:
+    arrays = fake_smpl_arrays()
+    out = _model(dtype=dtype).to(device)(betas=torch.zeros(2, 10, dtype=dtype, device=device))
+    tol = 1e-6 if dtype == torch.float32 else 1e-12
+    expected = torch.as_tensor(arrays["v_template"], dtype=dtype).expand(2, -1, -1)
+    torch.testing.assert_close(out.vertices.cpu(), expected, atol=tol, rtol=0)
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from conftest import run_smplr
-from dataset_fixtures import fake_bodies, write_fake_smpl_dir, write_surreal_clip, write_up3d
+from helpers.cli import run_smplr
+from helpers.dataset_files import fake_bodies, write_fake_smpl_dir, write_surreal_clip, write_up3d
 from smplr.datasets import SurrealReader, Up3dReader
 from smplr.evaluation import GroundTruthBodies, Prediction, ground_truth_batch, save_predictions
 

@@ -7,7 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from dataset_fixtures import H36M_CAMERAS, write_h36m_cameras, write_spin_h36m, write_videopose3d
+from helpers.dataset_files import (
+    H36M_CAMERAS,
+    write_h36m_cameras,
+    write_spin_h36m,
+    write_videopose3d,
+)
 from smplr.body.skeleton import JOINT_NAMES
 from smplr.datasets import Human36mReader
 from smplr.datasets.human36m import H36M17_TO_SMPL, H36M32_TO_SMPL, SPIN24_TO_SMPL

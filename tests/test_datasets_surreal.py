@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from dataset_fixtures import fake_bodies, write_surreal_clip
+from helpers.dataset_files import fake_bodies, write_surreal_clip
 from smplr.datasets import SurrealReader
 from smplr.datasets.ground_truth import GroundTruthBodies, ground_truth_batch, posed_bodies
 from smplr.datasets.sampling import displacement_subsample, every_nth

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from dataset_fixtures import fake_bodies, pose_world, write_up3d
+from helpers.dataset_files import fake_bodies, pose_world, write_up3d
 from smplr.body.skeleton import JOINT_NAMES
 from smplr.datasets import Up3dReader
 from smplr.datasets.ground_truth import GroundTruthBodies, ground_truth_batch

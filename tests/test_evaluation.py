@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dataset_fixtures import fake_bodies, write_surreal_clip, write_up3d
+from helpers.dataset_files import fake_bodies, write_surreal_clip, write_up3d
 from smplr.body.model import GenderedBodyModel
 from smplr.datasets import SurrealReader, Up3dReader
 from smplr.datasets.synthetic import SyntheticSet

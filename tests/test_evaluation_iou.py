@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import scipy.io
 
-from conftest import run_smplr
-from dataset_fixtures import fake_bodies, write_surreal_clip
+from helpers.bundles import write_tiny_open_bundle
+from helpers.cli import run_smplr
+from helpers.dataset_files import fake_bodies, write_surreal_clip
 from smplr import metrics
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
@@ -27,7 +28,6 @@ from smplr.evaluation import (
     save_predictions,
 )
 from smplr.render import render_camera_silhouettes
-from tiny_bundles import write_tiny_open_bundle
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import trimesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import fake_smpl_arrays
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.kinematics import forward_kinematics
 from smplr.body.model import BodyModel
 from smplr.body.model_file import model_data_from_arrays

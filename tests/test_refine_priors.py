@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core_fakes import fake_gendered, random_params
+from helpers.fakes import fake_gendered, random_params
 from smplr.benchmarks.refine_priors import OLD_REFINE, mismatched_skeleton
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.input_formats import dae_input

@@ -12,7 +12,8 @@ import trimesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import fake_smpl_arrays, run_smplr
+from helpers.cli import run_smplr
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.model_file import model_data_from_arrays, save_model_data
 from smplr.render import (
     PinholeCamera,

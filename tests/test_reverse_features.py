@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core_fakes import fake_body, fake_gendered
+from helpers.fakes import fake_body, fake_gendered
 from smplr.body.skeleton import JL_PARENTS
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.reverse.features import (
@@ -19,34 +19,51 @@ from smplr.reverse.features import (
 )
 
 
-def _random_jl(seed: int, batch: int = 3) -> torch.Tensor:
-    return torch.randn(
-        batch, 42, 3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
-    )
+def _random_jl(
+    seed: int,
+    batch: int = 3,
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, 42, 3, generator=g, dtype=torch.float64).to(device, dtype)
+
+
+def _close(dtype: torch.dtype) -> dict[str, float]:
+    return {"atol": 1e-4 if dtype == torch.float32 else 1e-10, "rtol": 0.0}
 
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), scale=st.floats(0.05, 5.0))
-def test_directions_are_unit_vectors_along_the_bones(seed: int, scale: float) -> None:
-    jl = scale * _random_jl(seed)
+def test_directions_are_unit_vectors_along_the_bones(
+    seed: int, scale: float, dtype: torch.dtype, device: torch.device
+) -> None:
+    jl = scale * _random_jl(seed, dtype=dtype, device=device)
     n = relative_directions(jl)
-    assert n.shape == (3, 41, 3)
-    torch.testing.assert_close(n.norm(dim=-1), torch.ones(3, 41, dtype=torch.float64))
+    assert n.shape == (3, 41, 3) and n.dtype == dtype and n.device.type == device.type
+    ones = torch.ones(3, 41, dtype=dtype, device=device)
+    torch.testing.assert_close(n.norm(dim=-1), ones, **_close(dtype))
     # each direction is parallel to its bone JL_i - JL_kappa(i), pointing the same way
     for i in (1, 7, 24, 41):
         bone = jl[:, i] - jl[:, JL_PARENTS[i]]
-        torch.testing.assert_close(n[:, i - 1] * bone.norm(dim=-1, keepdim=True), bone)
+        torch.testing.assert_close(
+            n[:, i - 1] * bone.norm(dim=-1, keepdim=True), bone, **_close(dtype)
+        )
 
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), shift=st.lists(st.floats(-10, 10), min_size=3, max_size=3))
-def test_features_ignore_translation(seed: int, shift: list[float]) -> None:
-    jl = _random_jl(seed)
-    moved = jl + torch.tensor(shift, dtype=torch.float64)
-    template = torch.rand(41, dtype=torch.float64)
-    torch.testing.assert_close(relative_directions(moved), relative_directions(jl))
+def test_features_ignore_translation(
+    seed: int, shift: list[float], dtype: torch.dtype, device: torch.device
+) -> None:
+    jl = _random_jl(seed, dtype=dtype, device=device)
+    moved = jl + torch.tensor(shift, dtype=dtype, device=device)
+    template = 0.5 + torch.rand(41, dtype=dtype).to(device)
+    # float32 loses ~1e-6 of the shift; bones of random JL are rarely shorter than 1e-2
+    close = {"atol": 1e-2, "rtol": 0.0} if dtype == torch.float32 else _close(dtype)
+    torch.testing.assert_close(relative_directions(moved), relative_directions(jl), **close)
     torch.testing.assert_close(
-        relative_distances(moved, template), relative_distances(jl, template)
+        relative_distances(moved, template), relative_distances(jl, template), **_close(dtype)
     )
 
 

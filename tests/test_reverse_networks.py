@@ -6,6 +6,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from smplr.dae import DenoisingAutoencoder
@@ -149,3 +151,92 @@ def test_folding_batchnorm_keeps_eval_outputs() -> None:
             a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,), strict=True
         ):
             torch.testing.assert_close(u, v, atol=1e-5, rtol=1e-5)
+
+
+# ------------------------------------------------------------------- behaviour
+def _inputs(net: nn.Module, batch: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    if isinstance(net, PoseNet):
+        return _directions(batch, seed)
+    if isinstance(net, ShapeNet):
+        return torch.randn(batch, 41, generator=g)
+    return torch.randn(batch, 42, 3, generator=g)
+
+
+def _outputs(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    out = net(x)
+    return torch.cat([out[0], out[1][:, None]], dim=1) if isinstance(out, tuple) else out
+
+
+def _networks() -> list[nn.Module]:
+    torch.manual_seed(0)
+    dae = DenoisingAutoencoder((32, 32, 16))
+    nn.init.normal_(dae.out.weight, std=0.05)  # trained DAEs correct; untrained is identity
+    return [PoseNet(**TINY), ShapeNet(**TINY), dae]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.01, 100.0), batch=st.integers(1, 6))
+def test_pose_net_output_is_always_a_rotation(seed: int, scale: float, batch: int) -> None:
+    torch.manual_seed(seed)
+    omega = PoseNet(**TINY).eval()
+    rot = omega(scale * _directions(batch, seed)).double()
+    eye = torch.eye(3, dtype=torch.float64).expand(batch, 24, 3, 3)
+    torch.testing.assert_close(rot.transpose(-1, -2) @ rot, eye, atol=1e-5, rtol=0)
+    det = torch.linalg.det(rot)
+    torch.testing.assert_close(det, torch.ones_like(det), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["pose", "shape", "dae"])
+def test_gradients_reach_every_parameter(index: int) -> None:
+    net = _networks()[index].train()
+    x = _inputs(net, 8, 1)
+    target = torch.randn_like(_outputs(net.eval(), x))
+    net.train()
+    torch.manual_seed(2)
+    ((_outputs(net, x) - target) ** 2).mean().backward()
+    for name, param in net.named_parameters():
+        assert param.grad is not None, name
+        assert bool(torch.isfinite(param.grad).all()), name
+        assert float(param.grad.abs().max()) > 0, name
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["pose", "shape", "dae"])
+def test_a_few_steps_fit_a_tiny_fixed_batch(index: int) -> None:
+    net = _networks()[index]
+    x = _inputs(net, 16, 3)
+    with torch.no_grad():  # targets of the same kind: another network's outputs
+        target = _outputs(_networks()[index].eval(), _inputs(net, 16, 4))
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
+
+    def loss() -> torch.Tensor:
+        return ((_outputs(net, x) - target) ** 2).mean()
+
+    net.eval()
+    with torch.no_grad():
+        before = float(loss())
+    for _ in range(40):
+        net.train()
+        optimizer.zero_grad()
+        loss().backward()
+        optimizer.step()
+    net.eval()
+    with torch.no_grad():
+        after = float(loss())
+    assert after < 0.7 * before, (before, after)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["pose", "shape", "dae"])
+def test_eval_mode_is_deterministic_and_samples_independent(index: int) -> None:
+    net = _networks()[index].eval()
+    x = _inputs(net, 6, 5)
+    with torch.no_grad():
+        whole = _outputs(net, x)
+        torch.testing.assert_close(_outputs(net, x), whole, atol=0, rtol=0)
+        alone = torch.cat([_outputs(net, x[i : i + 1]) for i in range(6)])
+        changed = x.clone()
+        changed[3:] = _inputs(net, 3, 6)
+        mixed = _outputs(net, changed)
+    torch.testing.assert_close(alone, whole, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(mixed[:3], whole[:3], atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(mixed[3:], whole[3:])

@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import fake_smpl_arrays
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.model import BodyModel, GenderedBodyModel
 from smplr.body.model_file import ModelFileError, model_data_from_arrays
 from smplr.body.skeleton import JL_MIRROR, JL_PARENTS, JOINT_MIRROR, NUM_JL

@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -70,12 +70,14 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def save_npz_atomic(path: str | Path, compress: bool = True, **arrays: np.ndarray) -> Path:
-    """``np.savez_compressed`` (or ``np.savez``) to ``path`` whole or not at all; the
-    name is kept as given (numpy would append ``.npz`` to a bare name)."""
+def save_npz_atomic(
+    path: str | Path, arrays: Mapping[str, np.ndarray], compress: bool = True
+) -> Path:
+    """``np.savez_compressed`` (or ``np.savez``) of ``arrays`` (name -> array) to ``path``,
+    whole or not at all; the name is kept as given (numpy would append ``.npz``)."""
     save = np.savez_compressed if compress else np.savez
     with atomic_write(path) as handle:
-        save(handle, **arrays)
+        save(handle, **dict(arrays))  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     return Path(path)
 
 

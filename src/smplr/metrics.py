@@ -80,7 +80,7 @@ def _to_float64(name: str, value: np.ndarray | torch.Tensor) -> tuple[torch.Tens
     """``value`` as a float64 tensor, and whether it came in as numpy."""
     is_numpy = not isinstance(value, torch.Tensor)
     try:
-        tensor = torch.as_tensor(np.asarray(value)) if is_numpy else value
+        tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
     except (TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"{name} must be a numeric array: {exc}") from exc
     if not (tensor.is_floating_point() or tensor.dtype in (torch.int32, torch.int64)):
@@ -196,12 +196,12 @@ def pa_mpjpe(pred: ArrayT, gt: ArrayT, *, joints: Sequence[int] | None = None) -
     if chosen is not None:
         p, g = p[:, chosen], g[:, chosen]
     errors = point_errors(p, g, protocol=2)
-    return _output(errors.mean(dim=1), as_numpy)  # type: ignore[return-value,union-attr]
+    return _output(errors.mean(dim=1), as_numpy)  # type: ignore[return-value]
 
 
 def _mean_over(errors: ArrayT, ids: list[int] | None) -> ArrayT:
     selected = errors if ids is None else errors[:, ids]
-    return selected.mean(1)  # type: ignore[return-value]
+    return selected.mean(1)
 
 
 def surface_error(
@@ -232,7 +232,7 @@ def surface_error(
         dist = torch.linalg.vector_norm((pv - pr[:, None]) - (gv - gr[:, None]), dim=-1)
         return _output(dist.mean(dim=1) * METRES_TO_MM, as_numpy)  # type: ignore[return-value]
     if protocol == 2:
-        return point_errors(pred_vertices, gt_vertices, protocol=2).mean(1)  # type: ignore[return-value]
+        return point_errors(pred_vertices, gt_vertices, protocol=2).mean(1)
     raise ValueError(f"unknown protocol {protocol!r}: expected 1 (root-relative) or 2 (Procrustes)")
 
 
@@ -249,7 +249,7 @@ def landmark_error(
             f"landmark error needs JL (N, {NUM_JL}, 3), got {tuple(pred_jl.shape)} and {tuple(gt_jl.shape)}"
         )
     errors = point_errors(pred_jl, gt_jl, protocol=protocol, root=root)
-    return errors[:, NUM_JOINTS:].mean(1)  # type: ignore[return-value]
+    return errors[:, NUM_JOINTS:].mean(1)
 
 
 def part_errors(joint_errors: ArrayT, joint_ids: Sequence[int] | None = None) -> dict[str, ArrayT]:
@@ -271,7 +271,7 @@ def part_errors(joint_errors: ArrayT, joint_ids: Sequence[int] | None = None) ->
     for name, members in groups.items():
         cols = [column[j] for j in members if j in column]
         if cols:
-            out[name] = joint_errors[:, cols].mean(1)  # type: ignore[assignment]
+            out[name] = joint_errors[:, cols].mean(1)
     return out
 
 
@@ -329,7 +329,7 @@ def silhouette_iou(pred_masks: ArrayT, gt_masks: ArrayT) -> ArrayT:
 
 def _mask_tensor(name: str, value: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, bool]:
     is_numpy = not isinstance(value, torch.Tensor)
-    tensor = torch.as_tensor(np.asarray(value)) if is_numpy else value
+    tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
     if tensor.dtype != torch.bool:
         raise ValueError(f"{name} must be boolean arrays, got dtype {tensor.dtype}")
     if tensor.ndim != 3:
@@ -363,6 +363,10 @@ def gender_correct(pred_gender: ArrayT, gt_gender: ArrayT) -> ArrayT:
 
 
 def gender_accuracy(pred_gender: ArrayT, gt_gender: ArrayT) -> float:
-    """Fraction of samples whose predicted gender sign matches the ground truth's."""
+    """Fraction of samples whose predicted gender sign matches the ground truth's.
+
+    >>> gender_accuracy(np.array([-0.8, 0.3, 0.9, -0.1]), np.array([-1.0, 1.0, -1.0, -1.0]))
+    0.75
+    """
     correct = torch.as_tensor(gender_correct(pred_gender, gt_gender))
     return float(correct.double().mean())

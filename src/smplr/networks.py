@@ -79,7 +79,7 @@ class NetworkConfig:
             raise ValueError(f"network config lacks {missing}")
         try:
             return cls(
-                dae_widths=tuple(data["dae_widths"]),  # type: ignore[arg-type]
+                dae_widths=tuple(data["dae_widths"]),
                 widths=tuple(data["widths"]),
                 head_width=data["head_width"],
                 dae_input_dropout=float(data.get("dae_input_dropout", 0.0)),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -118,6 +119,8 @@ class SMPLR(nn.Module):
     :meth:`from_bundle` (your own training run and body model).
     """
 
+    template_lengths: torch.Tensor  # buffer
+
     def __init__(
         self,
         body: GenderedBodyModel,
@@ -179,10 +182,10 @@ class SMPLR(nn.Module):
 
     def encode(self, jl: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """SMPL reverse: JL ``(B, 42, 3)`` -> rotations ``(B, 24, 3, 3)``, betas ``(B, 10)``,
-        gender ``(B,)``."""
+        gender ``(B,)`` in [-1, 1] (Ψ's regressed g may overshoot; it is clamped)."""
         rotations = self.pose_net(relative_directions(jl))
         betas, gender = self.shape_net(relative_distances(jl, self.template_lengths))
-        return rotations, betas, gender
+        return rotations, betas, gender.clamp(-1.0, 1.0)
 
     # ------------------------------------------------------------------ the whole thing
     def fit(
@@ -233,7 +236,11 @@ class SMPLR(nn.Module):
             raise ValueError("confidence weights only the refinement: give refine > 0")
         tensor = _as_points(points, input_format)
         check_keypoints(tensor, input_format, self.template_lengths.cpu())
-        weights = None if confidence is None else point_confidence(confidence, tensor.shape[:2])
+        weights = (
+            None
+            if confidence is None
+            else point_confidence(confidence, (tensor.shape[0], tensor.shape[1]))
+        )
         tensor = tensor.to(self.device)
         parts = [
             self._fit_batch(
@@ -250,14 +257,13 @@ class SMPLR(nn.Module):
         ]
         if len(parts) == 1:
             return parts[0]
-        return SMPLRResult(
-            **{
-                f.name: None
-                if getattr(parts[0], f.name) is None
-                else torch.cat([getattr(p, f.name) for p in parts])
-                for f in fields(SMPLRResult)
-            }
-        )
+        merged: dict[str, Any] = {
+            f.name: None
+            if getattr(parts[0], f.name) is None
+            else torch.cat([getattr(p, f.name) for p in parts])
+            for f in fields(SMPLRResult)
+        }
+        return SMPLRResult(**merged)
 
     @torch.no_grad()
     def _fit_batch(
@@ -275,7 +281,6 @@ class SMPLR(nn.Module):
         root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2])).float()  # 2D: depth 0
         jl = self.denoise(relative, input_format) if use_dae else relative
         rotations, betas, gender = self.encode(jl)
-        gender = gender.clamp(-1.0, 1.0)
         rest_root = self._rest_root(betas, gender)
         transl = -rest_root  # root joint at the origin
         observed = dae_input(relative, input_format)

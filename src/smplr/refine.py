@@ -167,6 +167,7 @@ class _Problem:
         delta, betas, transl = _unpack(params)
         posed = rotations @ axis_angle_to_matrix(delta)
         out = self.model.skin(betas, posed, transl)
+        assert out.landmarks is not None  # the fit needs a body model with landmarks
         error = (torch.cat([out.joints, out.landmarks], dim=1) - self.targets) * self.weights
         data = robust_residual(error, self.prior.robust_scale) * self.confidence.sqrt()[..., None]
         pose = self.prior.pose_weight * (posed[:, 1:] - self.prior_rotations[:, 1:])

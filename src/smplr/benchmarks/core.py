@@ -79,6 +79,7 @@ def run(
     refined = model.fit(jl, refine=refine)
     rows.append((f"SMPLR + refine {refine}", time.perf_counter() - started, refined))
     for label, seconds, result in rows:
+        assert result.vertices is not None  # fit returns vertices by default
         joint, vertex = _errors(
             model,
             truth,

@@ -11,6 +11,7 @@ compare the ratio, not absolute numbers across machines.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 
 import torch
@@ -83,12 +84,19 @@ def run(
             1,
         ),
     }
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    on_cuda = device.startswith("cuda")
+
+    def finished(fn: Callable[[], object]) -> None:
+        """``fn()``, waiting for the GPU's work to end."""
+        fn()
+        if on_cuda:
+            torch.cuda.synchronize()
+
     print(f"render: {name}, {size}x{size}, {device}, float32, {threads} thread(s)")
     rows: dict[str, float] = {}
     with torch.no_grad():
         for label, (fn, frames) in cases.items():
-            seconds = median_seconds(lambda fn=fn: (fn(), sync()), repeats=5) / frames
+            seconds = median_seconds(partial(finished, fn), repeats=5) / frames
             rows[label] = 1000 * seconds
             print(f"  {label:<32} {1000 * seconds:8.2f} ms/frame {1 / seconds:8.1f} frames/s")
         if baseline:

@@ -34,8 +34,9 @@ def write_meshes(
     for i, verts in enumerate(vertices):
         mesh = trimesh.Trimesh(vertices=verts, faces=faces, process=False)
         data = mesh.export(file_type=fmt)
-        path = write_bytes_atomic(
-            out / f"{stem}_{i:05d}.{fmt}", data.encode() if isinstance(data, str) else data
-        )
+        encoded = data.encode() if isinstance(data, str) else data
+        if not isinstance(encoded, bytes):
+            raise TypeError(f"trimesh exported {type(data).__name__} for .{fmt}, not file bytes")
+        path = write_bytes_atomic(out / f"{stem}_{i:05d}.{fmt}", encoded)
         paths.append(path)
     return paths

@@ -118,6 +118,10 @@ class BodyModel(nn.Module):
     joint_template: torch.Tensor
     joint_shapedirs: torch.Tensor
     landmark_vertex_ids: torch.Tensor
+    skin_order: torch.Tensor
+    blended_weights_t: torch.Tensor
+    template_cm: torch.Tensor
+    shapedirs_cm: torch.Tensor
 
     def __init__(
         self, data: BodyModelData, gender: str = "neutral", dtype: torch.dtype | None = None
@@ -453,6 +457,9 @@ class GenderedBodyModel(nn.Module):
     and each sample's coefficients select its own.  Otherwise the batch is split by
     gender, each part runs through its model, and the results are put back in order.
     """
+
+    shape_basis: torch.Tensor  # buffers, registered only when the skinning is shared
+    joint_basis: torch.Tensor
 
     def __init__(self, female: BodyModel, male: BodyModel) -> None:
         super().__init__()

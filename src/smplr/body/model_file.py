@@ -243,7 +243,7 @@ def _read_npz(path: Path) -> dict[str, Any]:
 
 def _array(raw: dict[str, Any], key: str, path: Path, ndim: int, dtype: type) -> np.ndarray:
     try:
-        arr = np.asarray(raw[key], dtype=dtype)
+        arr: np.ndarray = np.asarray(raw[key], dtype=dtype)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ModelFileError(
             f"{path}: key '{key}' is not a numeric array: {_one_line(exc)}"
@@ -343,7 +343,7 @@ def model_data_from_arrays(
             raise ModelFileError(
                 f"{path}: landmark_vertex_ids must be {NUM_LANDMARKS} vertex indices below {num_vertices}"
             )
-    metadata = {
+    metadata: dict[str, str] = {
         key: str(np.asarray(raw[key])) for key in ("gender", "source", "licence") if key in raw
     }
     return BodyModelData(
@@ -404,7 +404,7 @@ def save_model_data(data: BodyModelData, path: str | Path) -> Path:
     arrays = model_data_arrays(data)
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        save_npz_atomic(path, **arrays)
+        save_npz_atomic(path, arrays)
     elif suffix == ".pkl":
         import scipy.sparse
 

@@ -127,6 +127,6 @@ class PoseBlendShapes(nn.Module):
             cols = getattr(self, f"cols{k}").cpu().numpy()
             dirs = getattr(self, f"dirs{k}").detach().cpu().double().numpy()
             block = dirs.reshape(cols.size, 3, size).transpose(2, 1, 0)  # (n, 3, F_k)
-            out[np.ix_(rows[start : start + size], [0, 1, 2], cols)] = block
+            out[np.ix_(rows[start : start + size], np.arange(3), cols)] = block
             start += size
         return out

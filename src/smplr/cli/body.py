@@ -132,7 +132,7 @@ def pose(
             if output.landmarks is not None:
                 results["landmarks"].append(output.landmarks.cpu().numpy())
     arrays = {k: np.concatenate(v) for k, v in results.items() if v}
-    save_npz_atomic(out, **arrays)
+    save_npz_atomic(out, arrays)
     typer.echo(f"wrote {out} ({count} bodies)")
     if mesh_dir is not None:
         paths = write_meshes(arrays["vertices"], body.faces.cpu().numpy(), mesh_dir, mesh_format)

@@ -76,6 +76,7 @@ def demo(
         raise ValueError(f"--num must be a positive integer, got {num}")
     body = GenderedBodyModel.open().to(device)
     truth = held_out_set(body, num=num, seed=seed, device=device, with_vertices=True)
+    assert truth.vertices is not None  # asked for
     generator = torch.Generator(device=device).manual_seed(seed)
     keypoints = gaussian_noise(truth.jl, generator, std=noise_mm / 1000.0)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +88,7 @@ def demo(
     results = {}
     for steps in sorted({0, refine}):
         result = model.fit(keypoints, "jl42", refine=steps, return_vertices=True)
+        assert result.vertices is not None  # asked for
         results[steps] = result
         rows.append(
             (
@@ -111,9 +113,10 @@ def demo(
     final = results[refine]
     arrays = final.numpy()
     keys = ("betas", "gender", "global_orient", "body_pose", "transl", "joints", "landmarks")
-    np.savez_compressed(out / "bodies.npz", **{k: arrays[k] for k in keys})
+    np.savez_compressed(out / "bodies.npz", **{k: arrays[k] for k in keys})  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     faces = body.faces
     write_meshes(arrays["vertices"], faces.cpu().numpy(), out / "meshes")
+    assert final.vertices is not None
     with torch.no_grad():
         predicted = final.vertices - final.joints[:, :1]
         picture = _comparison_picture(

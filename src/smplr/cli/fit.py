@@ -146,7 +146,7 @@ def fit(
     )
     arrays = result.numpy()
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, **{k: arrays[k] for k in OUTPUT_KEYS})
+    np.savez_compressed(out, **{k: arrays[k] for k in OUTPUT_KEYS})  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     typer.echo(f"wrote {out} ({len(points)} bodies)")
     if mesh_dir is not None:
         faces = model.body.faces.cpu().numpy()

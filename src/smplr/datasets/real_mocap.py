@@ -193,7 +193,7 @@ def save_real_mocap_poses(poses: RealPoses, path: str | Path) -> None:
     arrays["split"] = arrays["split"].astype(str)
     arrays["bones_holosoma"] = np.array([b.name for b in HOLOSOMA_BONES])
     arrays["bones_deepmimic"] = np.array([b.name for b in DEEPMIMIC_BONES])
-    save_npz_atomic(path, **arrays)
+    save_npz_atomic(path, arrays)
 
 
 def load_real_mocap_poses(path: str | Path | None = None, split: str | None = None) -> RealPoses:

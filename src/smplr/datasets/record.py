@@ -82,7 +82,9 @@ class MaskRef:
         if self.kind == "mat_segm":
             from smplr.datasets.matfile import load_mat
 
-            data = load_mat(self.path, [self.key] if self.key else [])
+            if self.key is None:
+                raise ValueError(f"{self.path}: a mat_segm mask needs the key of its image")
+            data = load_mat(self.path, [self.key])
             segm = np.asarray(data[self.key])
             if segm.ndim != 2:
                 raise ValueError(f"{self.path}: {self.key} has shape {segm.shape}; expected (H, W)")

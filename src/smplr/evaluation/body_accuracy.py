@@ -95,6 +95,7 @@ def fit_and_score(
     started = time.perf_counter()
     result = model.fit(points, fmt, **options)
     seconds = time.perf_counter() - started
+    assert result.vertices is not None  # fit returns vertices unless options say not
     root = result.joints[:, :1]
     jl = torch.cat([result.joints, result.landmarks], 1) - root
     row = score(model.body, truth, jl, result.vertices - root, result.gender)

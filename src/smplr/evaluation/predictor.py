@@ -258,4 +258,4 @@ def save_predictions(path: str | Path, keys: Sequence[str], prediction: Predicti
     path = Path(path)
     if path.suffix != ".npz":  # as numpy names it
         path = path.with_name(path.name + ".npz")
-    return save_npz_atomic(path, **arrays)
+    return save_npz_atomic(path, arrays)

@@ -139,8 +139,8 @@ def score_batch(
 def _bone_errors(pred: Prediction, truth: GroundTruth, joint_ids: list[int]) -> np.ndarray:
     with_landmarks = pred.landmarks is not None and truth.landmarks is not None
     if with_landmarks:
-        p_all = np.concatenate([pred.joints, pred.landmarks], axis=1)  # type: ignore[list-item]
-        g_all = np.concatenate([truth.joints, truth.landmarks], axis=1)  # type: ignore[list-item]
+        p_all = np.concatenate([pred.joints, pred.landmarks], axis=1)
+        g_all = np.concatenate([truth.joints, truth.landmarks], axis=1)
         parents, present = JL_PARENTS, [*joint_ids, *range(NUM_JOINTS, len(JL_PARENTS))]
     else:
         p_all, g_all, parents, present = pred.joints, truth.joints, PARENTS, joint_ids

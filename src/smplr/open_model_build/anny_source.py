@@ -127,7 +127,7 @@ def joint_site_matrix(
             ]
         else:
             chosen = [
-                b
+                int(b)
                 for b in np.flatnonzero(joint_of_bone == j)
                 if bone_parents[b] < 0 or joint_of_bone[bone_parents[b]] != j
             ][:1]

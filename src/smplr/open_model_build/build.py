@@ -148,7 +148,7 @@ def build_open_models(
     sets: dict[str, dict[str, TPosedBodies]] = {}
     with Progress(disable=not progress) as bar:
         for k, gender in enumerate(("male", "female")):
-            train = sample_phenotypes(source, gender, num_samples, seed=seed + 2 * k)
+            phenotypes = sample_phenotypes(source, gender, num_samples, seed=seed + 2 * k)
             held = sample_phenotypes(source, gender, num_heldout, seed=seed + 2 * k + 1)
             task = bar.add_task(
                 f"T-posing {gender} bodies",
@@ -156,7 +156,7 @@ def build_open_models(
             )
             step = lambda t=task: bar.advance(t)  # noqa: E731
             sets[gender] = {
-                "train": t_posed_bodies(source, train, batch, step),
+                "train": t_posed_bodies(source, phenotypes, batch, step),
                 "heldout": t_posed_bodies(source, held, batch, step),
             }
         sets["neutral"] = {
@@ -266,7 +266,8 @@ def model_arrays(
 
 def preview_models(model_dir: str | Path, png: str | Path) -> Path:
     """Picture of the three templates (θ = 0, betas = 0) with joints and landmarks."""
-    bodies, faces, landmarks = {}, None, None
+    bodies: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    faces, landmarks = np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
     for gender in ("male", "female", "neutral"):
         model = BodyModel.from_file(Path(model_dir) / f"open_{gender}.npz", gender, torch.float64)
         with torch.no_grad():

@@ -196,7 +196,7 @@ def write_reference(
         )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     return path
 
 

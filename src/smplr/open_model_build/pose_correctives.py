@@ -131,7 +131,7 @@ def solve_pose_correctives(
         gram = x.T @ x
         gram += ridge * np.trace(gram) / len(cols) * np.eye(len(cols))
         solution = np.linalg.solve(gram, x.T @ y).reshape(len(cols), len(rows), 3)
-        posedirs[np.ix_(vertices[rows], [0, 1, 2], cols)] = solution.transpose(1, 2, 0)
+        posedirs[np.ix_(vertices[rows], np.arange(3), cols)] = solution.transpose(1, 2, 0)
     return posedirs
 
 

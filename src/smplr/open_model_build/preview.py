@@ -53,10 +53,10 @@ def save_landmark_preview(
             facing = (
                 depth[: len(landmark_ids)] <= surface[v, u] + 0.03
             ).numpy()  # in sight, rims too
-            pixels = pixels.numpy()
+            xy = pixels.numpy()
             ax = axes[row, col]
             ax.imshow(image.numpy())
-            lm, jt = pixels[: len(landmark_ids)], pixels[len(landmark_ids) :]
+            lm, jt = xy[: len(landmark_ids)], xy[len(landmark_ids) :]
             ax.scatter(jt[:, 0], jt[:, 1], s=6, c="tab:blue")
             ax.scatter(lm[facing, 0], lm[facing, 1], s=10, c="red")
             for (u, v), label in zip(lm[facing], np.asarray(landmark_names)[facing], strict=True):

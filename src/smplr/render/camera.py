@@ -161,13 +161,12 @@ class PinholeCamera:
         """One camera (``batch_size == 1``) repeated for ``batch_size`` items (no copy)."""
         if self.batch_size != 1:
             raise ValueError(f"only a single camera can be expanded, this holds {self.batch_size}")
+        focal, principal, rotation, translation = (
+            t.expand(batch_size, *t.shape[1:])
+            for t in (self.focal, self.principal, self.rotation, self.translation)
+        )
         return PinholeCamera(
-            *(
-                t.expand(batch_size, *t.shape[1:])
-                for t in (self.focal, self.principal, self.rotation, self.translation)
-            ),
-            width=self.width,
-            height=self.height,
+            focal, principal, rotation, translation, width=self.width, height=self.height
         )
 
     # ------------------------------------------------------------------ projection

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import torch
 
@@ -48,7 +49,7 @@ class SyntheticBatch:
 
     def to(self, device) -> SyntheticBatch:
         """A copy with every tensor moved to ``device``."""
-        moved = {
+        moved: dict[str, Any] = {
             f.name: (None if getattr(self, f.name) is None else getattr(self, f.name).to(device))
             for f in fields(self)
         }
@@ -176,16 +177,23 @@ def held_out_set(
     generator = torch.Generator().manual_seed(seed)
     global_orient, body_pose = PosePrior("cpu", dtype=torch.float64).sample(num, generator)
     betas, gender = sample_shapes(num, generator, num_betas=body.num_betas, dtype=torch.float64)
-    params = [
+    betas, gender, global_orient, body_pose = (
         t.to(body.female.device, body.female.dtype)
         for t in (betas, gender, global_orient, body_pose)
-    ]
+    )
     with torch.no_grad():
         parts = [
-            pose_bodies(body, *(t[start : start + chunk] for t in params), with_vertices)
+            pose_bodies(
+                body,
+                betas[start : start + chunk],
+                gender[start : start + chunk],
+                global_orient[start : start + chunk],
+                body_pose[start : start + chunk],
+                with_vertices,
+            )
             for start in range(0, num, chunk)
         ]
-    merged = {
+    merged: dict[str, Any] = {
         f.name: None
         if getattr(parts[0], f.name) is None
         else torch.cat([getattr(p, f.name) for p in parts])

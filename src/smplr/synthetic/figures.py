@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
+from mpl_toolkits.mplot3d import Axes3D
 
 from smplr.atomic_io import save_figure_atomic
 from smplr.body.model import GenderedBodyModel
@@ -100,13 +102,15 @@ def pose_grid(
         for col in range(per_family):
             index = row * per_family + col + 1
             if mesh:
+                # body was checked above; pose_bodies returns vertices when asked (mesh)
+                assert body is not None and bodies.vertices is not None
                 ax = fig.add_subplot(len(families), per_family, index)
                 _draw_mesh(ax, bodies.vertices[col], body.faces)
             else:
                 ax = fig.add_subplot(len(families), per_family, index, projection="3d")
                 draw_skeleton(ax, points[col].numpy(), parents, names)
             if col == 0:
-                label = ax.text if mesh else ax.text2D
+                label = ax.text if mesh else cast(Axes3D, ax).text2D
                 label(0.0, 0.95, family, transform=ax.transAxes, fontsize=10)
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0, hspace=0)
     save_figure_atomic(fig, path, dpi=80)

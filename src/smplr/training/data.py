@@ -118,12 +118,9 @@ def cached_pool(
             except _UNREADABLE as exc:
                 _unreadable(path, exc)
     pool = make()
-    save_npz_atomic(
-        path,
-        compress=False,
-        **{f.name: getattr(pool, f.name).cpu().numpy() for f in fields(PoolBatch)},
-        **{f"key_{k}": np.array(str(v)) for k, v in key.items()},
-    )
+    arrays = {f.name: getattr(pool, f.name).cpu().numpy() for f in fields(PoolBatch)}
+    arrays.update({f"key_{k}": np.array(str(v)) for k, v in key.items()})
+    save_npz_atomic(path, arrays, compress=False)
     return pool
 
 

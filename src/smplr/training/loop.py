@@ -173,8 +173,8 @@ def train_stage(
     checkpoint = folder / "checkpoint.pt"
     torch.manual_seed(settings.seed)  # same initial weights on every rank; dropout reseeded below
     nets = {name: net.to(device) for name, net in stage.build(ctx).items()}
-    for name, state in (init or {}).items():
-        nets[name].load_state_dict(state)
+    for name, weights in (init or {}).items():
+        nets[name].load_state_dict(weights)
     params = [p for net in nets.values() for p in net.parameters()]
     optimizer = torch.optim.Adam(params, lr=settings.lr)
     rng = torch.Generator(device=device).manual_seed(settings.seed * 7919 + env.rank)

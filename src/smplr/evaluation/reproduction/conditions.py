@@ -59,8 +59,11 @@ class Inputs:
                 ]
             )
         )
-        k = torch.as_tensor(synthetic.intrinsics)
-        fx_fy_cx_cy = torch.stack([k[:, 0, 0], k[:, 1, 1], k[:, 0, 2], k[:, 1, 2]], dim=1)
+        intrinsics = torch.as_tensor(synthetic.intrinsics)
+        fx_fy_cx_cy = torch.stack(
+            [intrinsics[:, 0, 0], intrinsics[:, 1, 1], intrinsics[:, 0, 2], intrinsics[:, 1, 2]],
+            dim=1,
+        )
         flat2d = pixels_to_root_plane(pixels, fx_fy_cx_cy, root_cam[:, 2])[..., :2]
         rotations = torch.cat([batch.global_orient[:, None], batch.body_pose], dim=1)
         return cls(
@@ -128,7 +131,6 @@ def _shape_row(source: str) -> Predict:
     def predict(model, x: Inputs, rows: slice) -> Prediction:
         with torch.no_grad():
             _, betas, gender = model.encode(_encoder_input(model, x, rows, source))
-            gender = gender.clamp(-1.0, 1.0)
             r = x.rotations[rows]
             out = model.body(gender, betas, r[:, :1], r[:, 1:])
         return _body(model, out, gender)

@@ -7,7 +7,7 @@ import json
 import os
 import platform
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -74,7 +74,7 @@ def environment(threads: int) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             packages[name] = "not installed"
     return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "source": "not a git checkout"
         if commit is None
         else f"git {commit[:12]}" + (" with uncommitted changes" if dirty else ""),

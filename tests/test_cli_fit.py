@@ -7,7 +7,6 @@ Runs on fake body-model files and an untrained tiny weight bundle (``--weights``
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,18 +14,18 @@ import pytest
 import torch
 import trimesh
 
-from conftest import fake_smpl_arrays
-from core_fakes import fake_body, fake_gendered, random_params
+from helpers.bundles import tiny_fake_bundle
+from helpers.cli import run_smplr
+from helpers.fake_model import fake_smpl_arrays
+from helpers.fakes import fake_body, fake_gendered, random_params
 from smplr.body.model_file import model_data_from_arrays, save_model_data
-from smplr.cli import main
 from smplr.weights import save_bundle
-from test_reverse_pipeline import _bundle
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("fit")
-    paths = {"weights": save_bundle(_bundle(), folder / "w.pt")}
+    paths = {"weights": save_bundle(tiny_fake_bundle(), folder / "w.pt")}
     for seed, gender in ((1, "female"), (2, "male")):
         arrays = fake_smpl_arrays(seed=seed)
         arrays["f"] = fake_smpl_arrays(seed=0)["f"]
@@ -38,17 +37,6 @@ def files(tmp_path_factory) -> dict[str, Path]:
     paths["jl"] = folder / "jl.npy"
     np.save(paths["jl"], out.jl.numpy())
     return paths
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["smplr", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def fit_args(files, *args: str) -> list[str]:
@@ -65,7 +53,7 @@ def fit_args(files, *args: str) -> list[str]:
 
 def test_npy_round_trip_with_meshes(files, tmp_path, monkeypatch, capsys) -> None:
     out = tmp_path / "bodies.npz"
-    code, stdout, err = run_cli(
+    code, stdout, err = run_smplr(
         monkeypatch,
         capsys,
         *fit_args(
@@ -110,7 +98,7 @@ def test_json_npz_and_single_body_inputs_agree(files, tmp_path, monkeypatch, cap
     results = {}
     for name in ("one.json", "all.npz"):
         out = tmp_path / f"{name}.out.npz"
-        code, _, err = run_cli(
+        code, _, err = run_smplr(
             monkeypatch, capsys, *fit_args(files, str(tmp_path / name), "-o", str(out))
         )
         assert code == 0, err
@@ -121,7 +109,7 @@ def test_json_npz_and_single_body_inputs_agree(files, tmp_path, monkeypatch, cap
 def test_joints24_and_2d_inputs(files, tmp_path, monkeypatch, capsys) -> None:
     jl = np.load(files["jl"])
     np.save(tmp_path / "joints.npy", jl[:, :24])
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch,
         capsys,
         *fit_args(
@@ -133,14 +121,14 @@ def test_joints24_and_2d_inputs(files, tmp_path, monkeypatch, capsys) -> None:
     pixels = 1000 * jl[..., :2] * np.array([1, -1]) / (4.0 - jl[..., 2:]) + 500
     payload = {"points": pixels.tolist(), "intrinsics": [1000, 1000, 500, 500], "root_depth": 4.0}
     (tmp_path / "px.json").write_text(json.dumps(payload))
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch,
         capsys,
         *fit_args(files, str(tmp_path / "px.json"), "-f", "2d", "-o", str(tmp_path / "b.npz")),
     )
     assert code == 0, err
     np.save(tmp_path / "plane.npy", jl[..., :2])
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch,
         capsys,
         *fit_args(files, str(tmp_path / "plane.npy"), "-f", "2d", "-o", str(tmp_path / "c.npz")),
@@ -213,7 +201,7 @@ def test_bad_input_gives_one_line_errors(
     files, tmp_path, monkeypatch, capsys, name, value, extra, message
 ) -> None:
     path = _write(tmp_path, name, value)
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch, capsys, *fit_args(files, str(path), "-o", str(tmp_path / "o.npz"), *extra)
     )
     assert code == 2
@@ -225,7 +213,7 @@ def test_bad_input_gives_one_line_errors(
 def test_missing_input_corrupt_weights_and_option_errors(
     files, tmp_path, monkeypatch, capsys
 ) -> None:
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch,
         capsys,
         *fit_args(files, str(tmp_path / "nope.npy"), "-o", str(tmp_path / "o.npz")),
@@ -245,13 +233,13 @@ def test_missing_input_corrupt_weights_and_option_errors(
         "--male",
         str(files["male"]),
     ]
-    code, _, err = run_cli(monkeypatch, capsys, *args)
+    code, _, err = run_smplr(monkeypatch, capsys, *args)
     assert code == 2 and "not a readable SMPLR weight file" in err and err.count("\n") == 1
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch, capsys, *fit_args(files, str(files["jl"]), "-o", str(tmp_path / "o.txt"))
     )
     assert code == 2 and "must end in .npz" in err
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch,
         capsys,
         "fit",
@@ -262,15 +250,44 @@ def test_missing_input_corrupt_weights_and_option_errors(
         str(files["female"]),
     )
     assert code == 2 and "give both --female and --male" in err
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch,
         capsys,
         *fit_args(files, str(files["jl"]), "-o", str(tmp_path / "o.npz"), "--mesh-format", "stl"),
     )
     assert code == 2 and "unknown mesh format 'stl'" in err
-    code, _, err = run_cli(
+    code, _, err = run_smplr(
         monkeypatch,
         capsys,
         *fit_args(files, str(files["jl"]), "-o", str(tmp_path / "o.npz"), "--refine", "-3"),
     )
     assert code == 2 and "refine must be" in err
+
+
+@pytest.mark.parametrize("refine", ["-1", "1001", "99999999999999999999"])
+def test_refine_out_of_range_is_a_one_line_error(files, tmp_path, monkeypatch, capsys, refine):
+    out = tmp_path / "o.npz"
+    args = fit_args(files, str(files["jl"]), "-o", str(out), "--refine", refine)
+    code, _, err = run_smplr(monkeypatch, capsys, *args)
+    assert code == 2
+    assert err.count("\n") == 1 and "refine must be an integer in 0..1000" in err, err
+    assert not out.exists()
+
+
+def test_confidence_from_the_npz(files, tmp_path, monkeypatch, capsys) -> None:
+    points = np.load(files["jl"])
+    good = tmp_path / "good.npz"
+    np.savez(good, points=points, confidence=np.full(points.shape[:2], 0.5))
+    out = tmp_path / "o.npz"
+    code, _, err = run_smplr(
+        monkeypatch, capsys, *fit_args(files, str(good), "-o", str(out), "-k", "2")
+    )
+    assert code == 0, err
+    assert np.load(out)["betas"].shape == (len(points), 10)
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, points=points, confidence=np.ones((len(points), 24)))
+    code, _, err = run_smplr(
+        monkeypatch, capsys, *fit_args(files, str(bad), "-o", str(out), "-k", "2")
+    )
+    assert code == 2 and err.count("\n") == 1, err
+    assert "'confidence' has shape" in err

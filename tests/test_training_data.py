@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core_fakes import FakeSampler, fake_corruption, fake_gendered
+from helpers.fakes import FakeSampler, fake_corruption, fake_gendered
 from smplr.training.data import (
     Corruption,
     PoolBatch,

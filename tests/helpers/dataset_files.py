@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from scipy.spatial.transform import Rotation
 
-from conftest import fake_smpl_arrays
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.model import BodyModel
 from smplr.body.model_file import model_data_from_arrays, save_model_data
 

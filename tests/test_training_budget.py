@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import run_smplr
+from helpers.cli import run_smplr
+from helpers.train_fake_run import tiny_recipe
 from smplr import SMPLR
 from smplr.benchmarks import ood
 from smplr.training import budget
@@ -16,7 +17,6 @@ from smplr.training.loop import TrainSettings
 from smplr.training.recipe import BUNDLE_NAME
 from smplr.training.stages import RECIPE
 from smplr.weights import load_bundle
-from train_fake_run import tiny_recipe
 
 PACE = budget.Pace(step_s=0.01, validation_s=0.5)
 

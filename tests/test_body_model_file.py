@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse
 import torch
 
-from conftest import fake_smpl_arrays
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.model import BodyModel
 from smplr.body.model_file import ModelFileError, load_model_data, save_model_data
 from smplr.body.skeleton import SMPL_LANDMARK_VERTEX_IDS

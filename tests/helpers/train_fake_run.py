@@ -1,7 +1,7 @@
 """A tiny training run on the fake body model, as a script: the kill-and-resume and the
 torchrun (DDP) tests launch it in subprocesses.
 
-    python tests/train_fake_run.py RUN_DIR STAGE STEPS [--slow SECONDS_PER_STEP]
+    python tests/helpers/train_fake_run.py RUN_DIR STAGE STEPS [--slow SECONDS_PER_STEP]
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests/, for ``helpers``
 
-from core_fakes import FakeSampler, fake_corruption, fake_gendered
-from smplr.networks import NetworkConfig
+from helpers.bundles import TINY_SIZES
+from helpers.fakes import FakeSampler, fake_corruption, fake_gendered
 from smplr.training.loop import TrainSettings, init_distributed
 from smplr.training.recipe import Recipe, run_stage
 from smplr.training.stages import STAGES
-
-TINY = NetworkConfig(dae_widths=(32, 32, 16), widths=(32, 32, 16), head_width=8)
 
 
 def tiny_recipe(run_dir: Path, device: torch.device | str = "cpu") -> Recipe:
@@ -34,7 +32,7 @@ def tiny_recipe(run_dir: Path, device: torch.device | str = "cpu") -> Recipe:
         run_dir=Path(run_dir),
         pool_size=512,
         val_size=64,
-        sizes=TINY,
+        sizes=TINY_SIZES,
         device=torch.device(device),
     )
 

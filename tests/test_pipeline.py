@@ -6,33 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from core_fakes import fake_gendered, random_params
+from helpers.bundles import tiny_fake_bundle
+from helpers.fakes import fake_gendered, random_params
 from smplr import SMPLR
-from smplr.networks import DAE_NAMES, NetworkConfig, build_networks
+from smplr.networks import NetworkConfig
 from smplr.refine import FitPrior
-from smplr.reverse.features import template_bone_lengths
-from smplr.weights import WeightBundle, load_bundle, save_bundle
-
-SIZES = NetworkConfig(dae_widths=(32, 32, 16), widths=(32, 32, 16), head_width=8)
-
-
-def _bundle(seed: int = 0) -> WeightBundle:
-    torch.manual_seed(seed)
-    nets = build_networks(SIZES, DAE_NAMES)
-    for dae in nets.values():  # an untrained DAE is the identity; make it fill landmarks/depth
-        torch.nn.init.normal_(dae.out.weight, std=0.05)
-    nets.update(build_networks(SIZES, ("pose", "shape")))
-    return WeightBundle(
-        network_config=SIZES,
-        body_model="fake",
-        template_lengths=template_bone_lengths(fake_gendered()),
-        networks={k: v.state_dict() for k, v in nets.items()},
-    )
+from smplr.weights import load_bundle, save_bundle
 
 
 @pytest.fixture(scope="module")
 def model() -> SMPLR:
-    return SMPLR.from_bundle(_bundle(), fake_gendered())
+    return SMPLR.from_bundle(tiny_fake_bundle(), fake_gendered())
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +139,7 @@ def test_nan_input_names_the_body(model: SMPLR, truth) -> None:
 
 
 def test_bundle_round_trip_in_half_precision(tmp_path, truth) -> None:
-    bundle = _bundle(1)
+    bundle = tiny_fake_bundle(1)
     path = save_bundle(bundle, tmp_path / "w.pt", half=True)
     loaded = load_bundle(path)
     for name, state in bundle.networks.items():
@@ -169,7 +153,7 @@ def test_bundle_round_trip_in_half_precision(tmp_path, truth) -> None:
 
 
 def test_damaged_bundles_give_one_line_errors(tmp_path) -> None:
-    path = save_bundle(_bundle(), tmp_path / "w.pt")
+    path = save_bundle(tiny_fake_bundle(), tmp_path / "w.pt")
     data = path.read_bytes()
     (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="not a readable SMPLR weight file"):
@@ -179,7 +163,7 @@ def test_damaged_bundles_give_one_line_errors(tmp_path) -> None:
         load_bundle(tmp_path / "other.pt")
     with pytest.raises(FileNotFoundError, match="not found"):
         load_bundle(tmp_path / "missing.pt")
-    bundle = _bundle()
+    bundle = tiny_fake_bundle()
     bundle.network_config = NetworkConfig((32, 32, 16), (64, 64, 16), 8)
     with pytest.raises(ValueError, match="does not match its own config"):
         SMPLR.from_bundle(bundle, fake_gendered())

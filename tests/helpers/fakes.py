@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from conftest import fake_smpl_arrays
+from helpers.fake_model import fake_smpl_arrays
 from smplr.body.model import BodyModel, GenderedBodyModel
 from smplr.body.model_file import model_data_from_arrays
 from smplr.geometry.rotations import axis_angle_to_matrix

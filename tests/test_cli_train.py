@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_smplr
+from helpers.cli import run_smplr
 from smplr.cli.train import TrainOptions
 from smplr.training.stages import SMPL_WEIGHT
 

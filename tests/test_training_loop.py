@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers.train_fake_run import tiny_recipe, tiny_settings
 from smplr import SMPLR
 from smplr.training.checkpoint import load_checkpoint
 from smplr.training.loop import TrainSettings
 from smplr.training.recipe import BUNDLE_NAME, export_bundle, run_all, run_stage
 from smplr.training.stages import RECIPE, STAGES
-from train_fake_run import tiny_recipe, tiny_settings
 
 HERE = Path(__file__).parent
 
@@ -131,7 +131,7 @@ def _run_script(*args: str, **kwargs) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_killed_process_resumes_to_the_same_weights(tmp_path: Path) -> None:
-    script = str(HERE / "train_fake_run.py")
+    script = str(HERE / "helpers" / "train_fake_run.py")
     straight = _run_script(script, str(tmp_path / "a"), "dae_jl42", "16")
     assert straight.wait(timeout=300) == 0, straight.stderr.read()
     victim = _run_script(script, str(tmp_path / "b"), "dae_jl42", "16", "--slow", "0.3")
@@ -160,7 +160,7 @@ def test_torchrun_data_parallel_on_cpu(tmp_path: Path) -> None:
             "--standalone",
             "--nproc-per-node",
             "2",
-            str(HERE / "train_fake_run.py"),
+            str(HERE / "helpers" / "train_fake_run.py"),
             str(tmp_path),
             "pose",
             "8",

@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 
-from core_fakes import fake_gendered, random_params
+from helpers.fakes import fake_gendered, random_params
 from smplr.geometry.rotations import axis_angle_to_matrix
 from smplr.refine import (
     BodyParams,
@@ -65,6 +65,35 @@ def test_refine_converges_from_a_perturbed_start(bodies) -> None:
     rot = fitted.params.rotations
     eye = torch.eye(3, dtype=torch.float64).expand_as(rot)
     torch.testing.assert_close(rot.transpose(-1, -2) @ rot, eye)
+
+
+def test_refine_converges_on_every_dtype_and_device(bodies, dtype, device) -> None:
+    full, _ = bodies
+    p, out = _truth(full, 4, 11)
+    jl_body = fake_gendered(dtype).jl_model().to(device)
+    cast = lambda t: t.to(device, dtype)  # noqa: E731
+    g = torch.Generator().manual_seed(12)
+    noise = 0.15 * torch.randn(4, 24, 3, generator=g, dtype=torch.float64)
+    start = BodyParams(
+        cast(p["rotations"] @ axis_angle_to_matrix(noise)),
+        cast(p["betas"] + 0.5 * torch.randn(4, 10, generator=g, dtype=torch.float64)),
+        cast(torch.zeros(4, 3, dtype=torch.float64)),
+    )
+    gender, target = cast(p["gender"]), cast(out.jl)
+    before = _jl_error_mm(jl_body, gender, start, target)
+    fitted = fit_bodies(
+        jl_body,
+        target,
+        gender,
+        start,
+        steps=15,
+        prior=FitPrior(0.0005, 0.0005, limit_weight=0.0, robust_scale=None),
+    )
+    after = _jl_error_mm(jl_body, gender, fitted.params, target)
+    assert fitted.params.rotations.dtype == dtype
+    assert fitted.params.rotations.device.type == device.type
+    assert before.mean() > 30
+    assert after.max() < (2.0 if dtype == torch.float32 else 1.0), after
 
 
 def test_zero_steps_return_the_start(bodies) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_smplr
-from smplr.benchmarks import body, core, core_accuracy, render, synthetic
+from helpers.cli import run_smplr
+from smplr.benchmarks import body, core, core_accuracy, ood, render, synthetic
 
 
 def _record(monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
-    for module in (body, synthetic, render, core, core_accuracy):
+    for module in (body, synthetic, render, core, core_accuracy, ood):
         name = module.__name__.rsplit(".", 1)[1]
         monkeypatch.setattr(module, "run", lambda *a, _name=name, **k: calls.append((_name, a, k)))
     return calls
@@ -43,3 +43,15 @@ def test_bench_options_reach_the_benchmark(monkeypatch, capsys) -> None:
     )
     assert code == 0, err
     assert calls[-1] == ("render", (64, 1, "cpu", False, None), {})
+
+
+def test_bench_ood_options_reach_the_benchmark(monkeypatch, capsys) -> None:
+    calls = _record(monkeypatch)
+    code, _, err = run_smplr(monkeypatch, capsys, "bench", "ood")
+    assert code == 0, err
+    assert calls == [("ood", (None, None, None, "cpu", 1, None), {})]
+    args = ["--num", "7", "--sets", "in_distribution,real_mocap_test", "--json", "rows.json"]
+    code, _, err = run_smplr(monkeypatch, capsys, "bench", "ood", *args, "--threads", "3")
+    assert code == 0, err
+    expected = (None, 7, "in_distribution,real_mocap_test", "cpu", 3, Path("rows.json"))
+    assert calls[-1] == ("ood", expected, {})
