@@ -15,14 +15,13 @@ Run: ``smplr bench ood [--weights W.pt] [--num 400] [--sets a,b]``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import fields
 
 import torch
 
 from smplr.datasets.test_sets import TEST_SETS, draw_test_set
 from smplr.evaluation.body_accuracy import Truth, fit_and_score
 from smplr.pipeline import SMPLR
-from smplr.synthetic.bodies import pose_bodies
+from smplr.synthetic.bodies import pose_bodies_in_chunks
 from smplr.synthetic.pose_sources import Poses
 from smplr.synthetic.shapes import sample_shapes
 
@@ -40,24 +39,11 @@ def pose_set_truth(
             f"betas {tuple(betas.shape)} and gender {tuple(gender.shape)} do not match "
             f"{len(poses)} poses and {model.body.num_betas} betas"
         )
-    body = model.body.jl_model()
-    dtype, device = model.body.female.dtype, model.device
-    global_orient, body_pose = (t.to(device, dtype) for t in poses.matrices())
-    betas, gender = betas.to(device, dtype), gender.to(device, dtype)
-    with torch.no_grad():
-        parts = [
-            Truth.from_batch(
-                pose_bodies(
-                    body,
-                    betas[s : s + chunk],
-                    gender[s : s + chunk],
-                    global_orient[s : s + chunk],
-                    body_pose[s : s + chunk],
-                )
-            )
-            for s in range(0, len(poses), chunk)
-        ]
-    return Truth(*(torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Truth)))
+    global_orient, body_pose = poses.matrices()
+    batch = pose_bodies_in_chunks(
+        model.body.jl_model(), betas, gender, global_orient, body_pose, chunk=chunk
+    )
+    return Truth.from_batch(batch)
 
 
 def evaluate_pose_set(

@@ -177,6 +177,23 @@ def held_out_set(
     generator = torch.Generator().manual_seed(seed)
     global_orient, body_pose = PosePrior("cpu", dtype=torch.float64).sample(num, generator)
     betas, gender = sample_shapes(num, generator, num_betas=body.num_betas, dtype=torch.float64)
+    batch = pose_bodies_in_chunks(
+        body, betas, gender, global_orient, body_pose, with_vertices, chunk
+    )
+    return batch.to(device)
+
+
+def pose_bodies_in_chunks(
+    body: GenderedBodyModel,
+    betas: torch.Tensor,
+    gender: torch.Tensor,
+    global_orient: torch.Tensor,
+    body_pose: torch.Tensor,
+    with_vertices: bool = False,
+    chunk: int = 500,
+) -> SyntheticBatch:
+    """:func:`pose_bodies` on ``chunk`` bodies at a time (memory stays bounded), without
+    gradients; the inputs are moved to the body model's device and dtype first."""
     betas, gender, global_orient, body_pose = (
         t.to(body.female.device, body.female.dtype)
         for t in (betas, gender, global_orient, body_pose)
@@ -191,7 +208,7 @@ def held_out_set(
                 body_pose[start : start + chunk],
                 with_vertices,
             )
-            for start in range(0, num, chunk)
+            for start in range(0, len(betas), chunk)
         ]
     merged: dict[str, Any] = {
         f.name: None
@@ -199,4 +216,4 @@ def held_out_set(
         else torch.cat([getattr(p, f.name) for p in parts])
         for f in fields(SyntheticBatch)
     }
-    return SyntheticBatch(**merged).to(device)
+    return SyntheticBatch(**merged)
