@@ -340,7 +340,8 @@ def _test_sets(m: Measurements) -> str:
         [
             f"## {TEST_SETS_TITLE}\n",
             "Measured: SMPLR on the clean 3D JL (24 joints + 18 landmarks, exact) of every "
-            f"named test set of `smplr.datasets.test_sets`, **{s.ood_num} bodies per set** "
+            f"named test set of `smplr.datasets.test_sets`, **{s.ood_num} "
+            f"bod{'y' if s.ood_num == 1 else 'ies'} per set** "
             "(all of a smaller set; the Bodies column), by "
             "`smplr.evaluation.pose_sets.evaluate_test_sets`, the function behind "
             "`smplr bench ood`. Inputs: one shot without the DAE, one shot with it, and "
