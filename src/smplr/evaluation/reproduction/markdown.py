@@ -331,9 +331,10 @@ def _test_sets(m: Measurements) -> str:
     held_out = [name for name, spec in TEST_SETS.items() if spec.held_out]
     poses = m.weights.get("training_poses")
     trained_on = (
-        f"these weights record training poses `{poses}`"
+        f"these weights were trained on `{poses}` poses; with `prior`, the pose prior alone, "
+        "every set but `in_distribution` is new to them"
         if poses
-        else "these weights do not record their training poses"
+        else "these weights do not record which pose source they were trained on"
     )
     header = ["Set", "Source", "Bodies", "Input", "Jt P1", "Vertices P1", "Jt P2", "Gender (%)"]
     return "\n".join(
@@ -350,19 +351,17 @@ def _test_sets(m: Measurements) -> str:
             "truth). Jt: mean over all 24 SMPL joints (not the 16 of Avg. Jt above), "
             "Protocol 1 root-relative and Protocol 2 after a similarity Procrustes to the "
             "truth; Vertices: Protocol 1 surface error; Gender: share of bodies whose g has "
-            f"the true sign. Measured in {m.test_sets_seconds:.0f} s.\n",
+            "the true sign (refinement keeps Ψ's gender). Measured in "
+            f"{m.test_sets_seconds:.0f} s.\n",
             _table(header, [_test_set_row(row) for row in m.test_sets]) + "\n",
             "**How to read it.** Only "
             + " and ".join(f"`{name}`" for name in held_out)
-            + " come from a held-out source, one that never feeds training: the "
-            "hand-designed extreme poses and the test clips of real motion capture. Every "
-            "other set draws from a source of the training mixture "
+            + " come from held-out sources, ones that never feed training. Every other set draws from a source of the training mixture "
             "(`smplr.synthetic.mixture`) with another seed, or, for `real_mocap_train`, "
             "the very poses under other headings and shapes: those rows show how well the "
-            f"mixture's sources are covered, not how SMPLR generalises ({trained_on}; "
-            "`prior`: the pose prior alone, `mixture`: the mixture). `in_distribution` is a "
-            "fresh draw of the pose prior and shape distribution of the synthetic benchmark "
-            "that every table above measures: a low error there says that the networks "
+            f"mixture's sources are covered, not how SMPLR generalises ({trained_on}). "
+            "`in_distribution` is drawn from the pose prior and shape distribution of the "
+            "synthetic benchmark that every table above measures: a low error there says that the networks "
             "fit the distribution they were trained on, not that they recover bodies from "
             "keypoints of any other origin. Quote the held-out-source rows, next to the "
             "in-distribution row, as smplr's accuracy on unseen motion; the gap between "
