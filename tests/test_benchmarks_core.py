@@ -4,6 +4,9 @@ it, and a corrupted or untrained network scores worse."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -11,12 +14,23 @@ import torch
 
 from helpers.bundles import write_tiny_open_bundle
 from smplr.benchmarks import core, core_accuracy
+from smplr.datasets.test_sets import TEST_SETS
 from smplr.weights import load_bundle, save_bundle, shipped_path
 
 
 @pytest.fixture(scope="module")
-def shipped_rows() -> dict[str, dict[str, float]]:
-    return dict(core_accuracy.run(None, num=16, refine=2, threads=1))
+def shipped_run(tmp_path_factory) -> tuple[dict[str, dict[str, float]], str, list[dict]]:
+    """The accuracy benchmark's rows, its printed text and its JSON, with the test sets."""
+    json_out = tmp_path_factory.mktemp("accuracy") / "rows.json"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        rows = core_accuracy.run(None, num=16, refine=2, threads=1, json_out=json_out, ood_num=4)
+    return dict(rows), printed.getvalue(), json.loads(json_out.read_text())
+
+
+@pytest.fixture(scope="module")
+def shipped_rows(shipped_run) -> dict[str, dict[str, float]]:
+    return shipped_run[0]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +74,27 @@ def test_accuracy_rows_follow_the_measured_behaviour(shipped_rows, capsys) -> No
     for row in rows.values():  # Procrustes aligns: Protocol 2 never exceeds Protocol 1
         assert row["joints_p2"] <= row["joints_p1"] + 1e-6
         assert 0.0 <= row["gender_acc"] <= 1.0
+
+
+def test_accuracy_with_ood_num_prints_every_test_set_after_its_conditions(shipped_run) -> None:
+    rows, printed, records = shipped_run
+    conditions, test_sets = printed.split("SMPLR on clean JL of the named test sets")
+    assert all(label in conditions for label in rows)
+    assert [r["condition"] for r in records[: len(rows)]] == list(rows)
+    table = records[len(rows) :]
+    expected = [(name, c) for name in TEST_SETS for c in ("no DAE", "DAE", "DAE + refine 2")]
+    assert [(r["set"], r["condition"]) for r in table] == expected
+    assert all(r["bodies"] == 4 for r in table)
+    for name in TEST_SETS:
+        lines = [line for line in test_sets.splitlines() if line.startswith(name + " ")]
+        assert len(lines) == 3 and TEST_SETS[name].label in lines[0], name
+    in_distribution = {r["condition"]: r["joints_p1"] for r in table[:3]}
+    assert in_distribution["DAE + refine 2"] < in_distribution["DAE"]
+
+
+def test_accuracy_refuses_a_negative_ood_num() -> None:
+    with pytest.raises(ValueError, match="ood_num must be >= 0"):
+        core_accuracy.run(None, num=2, ood_num=-1)
 
 
 def test_a_corrupted_pose_network_scores_worse(shipped_rows, corrupted_weights) -> None:

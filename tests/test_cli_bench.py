@@ -37,7 +37,14 @@ def test_bench_options_reach_the_benchmark(monkeypatch, capsys) -> None:
         "--skip-conditions",
     )
     assert code == 0, err
-    assert calls == [("core_accuracy", (Path("w.pt"), 5, 10, None, 2, None, False), {})]
+    assert calls == [("core_accuracy", (Path("w.pt"), 5, 10, None, 2, None, False), {"ood_num": 0})]
+    code, _, err = run_smplr(monkeypatch, capsys, "bench", "accuracy", "--ood-num", "300")
+    assert code == 0, err
+    assert calls[-1] == (
+        "core_accuracy",
+        (None, 2000, 10, None, 2, None, True),
+        {"ood_num": 300},
+    )
     code, _, err = run_smplr(
         monkeypatch, capsys, "bench", "render", "--no-baseline", "--size", "64"
     )
@@ -49,9 +56,11 @@ def test_bench_ood_options_reach_the_benchmark(monkeypatch, capsys) -> None:
     calls = _record(monkeypatch)
     code, _, err = run_smplr(monkeypatch, capsys, "bench", "ood")
     assert code == 0, err
-    assert calls == [("ood", (None, None, None, "cpu", 1, None), {})]
+    assert calls == [("ood", (None, None, None, "cpu", 1, None, 0), {})]
     args = ["--num", "7", "--sets", "in_distribution,real_mocap_test", "--json", "rows.json"]
-    code, _, err = run_smplr(monkeypatch, capsys, "bench", "ood", *args, "--threads", "3")
+    code, _, err = run_smplr(
+        monkeypatch, capsys, "bench", "ood", *args, "--threads", "3", "--refine", "10"
+    )
     assert code == 0, err
-    expected = (None, 7, "in_distribution,real_mocap_test", "cpu", 3, Path("rows.json"))
+    expected = (None, 7, "in_distribution,real_mocap_test", "cpu", 3, Path("rows.json"), 10)
     assert calls[-1] == ("ood", expected, {})

@@ -10,6 +10,7 @@ import pytest
 
 from helpers.bundles import write_tiny_open_bundle
 from helpers.cli import run_smplr
+from smplr.datasets.test_sets import TEST_SETS
 from smplr.evaluation import paper_results as paper
 from smplr.evaluation.reproduction import Settings, conditions, generate
 
@@ -21,7 +22,8 @@ PAPER_TEXT = Path(__file__).parent / "data" / "paper_numbers.txt"
 def report(tmp_path_factory) -> tuple[str, Path]:
     folder = tmp_path_factory.mktemp("report")
     weights = write_tiny_open_bundle(folder / "tiny.pt")
-    out = generate(folder / "docs" / "reproduction.md", Settings(num=6, threads=1, weights=weights))
+    settings = Settings(num=6, threads=1, weights=weights, ood_num=3, ood_refine=2)
+    out = generate(folder / "docs" / "reproduction.md", settings)
     return out.read_text(), weights
 
 
@@ -55,6 +57,7 @@ def test_report_has_every_section_in_order(report) -> None:
         "## Table 4",
         "## Gender accuracy",
         "## Both protocols",
+        "## Beyond the training distribution: out-of-distribution and real motion-capture",
         "## Definitions",
     ]
     assert len(headings) == len(expected)
@@ -65,7 +68,7 @@ def test_report_has_every_section_in_order(report) -> None:
 def test_tables_are_rectangular_and_measured_cells_are_numbers(report) -> None:
     text, _ = report
     found = tables(text)
-    assert len(found) == 1 + 4 + 4  # setup, four Table 1 blocks, Tables 3 and 4, gender, both
+    assert len(found) == 1 + 4 + 5  # setup, Table 1 blocks, Tables 3, 4, gender, both, sets
     for table in found:
         assert len({len(row) for row in table}) == 1, table[0]
     for table in found[1:5]:  # Table 1 blocks: every measured cell is a finite number
@@ -95,6 +98,24 @@ def test_every_condition_and_every_published_number_is_shown(report) -> None:
     assert all(0.0 <= float(row[-1]) <= 1.0 for row in measured)
 
 
+def test_every_test_set_is_shown_next_to_the_in_distribution_one(report) -> None:
+    text, _ = report
+    table = next(t for t in tables(text) if t[0][:4] == ["Set", "Source", "Bodies", "Input"])
+    assert table[0][4:] == ["Jt P1", "Vertices P1", "Jt P2", "Gender (%)"]
+    inputs = ["no DAE", "DAE", "DAE + refine 2"]
+    expected = [(name, spec.label, "3", c) for name, spec in TEST_SETS.items() for c in inputs]
+    assert [tuple(row[:4]) for row in table[1:]] == expected
+    assert table[1][0] == "in_distribution"
+    for row in table[1:]:
+        values = [float(cell) for cell in row[4:]]
+        assert all(v >= 0 for v in values[:3]) and 0 <= values[3] <= 100, row
+    section = text.split("## Beyond the training distribution")[1].split("## Definitions")[0]
+    assert "**3 bodies per set**" in section and "2 Levenberg–Marquardt steps" in section
+    held_out = [name for name, spec in TEST_SETS.items() if spec.held_out]
+    assert held_out and "Only " + " and ".join(f"`{n}`" for n in held_out) in section
+    assert "not recorded in the weights" in dict(tables(text)[0][1:])["training poses"]
+
+
 def test_setup_records_provenance(report) -> None:
     text, weights = report
     setup = dict(tables(text)[0][1:])
@@ -107,6 +128,7 @@ def test_setup_records_provenance(report) -> None:
         "weights",
         "software",
         "machine",
+        "test sets",
     ):
         assert setup.get(key), key
     assert "num=6, seed=12345" in setup["benchmark"]
@@ -123,12 +145,13 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 def test_cli_writes_the_report_and_refuses_bad_input(monkeypatch, capsys, tmp_path) -> None:
     weights = write_tiny_open_bundle(tmp_path / "tiny.pt")
     out = tmp_path / "r.md"
-    args = ["--num", "3", "--threads", "1", "--weights", str(weights), "--no-iou"]
+    args = ["--num", "3", "--threads", "1", "--weights", str(weights), "--no-iou", "--ood-num", "1"]
     code, stdout, err = run_cli(monkeypatch, capsys, "--out", str(out), *args)
     assert code == 0 and f"wrote {out}" in stdout, err
     text = out.read_text()
     assert f"`smplr report --out {out} --num 3" in text
     assert "Silhouettes were not measured in this run" in text
+    assert "**1 body per set**" in text
     for bad, message in (
         (["--out", str(tmp_path / "r.txt"), *args], "give a path ending in .md"),
         (["--out", str(out), "--num", "0", "--weights", str(weights)], "num must be a positive"),

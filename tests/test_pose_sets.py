@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from smplr.datasets.test_sets import draw_test_set
+from smplr.datasets.test_sets import TEST_SETS, draw_test_set
 from smplr.evaluation import pose_sets
 from smplr.pipeline import SMPLR
 from smplr.synthetic.pose_sources import Poses
@@ -59,3 +59,34 @@ def test_bad_shapes_are_named(model) -> None:
         pose_sets.evaluate_pose_set(model, _rest(2), betas=torch.zeros(2, 10))
     with pytest.raises(ValueError, match=r"betas \(2, 9\).*2 poses and 10 betas"):
         pose_sets.evaluate_pose_set(model, _rest(2), torch.zeros(2, 9), torch.ones(2))
+
+
+def _errors(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "ms_per_body"}
+
+
+@pytest.mark.parametrize("name", ["in_distribution", "extreme"])
+def test_refine_adds_a_row_that_fits_the_clean_keypoints_better(model, name) -> None:
+    poses, betas, gender = draw_test_set(name, size=12)
+    one_shot = pose_sets.evaluate_pose_set(model, poses, betas, gender)
+    rows = pose_sets.evaluate_pose_set(model, poses, betas, gender, refine=10)
+    assert [r["condition"] for r in rows] == [*pose_sets.CONDITIONS, "DAE + refine 10"]
+    assert [_errors(r) for r in rows[:2]] == [_errors(r) for r in one_shot]
+    dae, refined = rows[1], rows[2]
+    assert refined["joints_p1"] < 0.7 * dae["joints_p1"], (dae, refined)
+    assert refined["joints_p2"] < dae["joints_p2"]
+    assert refined["vertices_p1"] < dae["vertices_p1"]
+    walked = list(pose_sets.evaluate_test_sets(model, [name], num=12, refine=10))
+    source = TEST_SETS[name].label
+    assert [_errors(r) for r in walked] == [
+        {"set": name, "source": source, **_errors(r)} for r in rows
+    ]
+    assert all(pose_sets.format_row(r).startswith(name) for r in walked)
+
+
+@pytest.mark.parametrize("refine", [-1, True, 2.5])
+def test_a_bad_refine_is_named(model, refine) -> None:
+    with pytest.raises(ValueError, match="refine must be a non-negative number of steps"):
+        pose_sets.evaluate_pose_set(model, _rest(2), refine=refine)
+    with pytest.raises(ValueError, match="refine must be a non-negative number of steps"):
+        next(pose_sets.evaluate_test_sets(model, ["extreme"], num=2, refine=refine))

@@ -1,6 +1,6 @@
 """Accuracy of SMPLR on the synthetic held-out set, condition by condition.
 
-Run: ``smplr bench accuracy [--weights W.pt] [--run-dir RUN] [--num 2000]``.
+Run: ``smplr bench accuracy [--weights W.pt] [--run-dir RUN] [--num 2000] [--ood-num 300]``.
 
 Ground truth: :func:`smplr.synthetic.bodies.held_out_set` (default 2,000 bodies, its
 fixed seed) on the open body model; vertices are posed chunk by chunk.  Errors in mm
@@ -16,6 +16,11 @@ truth) for joints, landmarks and vertices, plus gender accuracy.  Conditions:
 - with ``--run-dir`` of a training run, the paper's ablations: Ψ with vs without
   landmarks (ground-truth pose), Ω before vs after L_SMPL fine-tuning (ground-truth
   shape).
+
+With ``--ood-num N`` the table of every named test set follows (``smplr bench ood``:
+N bodies per set, clean JL, no DAE, DAE and DAE + ``--refine`` steps), so one command
+puts the held-out synthetic conditions next to the out-of-distribution and real
+motion-capture sets.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from torch import nn
 
 from smplr import metrics
 from smplr.atomic_io import write_text_atomic
+from smplr.benchmarks.ood import print_table, set_names
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.evaluation.body_accuracy import Truth, fit_and_score, score
 from smplr.geometry.projection import random_view_2d
@@ -197,8 +203,13 @@ def run(
     threads: int = 2,
     json_out: Path | None = None,
     conditions: bool = True,
+    ood_num: int = 0,
 ) -> list[tuple[str, dict[str, float]]]:
-    """Print (row by row) and return the accuracy table of the shipped (or given) weights."""
+    """Print (row by row) and return the accuracy table of the shipped (or given) weights;
+    with ``ood_num`` > 0 then print the table of every named test set on that many bodies
+    each (its rows go to ``json_out`` too, after the conditions, with a ``"set"`` key)."""
+    if ood_num < 0:
+        raise ValueError(f"ood_num must be >= 0 bodies per test set, got {ood_num}")
     torch.set_num_threads(threads)
     model = SMPLR.load(weights or shipped_path())
     print(f"SMPLR on {num} held-out synthetic bodies (open body model), errors in mm")
@@ -209,8 +220,11 @@ def run(
     ):
         rows.append((label, row))
         print(format_row(label, row), flush=True)
+    test_sets: list[dict] = []
+    if ood_num:
+        print()
+        test_sets = print_table(model, set_names(None), ood_num, refine)
     if json_out is not None:
-        write_text_atomic(
-            json_out, json.dumps([{"condition": label, **row} for label, row in rows], indent=1)
-        )
+        records = [{"condition": label, **row} for label, row in rows] + test_sets
+        write_text_atomic(json_out, json.dumps(records, indent=1))
     return rows

@@ -101,15 +101,27 @@ def accuracy(
     skip_conditions: Annotated[
         bool, typer.Option("--skip-conditions", help="Only the ablations of --run-dir.")
     ] = False,
+    ood_num: Annotated[
+        int,
+        typer.Option(
+            "--ood-num",
+            help="Then the `smplr bench ood` table (no DAE, DAE, DAE + --refine) on this many "
+            "bodies per named test set; 0: skip.",
+        ),
+    ] = 0,
 ) -> None:
     """Errors (mm) of SMPLR on the synthetic held-out set, condition by condition:
-    clean and noisy 3D, 2D and joint-only input, with and without DAE, Procrustes, refine.
+    clean and noisy 3D, 2D and joint-only input, with and without DAE, Procrustes, refine;
+    with --ood-num, every named test set (out-of-distribution, real motion capture) next
+    to the in-distribution one.
 
-    Example: smplr bench accuracy --run-dir runs/mine --num 500
+    Example: smplr bench accuracy --run-dir runs/mine --num 500 --ood-num 300
     """
     from smplr.benchmarks import core_accuracy as benchmark
 
-    benchmark.run(weights, num, refine, run_dir, threads, json_out, not skip_conditions)
+    benchmark.run(
+        weights, num, refine, run_dir, threads, json_out, not skip_conditions, ood_num=ood_num
+    )
 
 
 @app.command("ood")
@@ -127,6 +139,10 @@ def ood(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the rows as JSON here.")
     ] = None,
+    refine: Annotated[
+        int,
+        typer.Option("--refine", help="Also a row refined this many LM steps on the DAE's output."),
+    ] = 0,
 ) -> None:
     """Errors (mm) and gender accuracy of SMPLR, one shot on clean 24 joints + 18 landmarks,
     on every named test set: the in-distribution held-out draw next to poses from sources
@@ -138,7 +154,7 @@ def ood(
     """
     from smplr.benchmarks import ood as benchmark
 
-    benchmark.run(weights, num, sets, device, threads, json_out)
+    benchmark.run(weights, num, sets, device, threads, json_out, refine)
 
 
 @app.command("refine")

@@ -2,7 +2,8 @@
 smplr measures with its shipped models on the synthetic benchmark, as one Markdown file.
 
 Regenerate it with one command (about 7 minutes for 2,000 bodies on one CPU thread,
-measured on an AMD EPYC core; a second thread helps only on an otherwise idle machine)::
+measured on an AMD EPYC core, plus the test sets below; a second thread helps only on an
+otherwise idle machine)::
 
     make report                     # = smplr report --out docs/reproduction.md
 
@@ -22,6 +23,11 @@ and these stages: the input itself, the DAE's output, Ψ (shape, with the true p
 (pose, with the true shape), and the whole SMPLR (DAE → Ω, Ψ → body model) with and
 without the DAE and with and without the Procrustes post-processing (paper 4.5).
 The published numbers are copied in :mod:`smplr.evaluation.paper_results`.
+
+A last section puts every named test set of :mod:`smplr.datasets.test_sets`
+(in-distribution, out-of-distribution pose sources, real motion capture) side by side,
+``Settings.ood_num`` bodies each, one-shot and refined
+(:func:`smplr.evaluation.pose_sets.evaluate_test_sets`, about 1.5 more minutes).
 """
 
 from smplr.evaluation.reproduction.conditions import NOISE_MODELS, Condition, Inputs, conditions

@@ -15,17 +15,21 @@ from smplr.checksum import sha256_file
 
 
 def describe_weights(path: Path, is_shipped: bool) -> dict:
-    """Which weights were measured: file, checksum, network sizes and training record."""
+    """Which weights were measured: file, checksum, network sizes and training record
+    (steps per stage, the training pose source where the bundle records it)."""
     from smplr.weights import load_bundle
 
     bundle = load_bundle(path)
-    stages = bundle.meta.get("stages", {}) if isinstance(bundle.meta, dict) else {}
+    meta = bundle.meta if isinstance(bundle.meta, dict) else {}
+    stages = meta.get("stages", {})
+    recipe = meta.get("recipe", {})
     return {
         "file": f"shipped ({path.name}, smplr.weights)" if is_shipped else str(path),
         "shipped": is_shipped,
         "sha256": sha256_file(path),
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in bundle.config.items()},
         "steps": {name: stage.get("steps") for name, stage in stages.items()},
+        "training_poses": recipe.get("poses") if isinstance(recipe, dict) else None,
     }
 
 
