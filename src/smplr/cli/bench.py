@@ -32,7 +32,8 @@ def body(
         str, typer.Option("--gender", help="Open model to time: neutral, female or male.")
     ] = "neutral",
 ) -> None:
-    """Bodies per second of the SMPL-format body model against a plain reference LBS."""
+    """Bodies per second of the body model with its mesh, against a dense-matrix LBS
+    (smplfitter-style) and the plain reference LBS, at batch 1, 64, 256 and 1024."""
     from smplr.benchmarks import body as benchmark
 
     benchmark.run(gender=gender, threads=threads)
