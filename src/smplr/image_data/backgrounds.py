@@ -150,7 +150,7 @@ def folder_photos(
 ) -> list[Photo]:
     """Every readable image under ``folder`` (recursively; at most ``max_files``, evenly
     spaced over the sorted file list).  Unreadable files are skipped with a warning;
-    ValueError when the folder is missing or holds no usable image."""
+    ValueError (one line) when the folder is missing or holds no usable image."""
     folder = Path(folder)
     warn = warn or (lambda message: warnings.warn(message, stacklevel=3))
     if not folder.is_dir():
@@ -176,10 +176,13 @@ def folder_photos(
             skipped.append(f"{path}: too small ({pixels.shape[1]}x{pixels.shape[0]} pixels)")
             continue
         photos.append(Photo(str(path.relative_to(folder)), _shrink(pixels)))
+    if not photos:
+        raise ValueError(
+            f"--backgrounds {folder}: none of {len(images)} image file(s) is readable "
+            f"(first: {skipped[0]})"
+        )
     for message in skipped:
         warn(f"skipped background {message}")
-    if not photos:
-        raise ValueError(f"--backgrounds {folder}: none of {len(images)} image file(s) is readable")
     return photos
 
 

@@ -41,13 +41,13 @@ def to_tensors(record: Record) -> dict[str, torch.Tensor]:
         if array.dtype.kind in "US":
             continue
         if key == "image":
-            out[key] = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float() / 255
+            out[key] = torch.from_numpy(np.array(array)).permute(2, 0, 1).float() / 255
         elif key == "parts":
             out[key] = torch.from_numpy(array.astype(np.int64))
         elif array.dtype == np.float16:
             out[key] = torch.from_numpy(array.astype(np.float32))
         else:
-            out[key] = torch.from_numpy(np.ascontiguousarray(array))
+            out[key] = torch.from_numpy(np.array(array))
     return out
 
 

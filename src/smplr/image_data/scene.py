@@ -88,8 +88,8 @@ RECORD_KEYS: tuple[str, ...] = (
     "box",
 )
 LANDMARK_DEPTH_TOLERANCE = 0.03
-"""A landmark counts as behind the body when the visible surface at its pixel is more
-than this many metres nearer."""
+"""Metres: a landmark is seen when the body shown around its pixel is this close to its
+depth (:func:`_visibility`)."""
 
 
 @dataclass(frozen=True)
@@ -315,7 +315,13 @@ def _boxes(mask: torch.Tensor, pixels: torch.Tensor, width: int, height: int) ->
 def _visibility(
     jl2d: torch.Tensor, jl3d: torch.Tensor, depth: torch.Tensor, occluders: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``in_image`` and ``occluded`` ``(B, 42)`` bool (see :data:`RECORD_KEYS`)."""
+    """``in_image`` and ``occluded`` ``(B, 42)`` bool (see :data:`RECORD_KEYS`).
+
+    A landmark (a mesh vertex) is behind the body unless some pixel of the 3 × 3 window
+    around it shows the body within :data:`LANDMARK_DEPTH_TOLERANCE` of its depth (a
+    window, because a vertex on the contour may fall just outside the pixel centres that
+    its own faces cover).  Joints lie inside the body: no such test.
+    """
     batch, height, width = depth.shape
     u, v = jl2d[..., 0].round(), jl2d[..., 1].round()
     in_image = (u >= 0) & (u <= width - 1) & (v >= 0) & (v <= height - 1) & (jl3d[..., 2] > 0)
@@ -323,9 +329,13 @@ def _visibility(
     row = v.clamp(0, height - 1).long()
     image = torch.arange(batch)[:, None].expand_as(col)
     occluded = occluders[image, row, col] & in_image
-    surface = depth[image, row, col]
-    behind = (surface > 0) & (surface < jl3d[..., 2] - LANDMARK_DEPTH_TOLERANCE)
-    behind[:, :NUM_JOINTS] = False  # joints lie inside the body: no self-occlusion test
+    offsets = torch.tensor([-1, 0, 1])
+    rows = (row[..., None, None] + offsets[:, None]).clamp(0, height - 1)  # (B, K, 3, 1)
+    cols = (col[..., None, None] + offsets[None, :]).clamp(0, width - 1)  # (B, K, 1, 3)
+    window = depth[image[..., None, None], rows, cols].flatten(2)  # (B, K, 9)
+    seen = ((window - jl3d[..., 2:]).abs() < LANDMARK_DEPTH_TOLERANCE) & (window > 0)
+    behind = ~seen.any(-1)
+    behind[:, :NUM_JOINTS] = False
     return in_image, occluded | (behind & in_image)
 
 
