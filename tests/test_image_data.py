@@ -229,7 +229,7 @@ def test_background_folder_errors_and_warnings(tmp_path) -> None:
         tmp_path / "whole.jpg", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
     )
     (bad / "truncated.jpg").write_bytes(good.read_bytes()[:300])
-    with pytest.raises(ValueError, match="none of 2 image file.*fake.jpg"):
+    with pytest.raises(ValueError, match=r"none of 2 image file.*fake.jpg"):
         folder_photos(bad, warn=lambda message: None)
     _save(bad / "ok.png", np.zeros((32, 32, 3), np.uint8))
     warnings: list[str] = []

@@ -96,7 +96,7 @@ def test_resume_renders_only_missing_shards_and_gives_the_same_data(written, tmp
 
 
 def test_other_settings_in_the_same_folder_are_refused(written) -> None:
-    with pytest.raises(ValueError, match="other settings .*seed"):
+    with pytest.raises(ValueError, match=r"other settings .*seed"):
         write_dataset(job(written, seed=4), warn=pytest.fail)
 
 
