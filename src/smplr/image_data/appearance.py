@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import torch
 
 from smplr.body.model import BodyModel
-from smplr.body.skeleton import JOINT_NAMES
+from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
 from smplr.render.rasterizer import Fragments, interpolate_visible
 
 REGIONS: tuple[str, ...] = ("skin", "hair", "top", "bottom", "shoes")
@@ -192,10 +192,10 @@ class Appearance:
 
 
 def _member(values: torch.Tensor, members: list[int]) -> torch.Tensor:
-    out = torch.zeros_like(values, dtype=torch.bool)
-    for m in members:
-        out |= values == m
-    return out
+    """Whether each part index of ``values`` is one of ``members`` (a table lookup)."""
+    table = torch.zeros(NUM_JOINTS, dtype=torch.bool)
+    table[members] = True
+    return table[values]
 
 
 def surface_at_pixels(

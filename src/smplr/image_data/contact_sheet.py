@@ -1,10 +1,10 @@
 """A contact sheet: many annotated images on one PNG, to check a dataset at a glance.
 
-Each tile shows the image with the part segmentation tinted over the person (one colour
-per SMPL part), occluders hatched in grey, the skeleton of the 24 joints (the person's
-left side blue, right side red, the spine green), the 18 landmarks as yellow dots, and
-the person box.  Keypoints that are not visible (outside, occluded, or landmarks behind
-the body) are drawn hollow.
+Each image gets a pair of tiles.  Left: the picture with the skeleton of the 24 joints
+(the person's left side blue, right side red, the spine green), the 18 landmarks as
+yellow dots and the person box; keypoints that are not visible (outside, occluded, or
+landmarks behind the body) are drawn hollow.  Right: the masks: the part segmentation
+(one colour per SMPL part) over a dark background, the occluders hatched in grey.
 """
 
 from __future__ import annotations
@@ -36,22 +36,14 @@ def _palette() -> np.ndarray:
 
 
 def draw_tile(record: Record, tile: int) -> np.ndarray:
-    """One annotated tile ``(tile, tile·W/H, 3)`` uint8 of ``record``."""
+    """The pair of tiles of ``record`` side by side: ``(tile, 2·tile·W/H + 2, 3)`` uint8."""
     from PIL import Image, ImageDraw
 
-    image = record["image"].astype(np.float32)
     parts = record["parts"]
-    tint = _palette()[parts]
-    alpha = np.where(parts > 0, 0.4, 0.0)[..., None]
-    image = image * (1 - alpha) + tint * alpha
-    stripes = (np.add.outer(np.arange(parts.shape[0]), np.arange(parts.shape[1])) // 3) % 2 == 0
-    hatch = record["occluders"] & stripes
-    image = np.where(hatch[..., None], image * 0.5 + 64, image)
     height, width = parts.shape
     scale = tile / height
-    picture = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8)).resize(
-        (round(width * scale), tile), Image.Resampling.BILINEAR
-    )
+    size = (round(width * scale), tile)
+    picture = Image.fromarray(record["image"]).resize(size, Image.Resampling.BILINEAR)
     draw = ImageDraw.Draw(picture)
     points = record["jl2d"] * scale + (scale - 1) / 2
     visible = record["visible"]
@@ -66,14 +58,20 @@ def draw_tile(record: Record, tile: int) -> np.ndarray:
         draw.ellipse(box, fill=colour if visible[index] else None, outline=colour)
     x0, y0, x1, y1 = (record["box"] * scale).tolist()
     draw.rectangle((x0, y0, x1 + scale - 1, y1 + scale - 1), outline=(255, 255, 255))
-    return np.asarray(picture)
+    masks = _palette()[parts]
+    masks[parts == 0] = 24
+    stripes = (np.add.outer(np.arange(height), np.arange(width)) // 3) % 2 == 0
+    masks[record["occluders"] & stripes] = 150
+    mask_tile = Image.fromarray(masks.astype(np.uint8)).resize(size, Image.Resampling.NEAREST)
+    gap = np.full((tile, 2, 3), 255, np.uint8)
+    return np.concatenate([np.asarray(picture), gap, np.asarray(mask_tile)], axis=1)
 
 
 def save_contact_sheet(
-    path: str | Path, records: Sequence[Record], columns: int = 8, tile: int = 128
+    path: str | Path, records: Sequence[Record], columns: int = 8, tile: int = 112
 ) -> Path:
-    """Write ``records`` as a grid of annotated tiles (``columns`` wide, ``tile`` pixels
-    high each) to the PNG ``path``, whole or not at all."""
+    """Write ``records`` as a grid of annotated tile pairs (``columns`` images wide,
+    ``tile`` pixels high each) to the PNG ``path``, whole or not at all."""
     from PIL import Image
 
     if not records:
@@ -81,12 +79,14 @@ def save_contact_sheet(
     tiles = [draw_tile(r, tile) for r in records]
     rows = -(-len(tiles) // columns)
     th, tw = tiles[0].shape[:2]
+    gap = 4
     sheet = np.full(
-        (rows * th + (rows - 1) * 2, columns * tw + (columns - 1) * 2, 3), 255, np.uint8
+        (rows * th + (rows - 1) * gap, columns * tw + (columns - 1) * gap, 3), 96, np.uint8
     )
     for i, picture in enumerate(tiles):
         r, c = divmod(i, columns)
-        sheet[r * (th + 2) : r * (th + 2) + th, c * (tw + 2) : c * (tw + 2) + tw] = picture
+        top, left = r * (th + gap), c * (tw + gap)
+        sheet[top : top + th, left : left + tw] = picture
     buffer = io.BytesIO()
     # 256 colours are plenty to check a sheet by eye, and make the file about 3x smaller.
     Image.fromarray(sheet).quantize(256).save(buffer, format="png", optimize=True)

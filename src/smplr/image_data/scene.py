@@ -350,19 +350,21 @@ def _degrade(
     strength = 0.04 * torch.rand(batch, generator=generator)
     out = images
     if bool(blurred.any()):
-        chw = images.permute(0, 3, 1, 2)
+        rows = torch.nonzero(blurred).flatten()
         taps = torch.arange(-2, 3, dtype=torch.float32)
-        rows = []
-        for i in range(batch):
-            if not blurred[i]:
-                rows.append(chw[i])
-                continue
-            k = torch.exp(-(taps**2) / (2 * float(sigma[i]) ** 2))
-            k = k / k.sum()
-            x = F.conv2d(F.pad(chw[i][:, None], (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5))
-            x = F.conv2d(F.pad(x, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
-            rows.append(x[:, 0])
-        out = torch.stack(rows).permute(0, 2, 3, 1)
+        kernels = torch.exp(-(taps**2) / (2 * sigma[rows, None] ** 2))
+        kernels = (kernels / kernels.sum(1, keepdim=True)).repeat_interleave(3, 0)  # (3n, 5)
+        chw = images[rows].permute(0, 3, 1, 2).reshape(1, -1, *images.shape[1:3])
+        groups = chw.shape[1]
+        x = F.conv2d(
+            F.pad(chw, (2, 2, 0, 0), mode="replicate"), kernels.view(groups, 1, 1, 5), groups=groups
+        )
+        x = F.conv2d(
+            F.pad(x, (0, 0, 2, 2), mode="replicate"), kernels.view(groups, 1, 5, 1), groups=groups
+        )
+        out = images.index_copy(
+            0, rows, x.view(len(rows), 3, *images.shape[1:3]).permute(0, 2, 3, 1)
+        )
     rows_noisy = torch.nonzero(noisy).flatten()
     if rows_noisy.numel():
         grain = torch.randn((rows_noisy.numel(), *images.shape[1:]), generator=generator)
