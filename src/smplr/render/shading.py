@@ -34,13 +34,14 @@ def vertex_normals(
     :func:`face_normals` when already computed."""
     normals = face_normals(vertices, faces) if normals_of_faces is None else normals_of_faces
     batch, num_vertices, _ = vertices.shape
-    corners = faces.long().T.reshape(1, -1)  # all first corners, then second, then third
-    offsets = torch.arange(batch, device=vertices.device)[:, None] * num_vertices
-    rows = (offsets + corners).reshape(-1)  # (B * 3F,) into the flattened (B * V, 3)
-    summed = vertices.new_zeros(batch * num_vertices, 3).index_add(
-        0, rows, normals.repeat(1, 3, 1).reshape(-1, 3)
-    )
-    return F.normalize(summed.view(batch, num_vertices, 3), dim=-1, eps=1e-12)
+    # Faces as rows, the batch's normals side by side: three index_adds of wide rows
+    # (one per corner) instead of one of B·3F narrow rows, several times faster.
+    per_face = normals.permute(1, 0, 2).reshape(normals.shape[1], batch * 3)  # (F, B·3)
+    summed = vertices.new_zeros(num_vertices, batch * 3)
+    for corner in faces.long().unbind(1):
+        summed.index_add_(0, corner, per_face)
+    summed = summed.view(num_vertices, batch, 3).permute(1, 0, 2)
+    return F.normalize(summed, dim=-1, eps=1e-12)
 
 
 def diffuse_intensity(
