@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -162,12 +163,18 @@ def synth(
         print(f"smplr: warning: {message}", file=sys.stderr)
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as progress:
-        task = progress.add_task("rendering", total=num)
-        made = write_dataset(
-            job, workers, warn, on_shard=lambda count: progress.advance(task, count)
-        )
-        progress.update(task, completed=num)
+    with ExitStack() as stack:
+        bars: list[Progress] = []
+
+        # The bar appears once the inputs are checked, so a bad input prints one line only.
+        def start(count: int) -> None:
+            bars.append(stack.enter_context(Progress(*columns)))
+            bars[0].add_task("rendering", total=count)
+
+        def advance(count: int) -> None:
+            bars[0].advance(bars[0].task_ids[0], count)
+
+        made = write_dataset(job, workers, warn, on_shard=advance, on_start=start)
     typer.echo(f"{out}: {num} images ({made} rendered now, {num - made} already there)")
     if contact_sheet:
         data = ImageShards(out)

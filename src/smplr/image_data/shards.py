@@ -246,11 +246,13 @@ def write_dataset(
     workers: int = 1,
     warn: Callable[[str], None] = print,
     on_shard: Callable[[int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> int:
     """Write every missing shard of ``job`` with ``workers`` processes; returns the number
     of images rendered by this call (0 when the dataset was already complete).
 
-    ``on_shard(count)`` is called after each finished shard (a progress bar).
+    ``on_start(count)`` is called once the inputs are checked, with the number of images
+    to render, and ``on_shard(count)`` after each finished shard (a progress bar).
     """
     if workers < 1:
         raise ValueError(f"--workers must be at least 1, got {workers}")
@@ -264,6 +266,8 @@ def write_dataset(
         raise ValueError(f"split must be one of {SPLITS}, got {job.split!r}")
     _synthesizer(job, warn)  # loads (and checks) the backgrounds once, warnings included
     todo = prepare(job, warn)
+    if on_start:
+        on_start(sum(len(shard_rows(job, index)) for index in todo))
     done = 0
     if workers == 1 or len(todo) <= 1:
         for index in todo:
