@@ -355,6 +355,8 @@ def _degrade(
         taps = torch.arange(-2, 3, dtype=torch.float32)
         kernels = torch.exp(-(taps**2) / (2 * sigma[rows, None] ** 2))
         kernels = (kernels / kernels.sum(1, keepdim=True)).repeat_interleave(3, 0)  # (3n, 5)
+        # A separable 5-tap Gaussian, one group per channel of each image (measured: the
+        # fastest of grouped convolution, shared-kernel convolution and shifted sums).
         chw = images[rows].permute(0, 3, 1, 2).reshape(1, -1, *images.shape[1:3])
         groups = chw.shape[1]
         x = F.conv2d(
@@ -363,9 +365,8 @@ def _degrade(
         x = F.conv2d(
             F.pad(x, (0, 0, 2, 2), mode="replicate"), kernels.view(groups, 1, 5, 1), groups=groups
         )
-        out = images.index_copy(
-            0, rows, x.view(len(rows), 3, *images.shape[1:3]).permute(0, 2, 3, 1)
-        )
+        x = x.view(len(rows), 3, *images.shape[1:3]).permute(0, 2, 3, 1)
+        out = images.index_copy(0, rows, x)
     rows_noisy = torch.nonzero(noisy).flatten()
     if rows_noisy.numel():
         # Uniform grain with standard deviation `strength` (cheaper to draw than Gaussian).
