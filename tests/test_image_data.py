@@ -237,3 +237,14 @@ def test_background_folder_errors_and_warnings(tmp_path) -> None:
     assert [p.name for p in photos] == ["ok.png"]
     assert len(warnings) == 2 and all("\n" not in w for w in warnings)
     assert any("fake.jpg" in w for w in warnings) and any("truncated.jpg" in w for w in warnings)
+
+
+def test_held_out_photos_never_reach_the_training_split() -> None:
+    from smplr.image_data.backgrounds import HELD_OUT_PHOTOS, package_photos
+
+    train = {p.name for p in package_photos("train")}
+    test = {p.name for p in package_photos("test")}
+    assert train and test  # matplotlib's sample photos are always installed
+    assert not train & HELD_OUT_PHOTOS and test <= HELD_OUT_PHOTOS
+    people = ("astronaut", "camera", "grace_hopper", "lfw")
+    assert not any(name in photo for photo in train | test for name in people)
