@@ -22,7 +22,8 @@ layer, never from a higher one, and from its own layer only where
 9. ``pipeline``: the whole chain;
 10. ``metrics``: errors of a prediction against the truth;
 11. ``datasets``: the paper's datasets and the synthetic set, with their ground truth;
-12. ``evaluation``: the paper's tables from any method's predictions;
+12. ``evaluation``: the paper's tables from any method's predictions; ``image_data``: synthetic
+    pictures of people with exact annotations (rendered bodies over backgrounds);
 13. ``training``: fitting the networks;
 14. ``open_model_build``: the build-time tool that generates the open body model;
 15. ``smplr`` itself (the package's ``__init__``: the public names);
@@ -56,7 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pipeline",),
     ("metrics",),
     ("datasets",),
-    ("evaluation",),
+    ("evaluation", "image_data"),
     ("training",),
     ("open_model_build",),
     ("smplr",),

@@ -1,7 +1,8 @@
 """``smplr bench``: the benchmarks of :mod:`smplr.benchmarks`, each printing measured numbers.
 
-``smplr bench all`` (``make bench``) runs the body, synthetic-data, render, core and
-image-backbone speed benchmarks one after another; ``smplr bench accuracy`` (minutes) is run on its own.
+``smplr bench all`` (``make bench``) runs the body, synthetic-data, render, image-data, core
+and image-model speed benchmarks one after another; ``smplr bench accuracy`` (minutes) is
+run on its own.
 Numbers on shared machines are noisy: compare ratios measured in the same run.
 """
 
@@ -67,6 +68,18 @@ def render(
     from smplr.benchmarks import render as benchmark
 
     benchmark.run(size, threads, device, not no_baseline, model)
+
+
+@app.command("images")
+def images(
+    size: Annotated[int, typer.Option("--size", help="Crop side, pixels.")] = 256,
+    threads: Threads = 1,
+    batches: Annotated[int, typer.Option("--batches", help="Batches of 16 per timing.")] = 4,
+) -> None:
+    """Synthetic RGB images (with annotations) per second, against silhouettes alone."""
+    from smplr.benchmarks import images as benchmark
+
+    benchmark.run(size, threads, batches)
 
 
 @app.command("core")
@@ -178,8 +191,8 @@ def refine(
     benchmark.run(num, checks, threads)
 
 
-@app.command("image")
-def image(
+@app.command("image-model")
+def image_model(
     configs: Annotated[
         str,
         typer.Option(
@@ -203,9 +216,9 @@ def image(
     """Seconds per training step and per inference call of the image backbones, as the
     paper's Table 5 (batch 6 and 1), for the small CPU configuration and the paper's.
 
-    Example: smplr bench image --configs small,paper,alexnet --threads 2
+    Example: smplr bench image-model --configs small,paper,alexnet --threads 2
     """
-    from smplr.benchmarks import image as benchmark
+    from smplr.benchmarks import image_model as benchmark
 
     names = tuple(name.strip() for name in configs.split(",") if name.strip())
     benchmark.run(names, batch, threads, device, repeats)
@@ -213,10 +226,11 @@ def image(
 
 @app.command("all")
 def run_all() -> None:
-    """Every speed benchmark with its defaults: body, synthetic, render, core, image
-    (``make bench``)."""
+    """Every speed benchmark with its defaults: body, synthetic, render, images, core,
+    image-model (``make bench``)."""
     body()
     synthetic()
     render()
+    images()
     core()
-    image()
+    image_model()

@@ -1,7 +1,7 @@
 """Speed of the image backbones in the form of the paper's Table 5: seconds per training
 step and per inference call at a batch size, per configuration.
 
-Run: ``smplr bench image`` (part of ``make bench``).  A training step is forward, the
+Run: ``smplr bench image-model`` (part of ``make bench``).  A training step is forward, the
 loss (cross-entropy of every stack; L2 for the AlexNet-like model), backward and one
 Adam update on random images and targets; inference is ``model.predict`` in eval mode
 without gradients.  Threads are set explicitly.  The paper's numbers (Table 5, GTX 1080
