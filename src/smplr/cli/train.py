@@ -34,9 +34,10 @@ from smplr.networks import DAE_NAMES
 from smplr.training import budget
 from smplr.training.data import default_corruption
 from smplr.training.image import (
+    HeldOut,
     ImageContext,
     SampleSource,
-    TensorImageDataset,
+    load_samples,
     split_validation,
     train_image_model,
 )
@@ -375,9 +376,9 @@ def image(
         Path,
         typer.Option(
             "--data",
-            help="Training images: an .npz with images (N, 3, H, W) or (N, H, W, 3), "
-            "points (N, 41, 3) root-relative metres in the camera frame (OpenCV axes), "
-            "optional valid (N, 41); see docs/image_model.md.",
+            help="Training images: a folder written by `smplr data synth`, or an .npz with "
+            "images (N, 3, H, W) or (N, H, W, 3), points (N, 41, 3) root-relative metres in "
+            "the camera frame (OpenCV axes), optional valid (N, 41); see docs/image_model.md.",
         ),
     ],
     val_data: Annotated[
@@ -388,6 +389,14 @@ def image(
             "the last --val-size samples of --data.",
         ),
     ] = None,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            "--augment/--no-augment",
+            help="The paper's augmentations on a shard folder (flip, rotation, scale, colour, "
+            "background swap); resumed runs are then not bit-identical.",
+        ),
+    ] = True,
     val_size: Annotated[
         int, typer.Option("--val-size", help="Validation samples scored at each validation.")
     ] = 256,
@@ -449,15 +458,17 @@ def image(
         raise ValueError("--coordinate-weight must be >= 0 and --val-size positive")
     settings = options.settings(steps)
     env, target = options.process()
-    source = TensorImageDataset.from_npz(data)
     train: SampleSource
     val: SampleSource
     if val_data is None:
+        source = load_samples(data)
         train, val = split_validation(source, min(val_size, len(source) // 10))
+        if augment and data.is_dir():
+            train = HeldOut(load_samples(data, augment=True), train.rows)
     else:
-        train, val = source, TensorImageDataset.from_npz(val_data)
+        train, val = load_samples(data, augment), load_samples(val_data)
     ctx = ImageContext(model_config, coordinate_weight, val_size=val_size)
-    record = {"data": data.name, "samples": len(train)}
+    record = {"data": data.name, "samples": len(train), "augment": augment}
     path = train_image_model(
         ctx, train, val, options.run_dir, settings, target, options.fresh, env, record=record
     )

@@ -17,13 +17,20 @@ image      (3, H, W)        RGB crop (the paper's 2.5 m square around the body, 
 points     (41, 3)          the 23 joints without the root, then the 18 landmarks, relative
                             to the root, metres, camera frame with OpenCV axes (x right,
                             y down, z forward)
+jl3d       (42, 3)          instead of ``points``: JL in the camera frame (root first), as
+                            the synthetic images of :mod:`smplr.image_data` give it
 valid      (41,) optional   bool: points that are annotated (default: all); points outside
                             the heatmap volume are left out of the cross-entropy anyway
 =========  ===============  ==================================================================
 
-Other keys (visibility, SMPL parameters, intrinsics) are ignored here.
-:class:`TensorImageDataset` reads such samples from one ``.npz`` file (``images (N, 3,
-H, W)`` or ``(N, H, W, 3)``, ``points (N, 41, 3)``, optional ``valid (N, 41)``).
+Other keys (visibility, SMPL parameters, intrinsics, masks) are ignored here: 3D labels of
+rendered people are exact whether a point is seen or not, so every point is supervised.
+:func:`load_samples` opens a folder written by ``smplr data synth``
+(:class:`smplr.image_data.dataset.ImageShards`, optionally augmented) or one ``.npz``
+file (:class:`TensorImageDataset`: ``images (N, 3, H, W)`` or ``(N, H, W, 3)``,
+``points (N, 41, 3)``, optional ``valid (N, 41)``).  With augmentation the shards draw
+their own random numbers, so a resumed run is then not bit-identical to an uninterrupted
+one (without, it is).
 """
 
 from __future__ import annotations
@@ -82,9 +89,20 @@ def collate(samples: Sequence[dict[str, Any]], config: ImageModelConfig) -> Imag
     """Samples of the contract -> one batch at the model's input size and points."""
     images, points, valid = [], [], []
     for k, sample in enumerate(samples):
-        if not isinstance(sample, dict) or "image" not in sample or "points" not in sample:
-            raise ValueError(f"sample {k} is not a dict with 'image' and 'points'")
-        image, point = _tensor(sample["image"]), _tensor(sample["points"])
+        if (
+            not isinstance(sample, dict)
+            or "image" not in sample
+            or not {"points", "jl3d"} & set(sample)
+        ):
+            raise ValueError(f"sample {k} is not a dict with 'image' and 'points' (or 'jl3d')")
+        image = _tensor(sample["image"])
+        if "points" in sample:
+            point = _tensor(sample["points"])
+        else:
+            jl = _tensor(sample["jl3d"])
+            if tuple(jl.shape) != (NUM_JL, 3):
+                raise ValueError(f"sample {k}: jl3d must be ({NUM_JL}, 3), got {tuple(jl.shape)}")
+            point = jl[1:] - jl[:1]
         if image.ndim != 3 or image.shape[0] != 3 or image.shape[1] != image.shape[2]:
             raise ValueError(f"sample {k}: image must be (3, H, H), got {tuple(image.shape)}")
         if tuple(point.shape) != (NUM_POINTS, 3):
@@ -210,6 +228,19 @@ def split_validation(source: SampleSource, count: int) -> tuple[HeldOut, HeldOut
     if not 0 < count < total:
         raise ValueError(f"cannot hold out {count} of {total} samples for validation")
     return HeldOut(source, range(total - count)), HeldOut(source, range(total - count, total))
+
+
+def load_samples(path: str | Path, augment: bool = False) -> SampleSource:
+    """The samples at ``path``: a folder of ``smplr data synth`` shards (with the paper's
+    augmentations when ``augment``: flips, rotation, scale, colour, backgrounds) or an
+    ``.npz`` file (never augmented)."""
+    path = Path(path)
+    if path.is_dir():
+        from smplr.image_data.augment import Augmentation
+        from smplr.image_data.dataset import ImageShards
+
+        return ImageShards(path, augment=Augmentation() if augment else None)
+    return TensorImageDataset.from_npz(path)
 
 
 @dataclass
