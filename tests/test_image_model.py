@@ -255,3 +255,13 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(config: ImageModelConfig) 
     # the cross-entropy's floor is the targets' entropy, not 0: compare against the start
     assert losses[-1] < losses[0] - 0.02 * abs(losses[0])
     assert errors[-1] < errors[0]
+
+
+def test_the_table5_benchmark_times_a_config() -> None:
+    from smplr.benchmarks.image_model import run, time_config
+
+    row = time_config(TINY, batch=2, repeats=1)
+    assert row.keys() == {"params_m", "train", "test", "test1"}
+    assert all(value > 0 for value in row.values())
+    with pytest.raises(ValueError, match="unknown image configs"):
+        run(("huge",))

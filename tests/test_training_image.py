@@ -10,6 +10,8 @@ import pytest
 import torch
 
 from helpers.cli import run_smplr
+from smplr.image_data.scene import SynthConfig
+from smplr.image_data.shards import BackgroundSpec, ShardJob, write_dataset
 from smplr.image_model import ImageModelConfig, build_image_model
 from smplr.training.checkpoint import load_checkpoint
 from smplr.training.image import (
@@ -19,6 +21,7 @@ from smplr.training.image import (
     ImageStage,
     TensorImageDataset,
     collate,
+    load_samples,
     split_validation,
     stage_name,
     train_image_model,
@@ -116,6 +119,37 @@ def test_npz_data_is_read_and_checked(tmp_path: Path) -> None:
         split_validation(data, 5)
 
 
+def test_shards_of_smplr_data_synth_are_training_data(tmp_path: Path) -> None:
+    out = tmp_path / "images"
+    job = ShardJob(
+        out=str(out),
+        num=4,
+        seed=1,
+        shard_size=4,
+        split="train",
+        config=SynthConfig(size=32, procedural=1.0),
+        backgrounds=BackgroundSpec(None),
+        image_format="png",
+    )
+    assert write_dataset(job, warn=pytest.fail) == 4
+    for augment in (False, True):
+        data = load_samples(out, augment=augment)
+        sample = data[0]  # augmented samples differ at every draw
+        batch = collate([sample, data[3]], TINY)
+        jl = sample["jl3d"]
+        assert torch.allclose(batch.points[0], jl[1:] - jl[:1])
+        assert batch.images.shape == (2, 3, 32, 32) and bool(batch.valid.all())
+    path = train_image_model(
+        ImageContext(TINY, val_size=2),
+        data,
+        data,
+        tmp_path / "run",
+        _settings(2, 2),
+        show_progress=False,
+    )
+    assert load_image_weights(path).meta["steps"] == 2
+
+
 def test_minibatches_follow_the_generator() -> None:
     batches = ImageBatches(_data(), TINY)
     a = batches.minibatch(4, torch.Generator().manual_seed(3))
@@ -126,7 +160,7 @@ def test_minibatches_follow_the_generator() -> None:
 
 # ----------------------------------------------------------------------------- training
 def test_training_lowers_the_loss_and_writes_loadable_weights(tmp_path: Path) -> None:
-    path = _train(tmp_path, 24, every=8)
+    path = _train(tmp_path, 24, every=12)
     assert path == tmp_path / "image_shn" / WEIGHTS_NAME
     rows = load_checkpoint(tmp_path / "image_shn" / "checkpoint.pt")["curves"]
     assert rows[-1]["l_ce"] < rows[0]["l_ce"] and rows[-1]["mpjpe_mm"] < rows[0]["mpjpe_mm"]
@@ -141,22 +175,22 @@ def test_training_lowers_the_loss_and_writes_loadable_weights(tmp_path: Path) ->
 def test_resume_after_an_interruption_equals_an_uninterrupted_run(
     tmp_path: Path, monkeypatch
 ) -> None:
-    _train(tmp_path / "a", 10)
+    _train(tmp_path / "a", 6, every=3)
     real_loss = ImageStage.loss
     calls = {"n": 0}
 
     def dying_loss(self, *args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 7:  # dies inside step 7: the last checkpoint is step 4
+        if calls["n"] == 5:  # dies inside step 5: the last checkpoint is step 3
             raise KeyboardInterrupt
         return real_loss(self, *args, **kwargs)
 
     monkeypatch.setattr(ImageStage, "loss", dying_loss)
     with pytest.raises(KeyboardInterrupt):
-        _train(tmp_path / "b", 10)
-    assert load_checkpoint(tmp_path / "b" / "image_shn" / "checkpoint.pt")["step"] == 4
+        _train(tmp_path / "b", 6, every=3)
+    assert load_checkpoint(tmp_path / "b" / "image_shn" / "checkpoint.pt")["step"] == 3
     monkeypatch.setattr(ImageStage, "loss", real_loss)
-    _train(tmp_path / "b", 10)
+    _train(tmp_path / "b", 6, every=3)
     a = load_image_weights(tmp_path / "a" / "image_shn" / WEIGHTS_NAME).state
     b = load_image_weights(tmp_path / "b" / "image_shn" / WEIGHTS_NAME).state
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
