@@ -8,6 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.threads import one_thread  # noqa: F401  (autouse: one torch thread)
 from smplr.body.skeleton import NUM_JL
 from smplr.image_model import (
     ImageModelConfig,
@@ -25,16 +26,6 @@ from smplr.image_model.targets import (
     separable_cross_entropy,
 )
 from smplr.image_model.volume import cell_centres, inside_volume
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convolutions on a shared 2-core machine: one thread is ~20x faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 TINY = ImageModelConfig(stacks=2, features=16, input_size=32, depth_bins=4, hourglass_depth=1)
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from helpers.cli import run_smplr
+from helpers.threads import one_thread  # noqa: F401  (autouse: one torch thread)
 from smplr.image_data.scene import SynthConfig
 from smplr.image_data.shards import BackgroundSpec, ShardJob, write_dataset
 from smplr.image_model import ImageModelConfig, build_image_model
@@ -38,14 +39,6 @@ from smplr.weights import (
 )
 
 TINY = ImageModelConfig(stacks=2, features=16, input_size=32, depth_bins=4, hourglass_depth=1)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _data(n: int = 8, size: int = 32, seed: int = 0) -> TensorImageDataset:
