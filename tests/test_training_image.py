@@ -276,3 +276,34 @@ def test_train_image_refuses_bad_options(monkeypatch, capsys, tmp_path, extra, m
     assert code == 2 and message in err and err.count("\n") == 1
     code, _, err = run_smplr(monkeypatch, capsys, "train", "image", "--data", "missing.npz")
     assert code == 2 and "image data file not found" in err
+
+
+@pytest.mark.slow
+def test_train_image_under_torchrun_data_parallel_on_cpu(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    data = tmp_path / "d.npz"
+    rng = np.random.default_rng(0)
+    np.savez(
+        data,
+        images=(rng.random((12, 32, 32, 3)) * 255).astype(np.uint8),
+        points=(rng.random((12, 41, 3)) - 0.5).astype(np.float32),
+    )
+    torchrun = Path(sys.executable).with_name("torchrun")
+    tiny = ["--stacks", "1", "--features", "16", "--input-size", "64", "--depth-bins", "4"]
+    launch = [str(torchrun), "--standalone", "--nproc-per-node", "2", "-m", "smplr"]
+    run = ["--data", str(data), "--run-dir", str(tmp_path / "run"), "--steps", "4"]
+    every = ["--batch-size", "2", "--checkpoint-every", "2", "--val-size", "2"]
+    proc = subprocess.run(
+        [*launch, "train", "image", *run, *tiny, *every],
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    state = load_checkpoint(tmp_path / "run" / "image_shn" / "checkpoint.pt")
+    assert state["step"] == 4 and len(state["rng"]["data"]) == 2  # one generator per process
+    assert not torch.equal(state["rng"]["data"][0], state["rng"]["data"][1])
