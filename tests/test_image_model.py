@@ -252,7 +252,15 @@ def test_the_table5_benchmark_times_a_config() -> None:
     from smplr.benchmarks.image_model import run, time_config
 
     row = time_config(TINY, batch=2, repeats=1)
-    assert row.keys() == {"params_m", "train", "test", "test1"}
+    assert row.keys() == {
+        "params_m",
+        "train",
+        "test",
+        "test1",
+        "train_cpu",
+        "test_cpu",
+        "test1_cpu",
+    }
     assert all(value > 0 for value in row.values())
     with pytest.raises(ValueError, match="unknown image configs"):
         run(("huge",))
