@@ -189,6 +189,17 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_every_validation_gets_a_curve_row(tmp_path: Path) -> None:
+    data = _data()
+    settings = TrainSettings(
+        steps=6, batch_size=2, checkpoint_every=3, val_every=3, log_every=4, lr=1e-3
+    )
+    ctx = ImageContext(TINY, val_size=2)
+    train_image_model(ctx, data, data, tmp_path, settings, show_progress=False)
+    rows = load_checkpoint(tmp_path / "image_shn" / "checkpoint.pt")["curves"]
+    assert [(r["step"], "val_loss" in r) for r in rows] == [(3, True), (4, False), (6, True)]
+
+
 def test_a_run_folder_refuses_another_model_config(tmp_path: Path) -> None:
     _train(tmp_path, 4)
     with pytest.raises(ValueError, match="made for another set-up"):

@@ -274,10 +274,11 @@ def train_stage(
             for key, value in parts.items():
                 sums[key] = sums.get(key, 0.0) + value
             advance(" ".join(f"{k}={v:.4g}" for k, v in parts.items()))
-            if step % settings.log_every == 0 or step == settings.steps:
+            validating = step % settings.val_every == 0 or step == settings.steps
+            if validating or step % settings.log_every == 0:  # a row at every validation
                 row = {"step": step, "lr": lr, "elapsed_s": time.perf_counter() - started}
                 row.update({k: v / count for k, v in sums.items()})
-                if step % settings.val_every == 0 or step == settings.steps:
+                if validating:
                     row.update(validate(step))
                 rows.append(row)
                 sums, count = {}, 0

@@ -69,9 +69,12 @@ class Stage(ABC, Generic[ContextT, BatchT]):
     networks: tuple[str, ...]
     depends_on: tuple[str, ...] = ()
 
-    @abstractmethod
     def build(self, ctx: ContextT) -> dict[str, nn.Module]:
-        """Fresh networks, keyed by their name in the weight bundle."""
+        """Fresh networks, keyed by their name in the weight bundle (by default SMPLR's
+        keypoint networks of ``ctx.sizes``; other stages say how)."""
+        if not isinstance(ctx, StageContext):
+            raise NotImplementedError(f"stage '{self.name}' must say how to build its networks")
+        return build_networks(ctx.sizes, self.networks)
 
     @abstractmethod
     def loss(
@@ -88,9 +91,6 @@ class Stage(ABC, Generic[ContextT, BatchT]):
 
 class KeypointStage(Stage[StageContext, PoolBatch]):
     """A stage of SMPLR's keypoint networks (DAE, Ω, Ψ), trained on a pool of bodies."""
-
-    def build(self, ctx: StageContext) -> dict[str, nn.Module]:
-        return build_networks(ctx.sizes, self.networks)
 
 
 def _num(value: torch.Tensor) -> float:
