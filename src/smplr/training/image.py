@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JL
-from smplr.image_model import ImageModelConfig, build_image_model
+from smplr.image_model import ImageModelConfig, build_image_model, points_from_jl
 from smplr.image_model.model import MM
 from smplr.training.loop import DistributedEnv, TrainSettings, train_stage
 from smplr.training.stages import Stage
@@ -99,10 +99,10 @@ def collate(samples: Sequence[dict[str, Any]], config: ImageModelConfig) -> Imag
         if "points" in sample:
             point = _tensor(sample["points"])
         else:
-            jl = _tensor(sample["jl3d"])
-            if tuple(jl.shape) != (NUM_JL, 3):
-                raise ValueError(f"sample {k}: jl3d must be ({NUM_JL}, 3), got {tuple(jl.shape)}")
-            point = jl[1:] - jl[:1]
+            try:
+                point = points_from_jl(_tensor(sample["jl3d"])[None])[0]
+            except ValueError as exc:
+                raise ValueError(f"sample {k}: {exc} (key jl3d)") from exc
         if image.ndim != 3 or image.shape[0] != 3 or image.shape[1] != image.shape[2]:
             raise ValueError(f"sample {k}: image must be (3, H, H), got {tuple(image.shape)}")
         if tuple(point.shape) != (NUM_POINTS, 3):
