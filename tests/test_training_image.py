@@ -250,14 +250,19 @@ def test_damaged_image_weights_are_refused_in_one_line(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- command line
-def test_train_image_command_trains_and_resumes(monkeypatch, capsys, tmp_path: Path) -> None:
-    data = tmp_path / "d.npz"
+def _npz(path: Path) -> Path:
+    """12 random 32² images with random points, as ``smplr train image --data`` reads."""
     rng = np.random.default_rng(0)
     np.savez(
-        data,
+        path,
         images=(rng.random((12, 32, 32, 3)) * 255).astype(np.uint8),
         points=(rng.random((12, 41, 3)) - 0.5).astype(np.float32),
     )
+    return path
+
+
+def test_train_image_command_trains_and_resumes(monkeypatch, capsys, tmp_path: Path) -> None:
+    data = _npz(tmp_path / "d.npz")
     common = ["train", "image", "--data", str(data), "--run-dir", str(tmp_path / "run")]
     tiny = ["--stacks", "1", "--features", "16", "--input-size", "64", "--depth-bins", "4"]
     args = [*common, *tiny, "--batch-size", "2", "--checkpoint-every", "2", "--val-size", "2"]
@@ -296,13 +301,7 @@ def test_train_image_under_torchrun_data_parallel_on_cpu(tmp_path: Path) -> None
     import subprocess
     import sys
 
-    data = tmp_path / "d.npz"
-    rng = np.random.default_rng(0)
-    np.savez(
-        data,
-        images=(rng.random((12, 32, 32, 3)) * 255).astype(np.uint8),
-        points=(rng.random((12, 41, 3)) - 0.5).astype(np.float32),
-    )
+    data = _npz(tmp_path / "d.npz")
     torchrun = Path(sys.executable).with_name("torchrun")
     tiny = ["--stacks", "1", "--features", "16", "--input-size", "64", "--depth-bins", "4"]
     launch = [str(torchrun), "--standalone", "--nproc-per-node", "2", "-m", "smplr"]
