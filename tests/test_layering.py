@@ -15,19 +15,21 @@ layer, never from a higher one, and from its own layer only where
    inputs, the sanity checks of keypoints (units, up axis, mirroring), and the networks of
    the chain (keypoints -> JL -> Ω, Ψ);
 5. ``networks``: the one typed network configuration and its factory;
-6. ``weights``: the weight-bundle format, validated against that configuration;
-7. ``refine``: the optional fit of the body to the keypoints;
-8. ``pipeline``: the whole chain;
-9. ``metrics``: errors of a prediction against the truth;
-10. ``datasets``: the paper's datasets and the synthetic set, with their ground truth;
-11. ``evaluation``: the paper's tables from any method's predictions; ``image_data``: synthetic
+6. ``image_model``: the image backbone (volumetric stacked hourglass, soft-argmax, the
+   AlexNet-like baseline) and its typed configuration;
+7. ``weights``: the weight-bundle format, validated against those configurations;
+8. ``refine``: the optional fit of the body to the keypoints;
+9. ``pipeline``: the whole chain;
+10. ``metrics``: errors of a prediction against the truth;
+11. ``datasets``: the paper's datasets and the synthetic set, with their ground truth;
+12. ``evaluation``: the paper's tables from any method's predictions; ``image_data``: synthetic
     pictures of people with exact annotations (rendered bodies over backgrounds);
-12. ``training``: fitting the networks;
-13. ``open_model_build``: the build-time tool that generates the open body model;
-14. ``smplr`` itself (the package's ``__init__``: the public names);
-15. ``benchmarks``: measured speed and accuracy (run by ``smplr bench``);
-16. ``cli``: the ``smplr`` command line;
-17. ``__main__``: ``python -m smplr``.
+13. ``training``: fitting the networks;
+14. ``open_model_build``: the build-time tool that generates the open body model;
+15. ``smplr`` itself (the package's ``__init__``: the public names);
+16. ``benchmarks``: measured speed and accuracy (run by ``smplr bench``);
+17. ``cli``: the ``smplr`` command line;
+18. ``__main__``: ``python -m smplr``.
 
 Every import counts: at module level, inside functions and under ``TYPE_CHECKING``.
 A package is a folder under ``src/smplr`` or a top-level module (``smplr.dae``).
@@ -49,6 +51,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("synthetic",),
     ("input_formats", "keypoint_checks", "dae", "reverse"),
     ("networks",),
+    ("image_model",),
     ("weights",),
     ("refine",),
     ("pipeline",),
@@ -216,7 +219,7 @@ CHECKER_CASES = {
             "body/model.py": "def f():\n    from smplr.pipeline import SMPLR\n",
             "pipeline.py": "from smplr.body import model\n",
         },
-        "body (layer 1) -> pipeline (layer 8): smplr.body.model imports smplr.pipeline",
+        "body (layer 1) -> pipeline (layer 9): smplr.body.model imports smplr.pipeline",
         [["body", "pipeline"]],
         {("body", "pipeline"), ("pipeline", "body")},
     ),
@@ -228,7 +231,7 @@ CHECKER_CASES = {
             "evaluation/__init__.py": "",
             "evaluation/run.py": "from smplr import metrics\n",
         },
-        "datasets (layer 10) -> evaluation (layer 11): smplr.datasets.record imports "
+        "datasets (layer 11) -> evaluation (layer 12): smplr.datasets.record imports "
         "smplr.evaluation.run",
         [],
         {("datasets", "evaluation"), ("evaluation", "metrics")},

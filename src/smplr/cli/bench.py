@@ -1,7 +1,8 @@
 """``smplr bench``: the benchmarks of :mod:`smplr.benchmarks`, each printing measured numbers.
 
-``smplr bench all`` (``make bench``) runs the body, synthetic-data, render, image-data and core speed
-benchmarks one after another; ``smplr bench accuracy`` (minutes) is run on its own.
+``smplr bench all`` (``make bench``) runs the body, synthetic-data, render, image-data, core
+and image-model speed benchmarks one after another; ``smplr bench accuracy`` (minutes) is
+run on its own.
 Numbers on shared machines are noisy: compare ratios measured in the same run.
 """
 
@@ -191,12 +192,46 @@ def refine(
     benchmark.run(num, checks, threads)
 
 
+@app.command("image-model")
+def image_model(
+    configs: Annotated[
+        str,
+        typer.Option(
+            "--configs",
+            help="Comma-separated image configs: small (CPU SHN), paper (the paper's SHN), "
+            "alexnet (the AlexNet-like baseline).",
+        ),
+    ] = "small,paper",
+    batch: Annotated[int, typer.Option("--batch", help="Batch size (paper: 6).")] = 6,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            help="CPU threads for torch (1: on a shared machine two threads of small "
+            "convolutions ran ~10x slower than one).",
+        ),
+    ] = 1,
+    device: Device = "cpu",
+    repeats: Annotated[int, typer.Option("--repeats", help="Timed rounds (median).")] = 3,
+) -> None:
+    """Seconds per training step and per inference call of the image backbones, as the
+    paper's Table 5 (batch 6 and 1), for the small CPU configuration and the paper's.
+
+    Example: smplr bench image-model --configs small,paper,alexnet --threads 2
+    """
+    from smplr.benchmarks import image_model as benchmark
+
+    names = tuple(name.strip() for name in configs.split(",") if name.strip())
+    benchmark.run(names, batch, threads, device, repeats)
+
+
 @app.command("all")
 def run_all() -> None:
-    """Every speed benchmark with its defaults: body, synthetic, render, images, core
-    (``make bench``)."""
+    """Every speed benchmark with its defaults: body, synthetic, render, images, core,
+    image-model (``make bench``)."""
     body()
     synthetic()
     render()
     images()
     core()
+    image_model()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import time
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -27,10 +28,19 @@ from smplr.benchmarks import ood
 from smplr.body.model import GenderedBodyModel
 from smplr.cli.options import Device, Female, Male
 from smplr.datasets.test_sets import TEST_SETS
+from smplr.image_model import ARCHITECTURES, ImageModelConfig
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
 from smplr.networks import DAE_NAMES
 from smplr.training import budget
 from smplr.training.data import default_corruption
+from smplr.training.image import (
+    HeldOut,
+    ImageContext,
+    SampleSource,
+    load_samples,
+    split_validation,
+    train_image_model,
+)
 from smplr.training.loop import DistributedEnv, TrainSettings, init_distributed
 from smplr.training.recipe import (
     POSE_SOURCES,
@@ -41,9 +51,11 @@ from smplr.training.recipe import (
     run_stage,
 )
 from smplr.training.stages import RECIPE, SMPL_WEIGHT
+from smplr.weights import load_image_weights, save_image_weights
 
 app = typer.Typer(
-    help="Train SMPLR (DAE, Ψ, Ω, then Ω+Ψ through the body model) on synthetic bodies.",
+    help="Train SMPLR (DAE, Ψ, Ω, then Ω+Ψ through the body model) on synthetic bodies, "
+    "and the image backbone on image crops.",
     no_args_is_help=True,
 )
 
@@ -58,19 +70,17 @@ SmplWeight = Annotated[
 
 
 @dataclass(frozen=True)
-class TrainOptions:
-    """The options of every training command (``--run-dir``, ``--batch-size``, ...)."""
+class LoopOptions:
+    """The options of every training command (``--run-dir``, ``--batch-size``, ...): the
+    training loop's settings, the device and the process."""
 
     run_dir: RunDir = Path("runs/smplr")
     batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Bodies per step and process.")
+        int, typer.Option("--batch-size", help="Samples per step and process.")
     ] = 256
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (paper: 1e-3).")] = 1e-3
     seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data and noise.")] = 0
     device: Device = "cpu"
-    pool_size: Annotated[
-        int, typer.Option("--pool-size", help="Synthetic training bodies drawn once per run.")
-    ] = 100_000
     checkpoint_every: Annotated[
         int,
         typer.Option("--checkpoint-every", help="Steps between checkpoints (and validations)."),
@@ -83,38 +93,6 @@ class TrainOptions:
         int | None,
         typer.Option("--threads", help="CPU threads for torch (default: torch's choice)."),
     ] = None
-    female: Female = None
-    male: Male = None
-    poses: Annotated[
-        str,
-        typer.Option(
-            "--poses",
-            help="Pose source of the training bodies: "
-            + "; ".join(f"{k}: {v}" for k, v in POSE_SOURCES.items())
-            + ".  A run folder keeps the source its pool was drawn from.",
-        ),
-    ] = "mixture"
-
-    def recipe(self, smpl_weight: float = SMPL_WEIGHT) -> tuple[Recipe, DistributedEnv]:
-        """The run's recipe on the chosen body model and device (and the process group)."""
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
-        body, name = _body(self.female, self.male)
-        env, target = init_distributed(self.device)
-        body = body.float().to(target)
-        recipe = Recipe(
-            body=body,
-            body_name=name,
-            sampler=pose_sampler(self.poses, body, target),
-            corruption=default_corruption(),
-            run_dir=self.run_dir,
-            pool_size=self.pool_size,
-            seed=self.seed,
-            smpl_weight=smpl_weight,
-            device=target,
-            poses=self.poses,
-        )
-        return recipe, env
 
     def settings(self, steps: int) -> TrainSettings:
         """Optimisation settings of a stage of ``steps`` steps."""
@@ -129,6 +107,54 @@ class TrainOptions:
             val_every=self.checkpoint_every,
             log_every=max(1, min(20, self.checkpoint_every)),
         )
+
+    def process(self) -> tuple[DistributedEnv, torch.device]:
+        """Set the thread count; join the torchrun group when there is one."""
+        if self.threads is not None:
+            if self.threads < 1:
+                raise ValueError(f"--threads must be positive, got {self.threads}")
+            torch.set_num_threads(self.threads)
+        return init_distributed(self.device)
+
+
+@dataclass(frozen=True)
+class TrainOptions(LoopOptions):
+    """:class:`LoopOptions` and the synthetic bodies of the keypoint stages (pool, body
+    model, pose source)."""
+
+    pool_size: Annotated[
+        int, typer.Option("--pool-size", help="Synthetic training bodies drawn once per run.")
+    ] = 100_000
+    female: Female = None
+    male: Male = None
+    poses: Annotated[
+        str,
+        typer.Option(
+            "--poses",
+            help="Pose source of the training bodies: "
+            + "; ".join(f"{k}: {v}" for k, v in POSE_SOURCES.items())
+            + ".  A run folder keeps the source its pool was drawn from.",
+        ),
+    ] = "mixture"
+
+    def recipe(self, smpl_weight: float = SMPL_WEIGHT) -> tuple[Recipe, DistributedEnv]:
+        """The run's recipe on the chosen body model and device (and the process group)."""
+        body, name = _body(self.female, self.male)
+        env, target = self.process()
+        body = body.float().to(target)
+        recipe = Recipe(
+            body=body,
+            body_name=name,
+            sampler=pose_sampler(self.poses, body, target),
+            corruption=default_corruption(),
+            run_dir=self.run_dir,
+            pool_size=self.pool_size,
+            seed=self.seed,
+            smpl_weight=smpl_weight,
+            device=target,
+            poses=self.poses,
+        )
+        return recipe, env
 
     def train(self, stage: str, steps: int, smpl_weight: float = SMPL_WEIGHT) -> None:
         """Train one stage of the recipe and say where its curves are."""
@@ -147,33 +173,46 @@ def _body(female: Path | None, male: Path | None) -> tuple[GenderedBodyModel, st
     return GenderedBodyModel.open(), "open"
 
 
-def with_train_options(command: Callable[..., None]) -> Callable[..., None]:
-    """A typer command taking ``options: TrainOptions`` -> one with every field of
-    :class:`TrainOptions` as a command-line option, gathered into ``options``."""
-    names = [f.name for f in fields(TrainOptions)]
-    resolved = inspect.get_annotations(TrainOptions, eval_str=True)
-    shared = [
-        inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=resolved[f.name]
-        )
-        for f in fields(TrainOptions)
-    ]
-    own = [
-        p
-        for p in inspect.signature(command, eval_str=True).parameters.values()
-        if p.name != "options"
-    ]
+def with_options(
+    options_class: type = TrainOptions, **defaults: Any
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A typer command taking ``options: <options_class>`` -> one with every field of
+    ``options_class`` (:class:`TrainOptions`, :class:`LoopOptions`) as a command-line
+    option, gathered into ``options``; ``defaults`` overrides some fields' defaults."""
 
-    @functools.wraps(command)
-    def wrapper(**kwargs: Any) -> None:
-        options = TrainOptions(**{name: kwargs.pop(name) for name in names})
-        command(options=options, **kwargs)
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        names = [f.name for f in fields(options_class)]
+        resolved = typing.get_type_hints(options_class, include_extras=True)
+        shared = [
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=defaults.get(f.name, f.default),
+                annotation=resolved[f.name],
+            )
+            for f in fields(options_class)
+        ]
+        own = [
+            p
+            for p in inspect.signature(command, eval_str=True).parameters.values()
+            if p.name != "options"
+        ]
 
-    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
-    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    del wrapper.__wrapped__  # typer must see the merged signature
-    return wrapper
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> None:
+            options = options_class(**{name: kwargs.pop(name) for name in names})
+            command(options=options, **kwargs)
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+        wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        del wrapper.__wrapped__  # typer must see the merged signature
+        return wrapper
+
+    return decorate
+
+
+with_train_options = with_options()
 
 
 @app.command("dae")
@@ -312,6 +351,131 @@ def train_all(
         )
     if minutes is not None:
         typer.echo(f"finished in {time.perf_counter() - started:.0f} s of {60 * minutes:.0f} s")
+
+
+IMAGE_CONFIGS = {"small": ImageModelConfig.small, "paper": ImageModelConfig.paper}
+
+
+def image_config(
+    base: str, architecture: str, landmarks: bool, limbs: bool, **sizes: int | None
+) -> ImageModelConfig:
+    """``small`` or ``paper`` with the given changes (``None``: keep the base's)."""
+    if base not in IMAGE_CONFIGS:
+        raise ValueError(f"unknown --config '{base}': expected one of {', '.join(IMAGE_CONFIGS)}")
+    changes = {k: v for k, v in sizes.items() if v is not None}
+    return IMAGE_CONFIGS[base](
+        architecture=architecture, landmarks=landmarks, limbs=limbs, **changes
+    )
+
+
+@app.command("image")
+@with_options(LoopOptions, batch_size=16, checkpoint_every=100)
+def image(
+    options: LoopOptions,
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            help="Training images: a folder written by `smplr data synth`, or an .npz with "
+            "images (N, 3, H, W) or (N, H, W, 3), points (N, 41, 3) root-relative metres in "
+            "the camera frame (OpenCV axes), optional valid (N, 41); see docs/image_model.md.",
+        ),
+    ],
+    val_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--val-data",
+            help="Validation images (same form); default: hold out "
+            "the last --val-size samples of --data.",
+        ),
+    ] = None,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            "--augment/--no-augment",
+            help="The paper's augmentations on a shard folder (flip, rotation, scale, colour, "
+            "background swap); resumed runs are then not bit-identical.",
+        ),
+    ] = True,
+    val_size: Annotated[
+        int, typer.Option("--val-size", help="Validation samples scored at each validation.")
+    ] = 256,
+    config: Annotated[
+        str, typer.Option("--config", help="Base sizes: small (CPU) or paper (GPU).")
+    ] = "small",
+    architecture: Annotated[
+        str,
+        typer.Option(
+            "--architecture", help="; ".join(f"{k}: {v}" for k, v in ARCHITECTURES.items())
+        ),
+    ] = "shn",
+    stacks: Annotated[int | None, typer.Option("--stacks", help="Hourglasses.")] = None,
+    features: Annotated[int | None, typer.Option("--features", help="Channels.")] = None,
+    input_size: Annotated[
+        int | None, typer.Option("--input-size", help="Crop side, pixels (heatmaps: /4).")
+    ] = None,
+    depth_bins: Annotated[int | None, typer.Option("--depth-bins", help="Depth cells.")] = None,
+    landmarks: Annotated[
+        bool,
+        typer.Option("--landmarks/--no-landmarks", help="41 points, or the 23 joints (SHN_nL)."),
+    ] = True,
+    limbs: Annotated[
+        bool, typer.Option("--limbs", help="4 extra limb heatmaps (SHN^final).")
+    ] = False,
+    coordinate_weight: Annotated[
+        float,
+        typer.Option(
+            "--coordinate-weight",
+            help="Weight of an L1 (metres) on the soft-argmax points beside the "
+            "cross-entropy (0: the paper's loss).",
+        ),
+    ] = 0.0,
+    steps: Steps = 2000,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also copy the trained image weights here.")
+    ] = None,
+) -> None:
+    """Train the image backbone (volumetric stacked hourglass, or the AlexNet-like
+    baseline) on image crops with exact 3D points; resumable like every stage.  Writes
+    RUN_DIR/image_shn/ (image_shn_nl, image_shn_limbs, image_alexnet, ... per variant):
+    checkpoint, curves and image_model.pt.
+
+    Example: smplr train image --data renders.npz --steps 3000 --run-dir runs/image
+
+    Example: smplr train image --data renders.npz --config paper --device cuda --batch-size 8
+    """
+    model_config = image_config(
+        config,
+        architecture,
+        landmarks,
+        limbs,
+        stacks=stacks,
+        features=features,
+        input_size=input_size,
+        depth_bins=depth_bins,
+    )
+    if coordinate_weight < 0 or val_size < 1:
+        raise ValueError("--coordinate-weight must be >= 0 and --val-size positive")
+    settings = options.settings(steps)
+    env, target = options.process()
+    train: SampleSource
+    val: SampleSource
+    if val_data is None:
+        source = load_samples(data)
+        train, val = split_validation(source, min(val_size, len(source) // 10))
+        if augment and data.is_dir():
+            train = HeldOut(load_samples(data, augment=True), train.rows)
+    else:
+        train, val = load_samples(data, augment), load_samples(val_data)
+    ctx = ImageContext(model_config, coordinate_weight, val_size=val_size)
+    record = {"data": data.name, "samples": len(train), "augment": augment}
+    path = train_image_model(
+        ctx, train, val, options.run_dir, settings, target, options.fresh, env, record=record
+    )
+    if env.is_main:
+        typer.echo(f"wrote {path}; curves in {path.parent}/curves.csv, curves.png")
+        if out is not None:
+            typer.echo(f"wrote {save_image_weights(load_image_weights(path), out)}")
 
 
 @app.command("export")

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -48,6 +48,20 @@ class PoolBatch:
 
     def to(self, device: torch.device | str) -> PoolBatch:
         return PoolBatch(*(getattr(self, f.name).to(device) for f in fields(self)))
+
+    def minibatch(self, batch_size: int, generator: torch.Generator) -> PoolBatch:
+        """See :func:`minibatch`."""
+        return minibatch(self, batch_size, generator)
+
+
+BatchT_co = TypeVar("BatchT_co", covariant=True)
+
+
+class Batches(Protocol[BatchT_co]):
+    """Training data of the loop: minibatches drawn with the loop's generator (whose
+    state is checkpointed, so a resumed run draws what an uninterrupted one would)."""
+
+    def minibatch(self, batch_size: int, generator: torch.Generator) -> BatchT_co: ...
 
 
 class BodySampler(Protocol):

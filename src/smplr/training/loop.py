@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -34,8 +35,11 @@ from torch import nn
 
 from smplr.training.checkpoint import load_checkpoint, save_checkpoint
 from smplr.training.curves import plot_curves, write_csv
-from smplr.training.data import PoolBatch, minibatch
-from smplr.training.stages import Stage, StageContext
+from smplr.training.data import Batches
+from smplr.training.stages import Stage
+
+ContextT = TypeVar("ContextT")
+BatchT = TypeVar("BatchT")
 
 VAL_SEED = 4321  # the validation inputs are the same at every validation
 
@@ -146,10 +150,10 @@ def _unwrap(nets: dict[str, nn.Module]) -> dict[str, nn.Module]:
 
 
 def train_stage(
-    stage: Stage,
-    ctx: StageContext,
-    pool: PoolBatch,
-    val: PoolBatch,
+    stage: Stage[ContextT, BatchT],
+    ctx: ContextT,
+    pool: Batches[BatchT],
+    val: Any,
     run_dir: str | Path,
     settings: TrainSettings,
     device: torch.device | str = "cpu",
@@ -161,6 +165,9 @@ def train_stage(
 ) -> dict[str, dict[str, torch.Tensor]]:
     """Train ``stage`` to ``settings.steps`` (resuming its checkpoint unless ``fresh``).
 
+    ``pool`` gives the minibatches (a :class:`~smplr.training.data.PoolBatch` of bodies,
+    or the image data of :mod:`smplr.training.image`); ``val`` is what ``stage.validate``
+    takes.
     ``init`` gives starting state dicts by network name (e.g. Ω and Ψ for ``pose_smpl``).
     ``record`` (plain values: data, body model, network sizes) is stored in the
     checkpoint; resuming with a different record is refused.
@@ -257,7 +264,7 @@ def train_stage(
                 group["lr"] = lr
             for net in nets.values():
                 net.train()
-            batch = minibatch(pool, settings.batch_size, rng)
+            batch = pool.minibatch(settings.batch_size, rng)
             loss, parts = stage.loss(nets, batch, ctx, rng)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -267,10 +274,11 @@ def train_stage(
             for key, value in parts.items():
                 sums[key] = sums.get(key, 0.0) + value
             advance(" ".join(f"{k}={v:.4g}" for k, v in parts.items()))
-            if step % settings.log_every == 0 or step == settings.steps:
+            validating = step % settings.val_every == 0 or step == settings.steps
+            if validating or step % settings.log_every == 0:  # a row at every validation
                 row = {"step": step, "lr": lr, "elapsed_s": time.perf_counter() - started}
                 row.update({k: v / count for k, v in sums.items()})
-                if step % settings.val_every == 0 or step == settings.steps:
+                if validating:
                     row.update(validate(step))
                 rows.append(row)
                 sums, count = {}, 0

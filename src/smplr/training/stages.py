@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import torch
 from torch import nn
@@ -54,28 +55,42 @@ class StageContext:
     smpl_weight: float = SMPL_WEIGHT
 
 
-class Stage(ABC):
-    """One training job: which networks, their loss, their validation numbers."""
+ContextT = TypeVar("ContextT")
+BatchT = TypeVar("BatchT")
+
+
+class Stage(ABC, Generic[ContextT, BatchT]):
+    """One training job of :func:`smplr.training.loop.train_stage`: which networks,
+    their loss on a minibatch (``BatchT``), their validation numbers; ``ContextT`` is
+    what the job needs besides the data (:class:`StageContext` for the keypoint stages,
+    :class:`smplr.training.image.ImageContext` for the image backbone)."""
 
     name: str
     networks: tuple[str, ...]
     depends_on: tuple[str, ...] = ()
 
-    def build(self, ctx: StageContext) -> dict[str, nn.Module]:
-        """Fresh networks, keyed by their name in the weight bundle."""
+    def build(self, ctx: ContextT) -> dict[str, nn.Module]:
+        """Fresh networks, keyed by their name in the weight bundle (by default SMPLR's
+        keypoint networks of ``ctx.sizes``; other stages say how)."""
+        if not isinstance(ctx, StageContext):
+            raise NotImplementedError(f"stage '{self.name}' must say how to build its networks")
         return build_networks(ctx.sizes, self.networks)
 
     @abstractmethod
     def loss(
-        self, nets: dict[str, nn.Module], batch: PoolBatch, ctx: StageContext, rng: torch.Generator
+        self, nets: dict[str, nn.Module], batch: BatchT, ctx: ContextT, rng: torch.Generator
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Scalar loss of a minibatch and its parts (for the curves)."""
 
     @abstractmethod
     def validate(
-        self, nets: dict[str, nn.Module], val: PoolBatch, ctx: StageContext, rng: torch.Generator
+        self, nets: dict[str, nn.Module], val: Any, ctx: ContextT, rng: torch.Generator
     ) -> dict[str, float]:
-        """Numbers on the validation bodies (networks in eval mode, no grad)."""
+        """Numbers on the validation data (networks in eval mode, no grad)."""
+
+
+class KeypointStage(Stage[StageContext, PoolBatch]):
+    """A stage of SMPLR's keypoint networks (DAE, Ω, Ψ), trained on a pool of bodies."""
 
 
 def _num(value: torch.Tensor) -> float:
@@ -101,7 +116,7 @@ def _decode_jl(
     return jl - jl[:, :1]
 
 
-class DAEStage(Stage):
+class DAEStage(KeypointStage):
     """The DAE for one input format (paper 3.3; ``joints24`` is this project's)."""
 
     def __init__(self, input_format: str) -> None:
@@ -124,7 +139,7 @@ class DAEStage(Stage):
         return numbers
 
 
-class ShapeStage(Stage):
+class ShapeStage(KeypointStage):
     """Ψ with L_β; ``landmarks=False`` zeroes the 18 landmark bones (ablation)."""
 
     networks = ("shape",)
@@ -155,7 +170,7 @@ class ShapeStage(Stage):
         }
 
 
-class PoseStage(Stage):
+class PoseStage(KeypointStage):
     """Ω with L_R on rotation matrices."""
 
     name = "pose"
@@ -176,7 +191,7 @@ class PoseStage(Stage):
         }
 
 
-class PoseSMPLStage(Stage):
+class PoseSMPLStage(KeypointStage):
     """Ω and Ψ fine-tuned together through the body model: L_R + L_β + w·L_SMPL."""
 
     name = "pose_smpl"
@@ -210,7 +225,7 @@ class PoseSMPLStage(Stage):
         }
 
 
-STAGES: dict[str, Stage] = {
+STAGES: dict[str, KeypointStage] = {
     stage.name: stage
     for stage in (
         *(DAEStage(fmt) for fmt in INPUT_FORMATS),

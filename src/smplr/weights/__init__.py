@@ -7,10 +7,16 @@ cannot run code) holding::
      "config": {**NetworkConfig.to_dict(), "body_model": str},
      "template_lengths": (41,) float32,          # B* of Eq. 2 for the body model trained on
      "networks": {name: state_dict for name in smplr.networks.NETWORK_NAMES},
-     "meta": {...}}                              # training record, free-form
+     "meta": {...},                              # training record, free-form
+     "image_model": {"config": ImageModelConfig.to_dict(), "state": state_dict,
+                     "meta": {...}}}             # optional: the image backbone
 
 Loading validates the config (:meth:`NetworkConfig.from_dict`) and that every network's
-tensors have the names and shapes that config builds.
+tensors have the names and shapes that config builds; the same for the image model
+(:meth:`smplr.image_model.ImageModelConfig.from_dict`).  An image model alone is stored
+in its own file (``format: "smplr-image-weights"``, the ``image_model`` entry's keys at
+the top level): :func:`save_image_weights`, :func:`load_image_weights` (which also takes
+a bundle that holds one).
 
 Tensors may be stored as float16 (``save_bundle(..., half=True)``) and are restored to
 float32 on load.  ``shipped_path()`` is the bundle trained for the open body model.
@@ -26,11 +32,22 @@ from typing import Any
 import torch
 
 from smplr.atomic_io import atomic_write
+from smplr.image_model import ImageModelConfig, build_image_model
 from smplr.networks import NETWORK_NAMES, NetworkConfig, build_networks
 from smplr.reverse.features import NUM_BONES
 
 FORMAT = "smplr-weights"
+IMAGE_FORMAT = "smplr-image-weights"
 VERSION = 1
+
+
+@dataclass
+class ImageModelWeights:
+    """A trained image backbone: its config, its state dict, and its training record."""
+
+    config: ImageModelConfig
+    state: dict[str, torch.Tensor]
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -43,6 +60,7 @@ class WeightBundle:
     template_lengths: torch.Tensor
     networks: dict[str, dict[str, torch.Tensor]]
     meta: dict[str, Any] = field(default_factory=dict)
+    image_model: ImageModelWeights | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -80,12 +98,24 @@ def save_bundle(bundle: WeightBundle, path: str | Path, half: bool = False) -> P
         },
         "meta": dict(bundle.meta),
     }
+    if bundle.image_model is not None:
+        payload["image_model"] = _image_payload(bundle.image_model, dtype)
     return atomic_torch_save(payload, path)
 
 
-def load_bundle(path: str | Path) -> WeightBundle:
-    """Read a bundle; a missing, truncated or foreign file raises a one-line error."""
-    path = Path(path)
+def _image_payload(weights: ImageModelWeights, dtype: torch.dtype) -> dict[str, Any]:
+    state = {k: v.detach().cpu() for k, v in weights.state.items()}
+    return {"config": weights.config.to_dict(), "state": _cast(state, dtype), "meta": weights.meta}
+
+
+def save_image_weights(weights: ImageModelWeights, path: str | Path, half: bool = False) -> Path:
+    """Write an image model alone, atomically; ``half`` stores float16 tensors."""
+    payload = _image_payload(weights, torch.float16 if half else torch.float32)
+    return atomic_torch_save({"format": IMAGE_FORMAT, "version": VERSION, **payload}, path)
+
+
+def _read_payload(path: Path, formats: tuple[str, ...]) -> dict[str, Any]:
+    """The dict stored in a weight file of one of ``formats``, version-checked."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: SMPLR weight file not found")
     try:
@@ -94,12 +124,43 @@ def load_bundle(path: str | Path) -> WeightBundle:
         raise ValueError(
             f"{path}: not a readable SMPLR weight file ({type(exc).__name__})"
         ) from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a SMPLR weight file (no '{FORMAT}' header)")
+    if not isinstance(payload, dict) or payload.get("format") not in formats:
+        raise ValueError(f"{path}: not a SMPLR weight file (no '{formats[0]}' header)")
     if payload.get("version") != VERSION:
         raise ValueError(
             f"{path}: weight file version {payload.get('version')}, expected {VERSION}"
         )
+    return payload
+
+
+def _image_weights(entry: Any) -> ImageModelWeights:
+    """Validate a stored image model (config, tensor names and shapes)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("state"), dict):
+        raise ValueError("image model entry lacks its config or state")
+    config = ImageModelConfig.from_dict(entry.get("config", {}))
+    with torch.device("meta"):
+        expected = build_image_model(config).state_dict()
+    _check_shapes("image", expected, entry["state"])
+    return ImageModelWeights(config, _cast(entry["state"], torch.float32), entry.get("meta", {}))
+
+
+def load_image_weights(path: str | Path) -> ImageModelWeights:
+    """Read an image model: its own file, or a SMPLR bundle that holds one."""
+    path = Path(path)
+    payload = _read_payload(path, (IMAGE_FORMAT, FORMAT))
+    entry = payload if payload["format"] == IMAGE_FORMAT else payload.get("image_model")
+    if entry is None:
+        raise ValueError(f"{path}: this SMPLR weight file holds no image model")
+    try:
+        return _image_weights(entry)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def load_bundle(path: str | Path) -> WeightBundle:
+    """Read a bundle; a missing, truncated or foreign file raises a one-line error."""
+    path = Path(path)
+    payload = _read_payload(path, (FORMAT,))
     networks = payload.get("networks", {})
     missing = [name for name in NETWORK_NAMES if name not in networks]
     if missing:
@@ -114,6 +175,8 @@ def load_bundle(path: str | Path) -> WeightBundle:
         lengths = payload.get("template_lengths")
         if not isinstance(lengths, torch.Tensor) or tuple(lengths.shape) != (NUM_BONES,):
             raise ValueError(f"template_lengths must be a ({NUM_BONES},) tensor")
+        image = payload.get("image_model")
+        image_model = None if image is None else _image_weights(image)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     return WeightBundle(
@@ -122,6 +185,7 @@ def load_bundle(path: str | Path) -> WeightBundle:
         template_lengths=payload["template_lengths"].float(),
         networks={name: _cast(state, torch.float32) for name, state in networks.items()},
         meta=payload.get("meta", {}),
+        image_model=image_model,
     )
 
 
@@ -131,13 +195,19 @@ def check_networks(config: NetworkConfig, networks: dict[str, dict[str, torch.Te
     with torch.device("meta"):
         expected = build_networks(config, [n for n in NETWORK_NAMES if n in networks])
     for name, net in expected.items():
-        shapes = {k: tuple(v.shape) for k, v in net.state_dict().items()}
-        stored = {k: tuple(v.shape) for k, v in networks[name].items()}
-        if stored != shapes:
-            wrong = sorted(
-                k for k in shapes.keys() | stored.keys() if shapes.get(k) != stored.get(k)
-            )
-            raise ValueError(
-                f"network '{name}' does not match its config: tensor {wrong[0]} is "
-                f"{stored.get(wrong[0], 'missing')}, the config builds {shapes.get(wrong[0], 'none')}"
-            )
+        _check_shapes(name, net.state_dict(), networks[name])
+
+
+def _check_shapes(name: str, expected: dict[str, torch.Tensor], stored_state: Any) -> None:
+    if not isinstance(stored_state, dict) or not all(
+        isinstance(v, torch.Tensor) for v in stored_state.values()
+    ):
+        raise ValueError(f"network '{name}' is not a dict of tensors")
+    shapes = {k: tuple(v.shape) for k, v in expected.items()}
+    stored = {k: tuple(v.shape) for k, v in stored_state.items()}
+    if stored != shapes:
+        wrong = sorted(k for k in shapes.keys() | stored.keys() if shapes.get(k) != stored.get(k))
+        raise ValueError(
+            f"network '{name}' does not match its config: tensor {wrong[0]} is "
+            f"{stored.get(wrong[0], 'missing')}, the config builds {shapes.get(wrong[0], 'none')}"
+        )

@@ -1,0 +1,108 @@
+"""One interface over every image backbone: outputs, points, loss.
+
+:class:`ImageModel` wraps the network :data:`~smplr.image_model.config.ARCHITECTURES`
+names (``shn``: :class:`~smplr.image_model.hourglass.VolumetricHourglass`, ``alexnet``:
+:class:`~smplr.image_model.alexnet.DirectRegressor`), so training, the weight bundle and
+prediction never branch on the architecture::
+
+    >>> import torch
+    >>> from smplr.image_model import ImageModelConfig, build_image_model
+    >>> model = build_image_model(ImageModelConfig(stacks=1, features=16, input_size=64,
+    ...                                            depth_bins=4, hourglass_depth=2)).eval()
+    >>> outputs = model(torch.rand(2, 3, 64, 64))      # one (2, 41, 4, 16, 16) volume per stack
+    >>> model.points(outputs).shape                     # soft-argmax: root-relative metres
+    torch.Size([2, 41, 3])
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from smplr.image_model.alexnet import DirectRegressor
+from smplr.image_model.config import ImageModelConfig
+from smplr.image_model.hourglass import VolumetricHourglass
+from smplr.image_model.targets import heatmap_loss
+from smplr.image_model.volume import soft_argmax
+
+MM = 1000.0
+
+
+class ImageModel(nn.Module):
+    """An image backbone with its config: ``images (B, 3, S, S)`` in [0, 1] -> raw outputs
+    (:meth:`forward`) -> ``points (B, P, 3)`` root-relative camera-frame metres
+    (:meth:`points`), and the training loss (:meth:`loss`)."""
+
+    def __init__(self, config: ImageModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone: nn.Module = (
+            VolumetricHourglass(config) if config.architecture == "shn" else DirectRegressor(config)
+        )
+        for layer in self.modules():  # paper 4.1: Xavier initialisation
+            if isinstance(layer, nn.Conv2d | nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+        if isinstance(self.backbone, DirectRegressor):
+            self.backbone.reset_output()
+
+    def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Per stack, ``(B, M, D, H, W)`` heatmap logits (``shn``); or one ``(B, P, 3)``
+        point tensor (``alexnet``)."""
+        return self.backbone(images)
+
+    def points(self, outputs: list[torch.Tensor]) -> torch.Tensor:
+        """The predicted points of the last output: ``(B, P, 3)`` metres."""
+        last = outputs[-1]
+        if self.config.architecture != "shn":
+            return last
+        return soft_argmax(last[:, : self.config.num_points], self.config.half_range_m)
+
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        """``images (B, 3, S, S)`` -> ``points (B, P, 3)`` (whatever the training mode)."""
+        return self.points(self(images))
+
+    def loss(
+        self,
+        outputs: list[torch.Tensor],
+        points: torch.Tensor,
+        valid: torch.Tensor,
+        coordinate_weight: float = 0.0,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Training loss and its parts, for ``points (B, P, 3)`` true metres and ``valid
+        (B, P)`` bool.
+
+        ``shn``: the softmax cross-entropy of every stack's heatmaps, summed (intermediate
+        supervision), plus ``coordinate_weight`` × the L1 (metres) of the soft-argmax
+        points (0 in the paper).  ``alexnet``: mean squared error in metres (L2, paper
+        4.4.1).  Parts: ``l_ce`` (last stack), ``l_l2``, ``mpjpe_mm`` (all valid points).
+        """
+        expected = (points.shape[0], self.config.num_points, 3)
+        if tuple(points.shape) != expected or tuple(valid.shape) != expected[:2]:
+            raise ValueError(
+                f"targets must be points {expected} and valid {expected[:2]}, got "
+                f"{tuple(points.shape)} and {tuple(valid.shape)}"
+            )
+        mask = valid.to(points.dtype)[..., None]
+        count = mask.sum().clamp(min=1.0)
+        pred = self.points(outputs)
+        error = (pred - points) * mask
+        parts = {"mpjpe_mm": float(error.detach().norm(dim=-1).sum() / count) * MM}
+        if self.config.architecture != "shn":
+            loss = (error**2).sum() / (3 * count)
+            parts["l_l2"] = float(loss.detach())
+            return loss, parts
+        stacks = [heatmap_loss(logits, points, valid, self.config) for logits in outputs]
+        loss = torch.stack(stacks).sum()
+        parts["l_ce"] = float(stacks[-1].detach())
+        if coordinate_weight:
+            l1 = error.abs().sum() / (3 * count)
+            loss = loss + coordinate_weight * l1
+            parts["l_coord"] = float(l1.detach())
+        return loss, parts
+
+
+def build_image_model(config: ImageModelConfig) -> ImageModel:
+    """A fresh (Xavier-initialised) image model of ``config``."""
+    return ImageModel(config)
