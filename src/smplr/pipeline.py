@@ -30,7 +30,7 @@ from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.input_formats import INPUT_FORMATS, check_input_format, check_points_shape, dae_input
-from smplr.keypoint_checks import check_keypoints
+from smplr.keypoint_checks import KeypointError, check_keypoints
 from smplr.networks import DAE_NAMES, build_networks
 from smplr.nn_blocks import fold_batchnorm
 from smplr.refine import (
@@ -99,16 +99,16 @@ def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Te
     if tensor.ndim == 2:
         tensor = tensor.unsqueeze(0)
     if tensor.shape[0] == 0:
-        raise ValueError("the input holds no bodies")
+        raise KeypointError("the input holds no bodies")
     if not tensor.is_floating_point():
         tensor = tensor.double()
     if not bool(torch.isfinite(tensor).all()):
         bad = int(torch.nonzero(~torch.isfinite(tensor).reshape(tensor.shape[0], -1).all(1))[0])
-        raise ValueError(f"body {bad} of the input contains NaN or inf points")
+        raise KeypointError(f"body {bad} of the input contains NaN or inf points")
     spread = (tensor - tensor[:, :1]).abs().amax(dim=(1, 2))
     if bool((spread == 0).any()):
         bad = int(torch.nonzero(spread == 0)[0])
-        raise ValueError(f"body {bad}: all points are identical (all-zero input?)")
+        raise KeypointError(f"body {bad}: all points are identical (all-zero input?)")
     return tensor.double()
 
 
@@ -220,7 +220,8 @@ class SMPLR(nn.Module):
                 term (e.g. a detector's scores; needs ``refine > 0``).
             prior: the refinement's priors and robust loss (default :class:`FitPrior`).
 
-        Raises ValueError on keypoints that look like millimetres or collapsed, and
+        Raises :class:`smplr.keypoint_checks.KeypointError` (a ValueError) on keypoints
+        that look like millimetres, pixels or collapsed, and
         warns (:class:`smplr.keypoint_checks.KeypointWarning`) on z-up or mirrored
         skeletons and far-away coordinates: :func:`smplr.keypoint_checks.check_keypoints`.
         """
@@ -264,6 +265,31 @@ class SMPLR(nn.Module):
             for f in fields(SMPLRResult)
         }
         return SMPLRResult(**merged)
+
+    @torch.no_grad()
+    def vertices(self, result: SMPLRResult, rows: slice = slice(None)) -> torch.Tensor:
+        """The posed meshes of bodies ``rows`` of ``result``: ``(n, V, 3)`` on the model's
+        device, as ``fit(..., return_vertices=True)`` gives them (Procrustes scale included).
+
+        Fit without vertices and mesh a slice at a time to keep memory flat in N::
+
+            result = model.fit(points, return_vertices=False)
+            for start in range(0, len(points), 256):
+                meshes = model.vertices(result, slice(start, start + 256))  # (<=256, V, 3)
+        """
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise ValueError(f"rows must be a contiguous slice, got {rows!r}")
+        part = {
+            name: getattr(result, name)[rows].to(self.device)
+            for name in ("gender", "betas", "global_orient", "body_pose", "transl", "scale")
+        }
+        out = self.body(
+            part["gender"], part["betas"], part["global_orient"], part["body_pose"], part["transl"]
+        )
+        if bool((part["scale"] == 1).all()):
+            return out.vertices
+        root = out.joints[:, :1]
+        return part["scale"][:, None, None] * (out.vertices - root) + root
 
     @torch.no_grad()
     def _fit_batch(

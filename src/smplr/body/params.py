@@ -75,4 +75,6 @@ def load_body_params(path: str | Path) -> dict[str, np.ndarray]:
     counts = {key: value.shape[0] for key, value in params.items()}
     if len(set(counts.values())) != 1:
         raise ValueError(f"{path}: parameter arrays disagree on the number of bodies: {counts}")
+    if counts["betas"] == 0:
+        raise ValueError(f"{path}: the parameter file holds no bodies (betas has 0 rows)")
     return params

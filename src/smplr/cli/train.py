@@ -25,7 +25,7 @@ import typer
 
 from smplr.benchmarks import ood
 from smplr.body.model import GenderedBodyModel
-from smplr.cli.options import Device, Female, Male
+from smplr.cli.options import Device, Female, Male, batch_size_option
 from smplr.datasets.test_sets import TEST_SETS
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
 from smplr.networks import DAE_NAMES
@@ -62,9 +62,7 @@ class TrainOptions:
     """The options of every training command (``--run-dir``, ``--batch-size``, ...)."""
 
     run_dir: RunDir = Path("runs/smplr")
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Bodies per step and process.")
-    ] = 256
+    batch_size: Annotated[int, batch_size_option("Bodies per step and process.")] = 256
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (paper: 1e-3).")] = 1e-3
     seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data and noise.")] = 0
     device: Device = "cpu"

@@ -114,6 +114,13 @@ def load_bundle(path: str | Path) -> WeightBundle:
         lengths = payload.get("template_lengths")
         if not isinstance(lengths, torch.Tensor) or tuple(lengths.shape) != (NUM_BONES,):
             raise ValueError(f"template_lengths must be a ({NUM_BONES},) tensor")
+        bad = torch.nonzero(~(lengths.float() > 0) | ~torch.isfinite(lengths.float()))
+        if bad.numel():
+            bone = int(bad[0])
+            raise ValueError(
+                f"template_lengths: bone {bone} has length {float(lengths[bone]):g}; the "
+                "template's bone lengths must be finite and positive (metres)"
+            )
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     return WeightBundle(
@@ -141,3 +148,6 @@ def check_networks(config: NetworkConfig, networks: dict[str, dict[str, torch.Te
                 f"network '{name}' does not match its config: tensor {wrong[0]} is "
                 f"{stored.get(wrong[0], 'missing')}, the config builds {shapes.get(wrong[0], 'none')}"
             )
+        for key, tensor in networks[name].items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                raise ValueError(f"network '{name}': tensor {key} contains NaN or inf")
