@@ -124,7 +124,9 @@ class NpzWriter:
                 rows += chunk.shape[0] if chunk.ndim else 1
                 member.write(chunk.tobytes())
         if rows != (shape[0] if shape else 1):
-            raise ValueError(f"{name}: chunks gave {rows} rows for an array of shape {tuple(shape)}")
+            raise ValueError(
+                f"{name}: chunks gave {rows} rows for an array of shape {tuple(shape)}"
+            )
 
     def close(self) -> None:
         self._zip.close()

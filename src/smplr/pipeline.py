@@ -112,6 +112,20 @@ def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Te
     return tensor.double()
 
 
+def _check_finite_result(result: SMPLRResult) -> None:
+    """Raise rather than return NaN / inf bodies (damaged weights, a model out of range)."""
+    for name in ("betas", "gender", "global_orient", "body_pose", "transl", "joints"):
+        value = getattr(result, name)
+        bad = ~torch.isfinite(value.reshape(value.shape[0], -1)).all(dim=1)
+        if bool(bad.any()):
+            body = int(torch.nonzero(bad)[0])
+            raise ValueError(
+                f"the fit of body {body} has NaN or inf {name}: the weights (or the body "
+                "model) give no finite body for this input; are they damaged or trained for "
+                "another body model?"
+            )
+
+
 class SMPLR(nn.Module):
     """The trained SMPLR: three DAEs (one per input format), Ω, Ψ and the body model.
 
@@ -257,14 +271,17 @@ class SMPLR(nn.Module):
             for s in range(0, tensor.shape[0], batch_size)
         ]
         if len(parts) == 1:
-            return parts[0]
-        merged: dict[str, Any] = {
-            f.name: None
-            if getattr(parts[0], f.name) is None
-            else torch.cat([getattr(p, f.name) for p in parts])
-            for f in fields(SMPLRResult)
-        }
-        return SMPLRResult(**merged)
+            result = parts[0]
+        else:
+            merged: dict[str, Any] = {
+                f.name: None
+                if getattr(parts[0], f.name) is None
+                else torch.cat([getattr(p, f.name) for p in parts])
+                for f in fields(SMPLRResult)
+            }
+            result = SMPLRResult(**merged)
+        _check_finite_result(result)
+        return result
 
     @torch.no_grad()
     def vertices(self, result: SMPLRResult, rows: slice = slice(None)) -> torch.Tensor:

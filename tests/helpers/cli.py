@@ -17,3 +17,21 @@ def run_smplr(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """``smplr ARGS`` in-process without pytest fixtures (usable inside hypothesis
+    tests): (exit code, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from smplr.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()

@@ -60,7 +60,12 @@ def load_body_params(path: str | Path) -> dict[str, np.ndarray]:
     for key, tail in PARAM_SHAPES.items():
         if key not in raw:
             continue
-        value = np.asarray(raw[key], dtype=np.float64)
+        try:
+            value = np.asarray(raw[key], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{path}: {key} is not numeric (dtype {raw[key].dtype}); expected numbers"
+            ) from exc
         if value.ndim == 1:
             value = value[None]
         if value.ndim != 2 or (tail[0] != -1 and value.shape[1] != tail[0]):

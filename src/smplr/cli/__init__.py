@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+import warnings
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError  # typer vendors click
@@ -27,6 +29,12 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(data.app, name="data")
 
 
+@functools.cache
+def _command():
+    """The click command typer builds from ``app`` (built once per process)."""
+    return typer.main.get_command(app)
+
+
 def fail(message: object) -> None:
     """Print ``smplr: error: MESSAGE`` on one line (newlines folded) and exit with code 2."""
     line = " ".join(str(message).split())
@@ -34,12 +42,20 @@ def fail(message: object) -> None:
     sys.exit(2)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (e.g. keypoints that look z-up) as one ``smplr: warning:`` line."""
+    print(f"smplr: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point: run the CLI on ``args`` (default ``sys.argv[1:]``).  Bad options and
     known input errors (``ValueError``, ``OSError``) print one ``smplr: error:`` line and
-    exit with code 2; ``smplr`` or a command group alone prints its help."""
+    exit with code 2; warnings print one ``smplr: warning:`` line each; ``smplr`` or a
+    command group alone prints its help."""
     try:
-        code = app(args=args, standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = _command()(args=args, standalone_mode=False)
     except NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)
