@@ -24,12 +24,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.bundles import tiny_fake_bundle
-from helpers.cli import run_cli
+from helpers.cli import fake_model_args, run_cli, write_fake_fit_files
 from helpers.fake_model import fake_smpl_arrays
 from helpers.fakes import fake_gendered, random_params
-from smplr.body.model_file import model_data_from_arrays, save_model_data
-from smplr.weights import save_bundle
 
 MAX_EXAMPLES = {"keypoints": 60, "params": 40, "models": 40, "weights": 40, "options": 30}
 FUZZ = {
@@ -39,26 +36,7 @@ FUZZ = {
 
 # ------------------------------------------------------------------ fixed inputs (module)
 
-_FOLDER = Path(tempfile.mkdtemp(prefix="smplr-fuzz-"))
-
-
-def _fixed_files() -> dict[str, Path]:
-    paths = {"weights": save_bundle(tiny_fake_bundle(), _FOLDER / "w.pt")}
-    for seed, gender in ((1, "female"), (2, "male")):
-        arrays = fake_smpl_arrays(seed=seed)
-        arrays["f"] = fake_smpl_arrays(seed=0)["f"]
-        paths[gender] = save_model_data(model_data_from_arrays(arrays), _FOLDER / f"{gender}.npz")
-    paths["model_pkl"] = save_model_data(
-        model_data_from_arrays(fake_smpl_arrays(seed=1)), _FOLDER / "model.pkl"
-    )
-    params = {"betas": np.zeros((2, 10)), "global_orient": np.zeros((2, 3))}
-    params["body_pose"] = np.full((2, 69), 0.1)
-    np.savez(_FOLDER / "params.npz", **params)
-    paths["params"] = _FOLDER / "params.npz"
-    return paths
-
-
-FILES = _fixed_files()
+FILES = write_fake_fit_files(tempfile.mkdtemp(prefix="smplr-fuzz-"))
 _BODY = fake_gendered()
 _P = random_params(4, torch.Generator().manual_seed(0))
 JL = (
@@ -66,8 +44,7 @@ JL = (
     .jl.double()
     .numpy()
 )  # (4, 42, 3) metres, the fake body's joints and landmarks
-MODEL_ARGS = ["--weights", str(FILES["weights"]), "--female", str(FILES["female"])]
-MODEL_ARGS += ["--male", str(FILES["male"])]
+MODEL_ARGS = fake_model_args(FILES)
 
 
 # ------------------------------------------------------------------ the contract
