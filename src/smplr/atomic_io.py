@@ -15,7 +15,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -145,7 +145,12 @@ def npz_writer(path: str | Path, compress: bool = True) -> Iterator[NpzWriter]:
     """
     with atomic_write(path) as handle:
         writer = NpzWriter(handle, compress)
-        yield writer
+        try:
+            yield writer
+        except BaseException:
+            with suppress(Exception):  # the file is discarded; keep the first error
+                writer.close()
+            raise
         writer.close()
 
 
