@@ -150,16 +150,7 @@ def test_weight_file_with_bad_template_bone_lengths(files, tmp_path, lengths, me
         replace(load_bundle(files["weights"]), template_lengths=lengths), tmp_path / "w.pt"
     )
     code, _, err = run_cli(
-        "fit",
-        str(files["jl"]),
-        "-o",
-        str(tmp_path / "o.npz"),
-        "--weights",
-        str(path),
-        "--female",
-        str(files["female"]),
-        "--male",
-        str(files["male"]),
+        "fit", str(files["jl"]), "-o", str(tmp_path / "o.npz"), *fake_model_args(files, path)
     )
     one_line_error(code, err, f"{path}: {message}", "finite and positive")
 
@@ -170,16 +161,7 @@ def test_weight_file_with_nan_tensors(files, tmp_path) -> None:
     bundle.networks["shape"][key] = torch.full_like(bundle.networks["shape"][key], float("nan"))
     path = save_bundle(bundle, tmp_path / "w.pt")
     code, _, err = run_cli(
-        "fit",
-        str(files["jl"]),
-        "-o",
-        str(tmp_path / "o.npz"),
-        "--weights",
-        str(path),
-        "--female",
-        str(files["female"]),
-        "--male",
-        str(files["male"]),
+        "fit", str(files["jl"]), "-o", str(tmp_path / "o.npz"), *fake_model_args(files, path)
     )
     one_line_error(code, err, f"{path}: network 'shape': tensor {key} contains NaN or inf")
 

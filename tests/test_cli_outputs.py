@@ -4,6 +4,7 @@ refused unless ``--overwrite``, meshes streamed in chunks (``smplr.cli.outputs``
 from __future__ import annotations
 
 import errno
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +205,8 @@ def test_body_pose_streams_the_same_npz(files, tmp_path, batch_size) -> None:
     )
     assert code == 0, err
     np.testing.assert_allclose(np.load(tmp_path / "again.npz")["vertices"], first, atol=1e-6)
+    with zipfile.ZipFile(out) as archive:  # the streamed file is a plain, whole zip
+        assert archive.testzip() is None
 
 
 def test_npz_writer_refuses_the_wrong_row_count_and_writes_nothing(tmp_path) -> None:

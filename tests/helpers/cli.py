@@ -73,11 +73,12 @@ def write_fake_fit_files(folder) -> dict:
     return paths
 
 
-def fake_model_args(files: dict) -> list[str]:
-    """``--weights``, ``--female``, ``--male`` of :func:`write_fake_fit_files`."""
+def fake_model_args(files: dict, weights=None) -> list[str]:
+    """``--weights`` (``weights`` or the tiny bundle), ``--female``, ``--male`` of
+    :func:`write_fake_fit_files`."""
     return [
         "--weights",
-        str(files["weights"]),
+        str(weights or files["weights"]),
         "--female",
         str(files["female"]),
         "--male",

@@ -79,6 +79,8 @@ class Outputs:
         overwrite: bool = False,
     ) -> None:
         self.npz = None if npz is None else check_npz_name(npz)
+        if npz is not None and npz.is_dir():
+            raise ValueError(f"--out {npz}: is a folder, not an .npz file name")
         self.mesh_dir = mesh_dir
         self.mesh_format = check_mesh_format(mesh_format)
         self.render_dir = render_dir
