@@ -172,3 +172,16 @@ def test_warnings_are_one_line(files, tmp_path) -> None:
     code, _, err = fit(files, str(tmp_path / "far.npy"), "-o", str(tmp_path / "o.npz"), "-k", "0")
     assert code == 0, err
     assert err.startswith("smplr: warning: bodies 0, 1, 2: up to") and err.count("\n") == 1, err
+
+
+def test_body_pose_parameters_out_of_range(files, tmp_path) -> None:
+    path = tmp_path / "huge.npz"
+    np.savez(
+        path,
+        betas=np.zeros((2, 10)),
+        global_orient=np.zeros((2, 3)),
+        body_pose=np.full((2, 69), 1e30),
+    )
+    code, _, err = run_cli("body", "pose", str(path), "-o", str(tmp_path / "o.npz"))
+    one_line_error(code, err, f"{path}: body 0 poses to NaN or inf vertices", "out of range")
+    assert not (tmp_path / "o.npz").exists()

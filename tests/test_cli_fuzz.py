@@ -7,7 +7,7 @@ whole, finite outputs, or fail with exit code 2 and ONE ``smplr: error:`` line n
 file or option at fault (``smplr: warning:`` lines may come before it), leaving no output
 file (and no temporary) behind.  No other exception may escape.
 
-Size: 60 + 40 + 40 + 40 + 30 = 210 generated cases per run (``MAX_EXAMPLES``).
+Size: 60 + 40 + 40 + 30 + 30 = 200 generated cases per run (``MAX_EXAMPLES``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from helpers.cli import fake_model_args, run_cli, write_fake_fit_files
 from helpers.fake_model import fake_smpl_arrays
 from helpers.fakes import fake_gendered, random_params
 
-MAX_EXAMPLES = {"keypoints": 60, "params": 40, "models": 40, "weights": 40, "options": 30}
+MAX_EXAMPLES = {"keypoints": 60, "params": 40, "models": 40, "weights": 30, "options": 30}
 FUZZ = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -65,10 +65,11 @@ def check_outcome(code: int, err: str, folder: Path, inputs: set[str], names: li
     assert left <= inputs, f"left behind: {sorted(left - inputs)} ({err.strip()})"
 
 
-def check_npz(path: Path, keys: set[str], count: int | None = None) -> None:
+def check_npz(path: Path, keys: set[str], count: int | None = None, optional=()) -> None:
+    """The file holds exactly ``keys`` (and maybe ``optional`` ones), all finite."""
     with np.load(path) as data:
-        assert set(data.files) == keys
-        for key in keys:
+        assert keys <= set(data.files) <= keys | set(optional)
+        for key in data.files:
             assert np.isfinite(data[key]).all(), key
             if count is not None:
                 assert data[key].shape[0] == count, key
@@ -227,7 +228,7 @@ def parameter_files(draw):
     key = draw(st.sampled_from(sorted(arrays)))
     if change == "drop":
         del arrays[key]
-    elif change == "nan" and count and arrays[key].dtype.kind == "f":
+    elif change == "nan" and arrays[key].size and arrays[key].dtype.kind == "f":
         arrays[key] = arrays[key].copy()
         arrays[key].flat[0] = np.nan
     elif change == "rows":
@@ -323,7 +324,9 @@ def test_body_pose_on_fuzzed_model_files(case) -> None:
         code, _, err = run_cli(*args)
         check_outcome(code, err, folder, {path.name}, [str(path)])
         if code == 0:
-            check_npz(out, {"vertices", "joints", "landmarks"}, 2)
+            check_npz(
+                out, {"vertices", "joints"}, 2, optional=["landmarks"]
+            )  # a model may lack them
 
 
 # ------------------------------------------------------------------ weight files

@@ -137,6 +137,14 @@ def pose(
             if not gendered:
                 chunk.pop("gender", None)
             output = body(**chunk)
+            finite = torch.isfinite(output.vertices.flatten(1)).all(dim=1)
+            if not bool(finite.all()):
+                row = int(torch.nonzero(~finite)[0])
+                largest = float(torch.cat([v[row].reshape(-1) for v in chunk.values()]).abs().max())
+                raise ValueError(
+                    f"{params}: body {start + row} poses to NaN or inf vertices (its largest "
+                    f"parameter is {largest:g}): parameters out of range"
+                )
             outputs.write_chunk(output.vertices, body.faces, start)
             small["joints"].append(output.joints.cpu().numpy())
             if output.landmarks is not None:

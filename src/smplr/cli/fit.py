@@ -127,6 +127,12 @@ def fit(
         raise ValueError("give both --female and --male model files, or neither")
     points = load_keypoints(input_path, input_format)
     confidence = load_confidence(input_path, points.shape[:2])
+    steps = default_steps(input_format) if refine is None else refine
+    if confidence is not None and steps == 0:
+        raise ValueError(
+            f"{input_path}: its 'confidence' weights only the refinement, which --refine 0 "
+            "turns off: give --refine > 0 or drop the confidence"
+        )
     if female is not None and male is not None:
         if weights is None:
             raise ValueError(
@@ -141,7 +147,7 @@ def fit(
             points,
             input_format,
             procrustes=procrustes,
-            refine=default_steps(input_format) if refine is None else refine,
+            refine=steps,
             use_dae=not no_dae,
             return_vertices=False,  # meshed a chunk at a time by the outputs
             batch_size=batch_size,
