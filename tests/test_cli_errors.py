@@ -185,3 +185,14 @@ def test_body_pose_parameters_out_of_range(files, tmp_path) -> None:
     code, _, err = run_cli("body", "pose", str(path), "-o", str(tmp_path / "o.npz"))
     one_line_error(code, err, f"{path}: body 0 poses to NaN or inf vertices", "out of range")
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_weights_that_give_no_finite_body_are_an_error(files, tmp_path) -> None:
+    bundle = load_bundle(files["weights"])
+    bundle.networks["shape"]["mlp.merge.bias"].fill_(3e38)  # finite weights, no finite body
+    path = save_bundle(bundle, tmp_path / "w.pt")
+    code, _, err = run_cli(
+        "fit", str(files["jl"]), "-o", str(tmp_path / "o.npz"), *fake_model_args(files, path)
+    )
+    one_line_error(code, err, f"{path}: body 0: Ω, Ψ give NaN, inf, |betas| > 100", "damaged")
+    assert not (tmp_path / "o.npz").exists()

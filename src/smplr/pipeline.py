@@ -112,6 +112,38 @@ def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Te
     return tensor.double()
 
 
+class NetworkOutputError(ValueError):
+    """The networks gave no valid body (NaN, inf, a degenerate rotation): damaged weights
+    or weights trained for another body model."""
+
+
+_NETWORK_CAUSE = (
+    "the weights (or the body model) give no valid body for this input; are they damaged "
+    "or trained for another body model?"
+)
+
+
+MAX_ABS_BETA = 100.0
+"""Betas are ~N(0, 1) in SMPL's shape space; Ψ giving more than this is no body."""
+
+
+def _check_encoding(
+    rotations: torch.Tensor, betas: torch.Tensor, gender: torch.Tensor, first: int
+) -> None:
+    """Ω's rotations ``(B, 24, 3, 3)`` and Ψ's betas and gender finite, the rotations
+    orthonormal (Ω's 6D output always is unless its vectors degenerate), the betas within
+    ±:data:`MAX_ABS_BETA`; ``first``: the index of the batch's first body in the call."""
+    eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
+    error = (rotations.transpose(-1, -2) @ rotations - eye).abs().flatten(1).amax(dim=1)
+    valid = (error < 1e-3) & (betas.abs() <= MAX_ABS_BETA).all(dim=1) & torch.isfinite(gender)
+    if not bool(valid.all()):
+        body = int(torch.nonzero(~valid)[0])
+        raise NetworkOutputError(
+            f"body {first + body}: Ω, Ψ give NaN, inf, |betas| > {MAX_ABS_BETA:g} or a "
+            f"degenerate rotation: {_NETWORK_CAUSE}"
+        )
+
+
 def _check_finite_result(result: SMPLRResult) -> None:
     """Raise rather than return NaN / inf bodies (damaged weights, a model out of range)."""
     for name in ("betas", "gender", "global_orient", "body_pose", "transl", "joints"):
@@ -119,10 +151,8 @@ def _check_finite_result(result: SMPLRResult) -> None:
         bad = ~torch.isfinite(value.reshape(value.shape[0], -1)).all(dim=1)
         if bool(bad.any()):
             body = int(torch.nonzero(bad)[0])
-            raise ValueError(
-                f"the fit of body {body} has NaN or inf {name}: the weights (or the body "
-                "model) give no finite body for this input; are they damaged or trained for "
-                "another body model?"
+            raise NetworkOutputError(
+                f"the fit of body {body} has NaN or inf {name}: {_NETWORK_CAUSE}"
             )
 
 
@@ -267,6 +297,7 @@ class SMPLR(nn.Module):
                 return_vertices,
                 None if weights is None else weights[s : s + batch_size],
                 prior,
+                first=s,
             )
             for s in range(0, tensor.shape[0], batch_size)
         ]
@@ -319,11 +350,13 @@ class SMPLR(nn.Module):
         return_vertices: bool,
         confidence: torch.Tensor | None = None,
         prior: FitPrior | None = None,
+        first: int = 0,
     ) -> SMPLRResult:
         relative = (points - points[:, :1]).float()  # float64 points: exact at any offset
         root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2])).float()  # 2D: depth 0
         jl = self.denoise(relative, input_format) if use_dae else relative
         rotations, betas, gender = self.encode(jl)
+        _check_encoding(rotations, betas, gender, first)
         rest_root = self._rest_root(betas, gender)
         transl = -rest_root  # root joint at the origin
         observed = dae_input(relative, input_format)

@@ -14,7 +14,7 @@ from smplr.cli.options import Device, Female, Male, Overwrite, Weights, batch_si
 from smplr.cli.outputs import Outputs
 from smplr.input_formats import check_input_format
 from smplr.keypoint_checks import KeypointError
-from smplr.pipeline import SMPLR
+from smplr.pipeline import SMPLR, NetworkOutputError
 from smplr.refine import default_steps
 from smplr.weights import shipped_path
 
@@ -155,6 +155,8 @@ def fit(
         )
     except KeypointError as exc:
         raise ValueError(f"{input_path}: {exc}") from exc
+    except NetworkOutputError as exc:
+        raise ValueError(f"{weights or shipped_path()}: {exc}") from exc
     with outputs.writing():
         outputs.write_bodies(
             len(points), lambda rows: model.vertices(result, rows), model.body.faces
