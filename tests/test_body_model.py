@@ -74,6 +74,38 @@ def test_large_rigid_groups_match_plain_reference_with_gradients() -> None:
     assert torch.autograd.gradcheck(run, inputs)
 
 
+@pytest.mark.parametrize("gendered", [False, True])
+def test_batches_of_many_skinning_chunks_match_one_body_at_a_time(
+    gendered: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunked skinning (3 bodies a chunk here) equals skinning each body alone, values and
+    gradients, for one model and for a gendered pair skinned together."""
+    female, male = _pair(shared_skinning=True)
+    pair = GenderedBodyModel(female, male)
+    assert pair.shared_skinning  # one pass through both genders' blend shapes
+    p = _params(8, 5)
+    gender = torch.tensor([1.0, -1, -1, 1, 1, -1, 1, -1], dtype=torch.float64)
+
+    def run(params: dict[str, torch.Tensor], rows: slice) -> torch.Tensor:
+        sub = {k: v[rows] for k, v in params.items()}
+        return (pair(gender[rows], **sub) if gendered else female(**sub)).vertices
+
+    alone = torch.cat([run(p, slice(b, b + 1)) for b in range(8)])
+    monkeypatch.setattr("smplr.body.model.SKIN_CHUNK_COORDINATES", 3 * 3 * female.num_vertices)
+    leaf = {k: v.clone().requires_grad_(True) for k, v in p.items()}
+    chunked = run(leaf, slice(None))
+    torch.testing.assert_close(chunked, alone, atol=1e-12, rtol=0)
+    chunked[5:7].sum().backward()
+    expected = torch.autograd.grad(
+        run(p | {"body_pose": leaf["body_pose"]}, slice(5, 7)).sum(), leaf["body_pose"]
+    )[0]
+    assert leaf["body_pose"].grad is not None
+    torch.testing.assert_close(leaf["body_pose"].grad, expected, atol=1e-12, rtol=0)
+    assert (
+        leaf["body_pose"].grad[:5].abs().max() == 0 and leaf["body_pose"].grad[7].abs().max() == 0
+    )
+
+
 def test_rotation_matrices_and_axis_angle_agree() -> None:
     model = _model()
     p = _params(3, 1)

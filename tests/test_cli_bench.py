@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.cli import run_smplr
-from smplr.benchmarks import body, core, core_accuracy, ood, render, synthetic
+from smplr.benchmarks import body, core, core_accuracy, images, ood, render, synthetic
 
 
 def _record(monkeypatch) -> list[tuple]:
     calls: list[tuple] = []
-    for module in (body, synthetic, render, core, core_accuracy, ood):
+    for module in (body, synthetic, render, images, core, core_accuracy, ood):
         name = module.__name__.rsplit(".", 1)[1]
         monkeypatch.setattr(module, "run", lambda *a, _name=name, **k: calls.append((_name, a, k)))
     return calls
@@ -20,7 +20,7 @@ def test_bench_all_runs_every_speed_benchmark_in_order(monkeypatch, capsys) -> N
     calls = _record(monkeypatch)
     code, _, err = run_smplr(monkeypatch, capsys, "bench", "all")
     assert code == 0, err
-    assert [c[0] for c in calls] == ["body", "synthetic", "render", "core"]
+    assert [c[0] for c in calls] == ["body", "synthetic", "render", "images", "core"]
 
 
 def test_bench_options_reach_the_benchmark(monkeypatch, capsys) -> None:

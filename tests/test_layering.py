@@ -20,7 +20,8 @@ layer, never from a higher one, and from its own layer only where
 8. ``pipeline``: the whole chain;
 9. ``metrics``: errors of a prediction against the truth;
 10. ``datasets``: the paper's datasets and the synthetic set, with their ground truth;
-11. ``evaluation``: the paper's tables from any method's predictions;
+11. ``evaluation``: the paper's tables from any method's predictions; ``image_data``: synthetic
+    pictures of people with exact annotations (rendered bodies over backgrounds);
 12. ``training``: fitting the networks;
 13. ``open_model_build``: the build-time tool that generates the open body model;
 14. ``smplr`` itself (the package's ``__init__``: the public names);
@@ -53,7 +54,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pipeline",),
     ("metrics",),
     ("datasets",),
-    ("evaluation",),
+    ("evaluation", "image_data"),
     ("training",),
     ("open_model_build",),
     ("smplr",),

@@ -9,6 +9,7 @@ shape vector (10 betas + gender) requires.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,14 @@ GENDERS: tuple[str, ...] = ("male", "female", "neutral")
 # this many; fewer are cheaper as part of the weighted product (measured on the open
 # model at batch 1 and 64).
 MIN_RIGID_GROUP = 256
+# Bodies are skinned in chunks of about this many vertex coordinates, so that a chunk's
+# intermediate arrays stay in the CPU cache and only the finished vertices go to memory
+# (32 bodies of the open model; a JL-only model skins a whole batch in one chunk).
+SKIN_CHUNK_COORDINATES = 32 * 3 * 13_718
+
+#: Rest vertices of the bodies in a slice of the batch: ``rows -> (b, 3V)``, coordinate-
+#: major in skinning order, shape and pose blend shapes applied.
+ShapedRows = Callable[[slice], torch.Tensor]
 
 
 @dataclass
@@ -119,6 +128,7 @@ class BodyModel(nn.Module):
     joint_shapedirs: torch.Tensor
     landmark_vertex_ids: torch.Tensor
     skin_order: torch.Tensor
+    file_order_gather: torch.Tensor
     blended_weights_t: torch.Tensor
     template_cm: torch.Tensor
     shapedirs_cm: torch.Tensor
@@ -161,6 +171,13 @@ class BodyModel(nn.Module):
         ]
         self.num_rigid = int(rigid_ids.size)
         self.register_buffer("skin_order", torch.as_tensor(skin_order), persistent=False)  # (V,)
+        # Entry 3v + c of a file-order (V, 3) body is entry c V + (position of v in the
+        # skinning order) of a coordinate-major skinning-order one.
+        position = np.argsort(skin_order)
+        gather = np.arange(3)[None, :] * data.num_vertices + position[:, None]
+        self.register_buffer(
+            "file_order_gather", torch.as_tensor(gather.reshape(-1)), persistent=False
+        )  # (3V,)
         self.register_buffer(
             "blended_weights_t", as_buffer(data.weights[blended_ids].T), persistent=False
         )  # (24, V_blended)
@@ -316,29 +333,39 @@ class BodyModel(nn.Module):
         self, betas: torch.Tensor, rotations: torch.Tensor, transl: torch.Tensor | None = None
     ) -> BodyOutput:
         """LBS core on validated inputs: ``betas (B, L')``, ``rotations (B, 24, 3, 3)``, ``transl (B, 3)``."""
-        shaped = torch.addmm(self.template_cm, betas, self.shapedirs_cm[: betas.shape[1]])
-        pose_offsets = None
-        if self.has_pose_blendshapes:
-            pose_offsets = self.pose_blend(pose_features(rotations))
-        return self.skin_shaped(shaped, self.rest_joints(betas), rotations, transl, pose_offsets)
+        shapedirs = self.shapedirs_cm[: betas.shape[1]]
+        features = pose_features(rotations) if self.has_pose_blendshapes else None
+
+        def shaped(rows: slice) -> torch.Tensor:
+            out = torch.addmm(self.template_cm, betas[rows], shapedirs)
+            if features is not None:
+                out = self.add_pose_offsets(out, self.pose_blend(features[rows]))
+            return out
+
+        return self.skin_shaped(shaped, self.rest_joints(betas), rotations, transl)
+
+    def add_pose_offsets(self, shaped: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        """``shaped (b, 3V)`` rest vertices (coordinate-major, skinning order) plus the pose
+        blend shapes ``offsets (b, 3, K)`` of :attr:`pose_blend`'s rows, in place."""
+        batch = shaped.shape[0]
+        shaped.view(batch, 3, self.num_vertices).index_add_(2, self.pose_blend.rows, offsets)
+        return shaped
 
     def skin_shaped(
         self,
-        shaped: torch.Tensor,
+        shaped: ShapedRows,
         rest_joints: torch.Tensor,
         rotations: torch.Tensor,
         transl: torch.Tensor | None,
-        pose_offsets: torch.Tensor | None,
     ) -> BodyOutput:
-        """Pose shaped bodies: ``shaped (B, 3V)`` rest vertices after the shape blend
-        shapes (coordinate-major, skinning order), ``rest_joints (B, 24, 3)``,
-        ``pose_offsets (B, 3, K)`` the pose blend shapes of the K vertices that have them
-        (:class:`~smplr.body.pose_blendshapes.PoseBlendShapes`, or None)."""
+        """Pose shaped bodies: ``shaped(rows)`` gives the rest vertices of a slice of the
+        batch (see :data:`ShapedRows`), ``rest_joints (B, 24, 3)``, ``rotations (B, 24, 3, 3)``.
+
+        The batch is skinned in chunks of :data:`SKIN_CHUNK_COORDINATES`; each chunk is
+        computed in skinning order and gathered into file order in one pass.
+        """
         batch = rotations.shape[0]
         num_v = self.num_vertices
-        shaped = shaped.view(batch, 3, num_v)
-        if pose_offsets is not None:
-            shaped = shaped.index_add(2, self.pose_blend.rows, pose_offsets)
         world_rot, joints = forward_kinematics(rotations, rest_joints)
         # Skinning transform of joint j: x -> R_j (x - J_j) + P_j + t, with P_j the posed
         # joint and t the translation.
@@ -346,24 +373,30 @@ class BodyModel(nn.Module):
         if transl is not None:
             shifts = shifts + transl[:, None, :]
             joints = joints + transl[:, None, :]
-        vertices = shaped.new_empty(batch, num_v, 3)
-        order = self.skin_order
-        for joint, start, stop in self._rigid_groups:
-            moved = torch.baddbmm(
-                shifts[:, joint, :, None], world_rot[:, joint], shaped[:, :, start:stop]
-            )  # (B, 3, n)
-            vertices[:, order[start:stop]] = moved.transpose(1, 2)
-        if self.num_rigid < num_v:
-            # Per joint: the three columns of R_j, then its shift -> (B, 12, 24).
-            transforms = torch.cat(
-                [world_rot.transpose(-1, -2).reshape(batch, NUM_JOINTS, 9), shifts], dim=2
-            )
-            blended = transforms.transpose(1, 2) @ self.blended_weights_t  # (B, 12, V_blended)
-            rest = shaped[:, :, self.num_rigid :]
-            moved = torch.addcmul(blended[:, 9:], blended[:, 0:3], rest[:, 0:1])
-            moved = moved.addcmul(blended[:, 3:6], rest[:, 1:2])
-            moved = moved.addcmul(blended[:, 6:9], rest[:, 2:3])
-            vertices[:, order[self.num_rigid :]] = moved.transpose(1, 2)
+        # Per joint: the three columns of R_j, then its shift -> (B, 12, 24).
+        transforms = torch.cat(
+            [world_rot.transpose(-1, -2).reshape(batch, NUM_JOINTS, 9), shifts], dim=2
+        ).transpose(1, 2)
+        chunk = max(1, SKIN_CHUNK_COORDINATES // (3 * num_v))
+        chunks = []
+        for start in range(0, batch, chunk):
+            rows = slice(start, start + chunk)
+            rest = shaped(rows).view(-1, 3, num_v)
+            moved = [
+                torch.baddbmm(
+                    shifts[rows, joint, :, None], world_rot[rows, joint], rest[:, :, first:last]
+                )
+                for joint, first, last in self._rigid_groups
+            ]  # (b, 3, n) each
+            if self.num_rigid < num_v:
+                blended = transforms[rows] @ self.blended_weights_t  # (b, 12, V_blended)
+                points = rest[:, :, self.num_rigid :]
+                part = torch.addcmul(blended[:, 9:], blended[:, 0:3], points[:, 0:1])
+                part = part.addcmul(blended[:, 3:6], points[:, 1:2])
+                moved.append(part.addcmul(blended[:, 6:9], points[:, 2:3]))
+            posed = torch.cat(moved, dim=2).view(-1, 3 * num_v)  # skinning order
+            chunks.append(posed.index_select(1, self.file_order_gather))
+        vertices = (chunks[0] if len(chunks) == 1 else torch.cat(chunks)).view(batch, num_v, 3)
         landmarks = vertices[:, self.landmark_vertex_ids] if self.has_landmarks else None
         return BodyOutput(
             vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations
@@ -586,15 +619,18 @@ class GenderedBodyModel(nn.Module):
         female = 1.0 - male
         betas = nn.functional.pad(betas, (0, model.num_betas - betas.shape[1]))
         coefficients = torch.cat([female, female * betas, male, male * betas], dim=1)
-        shaped = coefficients @ self.shape_basis  # (B, 3V)
         rest_joints = (coefficients @ self.joint_basis).view(-1, NUM_JOINTS, 3)
-        pose_offsets = None
-        if model.has_pose_blendshapes:  # same rows for both (shared skinning)
-            features = pose_features(rotations)
-            pose_offsets = model.pose_blend(female * features) + self.male.pose_blend(
-                male * features
-            )
-        return model.skin_shaped(shaped, rest_joints, rotations, transl, pose_offsets)
+        features = pose_features(rotations) if model.has_pose_blendshapes else None
+
+        def shaped(rows: slice) -> torch.Tensor:
+            out = coefficients[rows] @ self.shape_basis  # (b, 3V)
+            if features is not None:  # same rows for both (shared skinning)
+                offsets = model.pose_blend(female[rows] * features[rows])
+                offsets = offsets + self.male.pose_blend(male[rows] * features[rows])
+                out = model.add_pose_offsets(out, offsets)
+            return out
+
+        return model.skin_shaped(shaped, rest_joints, rotations, transl)
 
 
 def _merge_outputs(parts: list[tuple[torch.Tensor, BodyOutput]], batch: int) -> BodyOutput:

@@ -1,6 +1,6 @@
 """``smplr bench``: the benchmarks of :mod:`smplr.benchmarks`, each printing measured numbers.
 
-``smplr bench all`` (``make bench``) runs the body, synthetic-data, render and core speed
+``smplr bench all`` (``make bench``) runs the body, synthetic-data, render, image-data and core speed
 benchmarks one after another; ``smplr bench accuracy`` (minutes) is run on its own.
 Numbers on shared machines are noisy: compare ratios measured in the same run.
 """
@@ -32,7 +32,8 @@ def body(
         str, typer.Option("--gender", help="Open model to time: neutral, female or male.")
     ] = "neutral",
 ) -> None:
-    """Bodies per second of the SMPL-format body model against a plain reference LBS."""
+    """Bodies per second of the body model with its mesh, against a dense-matrix LBS
+    (smplfitter-style) and the plain reference LBS, at batch 1, 64, 256 and 1024."""
     from smplr.benchmarks import body as benchmark
 
     benchmark.run(gender=gender, threads=threads)
@@ -67,6 +68,18 @@ def render(
     from smplr.benchmarks import render as benchmark
 
     benchmark.run(size, threads, device, not no_baseline, model)
+
+
+@app.command("images")
+def images(
+    size: Annotated[int, typer.Option("--size", help="Crop side, pixels.")] = 256,
+    threads: Threads = 1,
+    batches: Annotated[int, typer.Option("--batches", help="Batches of 16 per timing.")] = 4,
+) -> None:
+    """Synthetic RGB images (with annotations) per second, against silhouettes alone."""
+    from smplr.benchmarks import images as benchmark
+
+    benchmark.run(size, threads, batches)
 
 
 @app.command("core")
@@ -180,8 +193,10 @@ def refine(
 
 @app.command("all")
 def run_all() -> None:
-    """Every speed benchmark with its defaults: body, synthetic, render, core (``make bench``)."""
+    """Every speed benchmark with its defaults: body, synthetic, render, images, core
+    (``make bench``)."""
     body()
     synthetic()
     render()
+    images()
     core()

@@ -185,12 +185,28 @@ def crop_cameras(
     views = random_views(joints.shape[0], generator, dtype=torch.float64)
     rotations = np.diag(VIEW_TO_OPENCV) @ views.rotation.numpy()
     translations = views.root.numpy()
+    return crop_intrinsics(joints, rotations, translations), rotations, translations
+
+
+def crop_intrinsics(
+    joints: np.ndarray,
+    rotations: np.ndarray,
+    translations: np.ndarray,
+    crop_metres: float | np.ndarray = CROP_METRES,
+    image_size: int = IMAGE_SIZE,
+) -> np.ndarray:
+    """The paper's crop as intrinsics ``(N, 3, 3)`` float64: a ``crop_metres`` square
+    (one number or one per body ``(N,)``) centred on the mean of ``joints (N, J, 3)``
+    (world), perpendicular to the optical axis of the cameras ``rotations (N, 3, 3)``,
+    ``translations (N, 3)`` (OpenCV axes), fills the ``image_size``² picture."""
     centre = np.einsum("nij,nj->ni", rotations, joints.mean(axis=1)) + translations
-    focal = IMAGE_SIZE * centre[:, 2] / CROP_METRES
-    middle = (IMAGE_SIZE - 1) / 2
+    if bool((centre[:, 2] <= 0).any()):
+        raise ValueError("the body's mean joint lies at or behind a camera")
+    focal = image_size * centre[:, 2] / np.asarray(crop_metres, dtype=np.float64)
+    middle = (image_size - 1) / 2
     intrinsics = np.zeros((joints.shape[0], 3, 3))
     intrinsics[:, 0, 0] = intrinsics[:, 1, 1] = focal
     intrinsics[:, 0, 2] = middle - focal * centre[:, 0] / centre[:, 2]
     intrinsics[:, 1, 2] = middle - focal * centre[:, 1] / centre[:, 2]
     intrinsics[:, 2, 2] = 1.0
-    return intrinsics, rotations, translations
+    return intrinsics

@@ -29,12 +29,13 @@ from smplr.render.renderer import (
     render_silhouette,
     write_pictures,
 )
-from smplr.render.shading import lambert, vertex_normals
+from smplr.render.shading import diffuse_intensity, lambert, vertex_normals
 
 __all__ = [
     "Fragments",
     "PinholeCamera",
     "composite",
+    "diffuse_intensity",
     "fit_camera",
     "front_view_camera",
     "interpolate",

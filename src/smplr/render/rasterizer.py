@@ -25,7 +25,7 @@ near-plane clipping); degenerate triangles (zero screen area) cover nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -51,6 +51,11 @@ class Fragments:
     face_index: torch.Tensor
     depth: torch.Tensor
     barycentrics: torch.Tensor
+    # The covered pixels, found once (shading, interpolation and to_image all need them);
+    # the fields above are not to be changed in place after construction.
+    _visible: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def mask(self) -> torch.Tensor:
@@ -59,8 +64,10 @@ class Fragments:
 
     def visible_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``image, row, column`` indices ``(M,)`` of the M covered pixels, in row-major order."""
-        image, row, col = torch.nonzero(self.mask, as_tuple=True)
-        return image, row, col
+        if self._visible is None:
+            image, row, col = torch.nonzero(self.mask, as_tuple=True)
+            self._visible = (image, row, col)
+        return self._visible
 
     def to_image(self, values: torch.Tensor) -> torch.Tensor:
         """Per-covered-pixel ``values (M, C)`` (order of :meth:`visible_pixels`) -> an
