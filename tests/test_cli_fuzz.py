@@ -7,7 +7,7 @@ whole, finite outputs, or fail with exit code 2 and ONE ``smplr: error:`` line n
 file or option at fault (``smplr: warning:`` lines may come before it), leaving no output
 file (and no temporary) behind.  No other exception may escape.
 
-Size: 60 + 40 + 40 + 30 + 30 = 200 generated cases per run (``MAX_EXAMPLES``).
+Size: 60 + 40 + 40 + 30 + 30 + 20 = 220 generated cases per run (``MAX_EXAMPLES``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,14 @@ from helpers.cli import fake_model_args, run_cli, write_fake_fit_files
 from helpers.fake_model import fake_smpl_arrays
 from helpers.fakes import fake_gendered, random_params
 
-MAX_EXAMPLES = {"keypoints": 60, "params": 40, "models": 40, "weights": 30, "options": 30}
+MAX_EXAMPLES = {
+    "keypoints": 60,
+    "params": 40,
+    "models": 40,
+    "weights": 30,
+    "options": 30,
+    "synth": 20,
+}
 FUZZ = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -443,3 +450,31 @@ def test_fuzzed_options_are_one_line_errors(command: str, batch_size, device: st
         code, _, err = run_cli(*args, *options)
         check_outcome(code, err, folder, {"jl.npy"}, ["'--batch-size'", "'--device'"])
         assert (code == 0) == valid, err
+
+
+_SYNTH_BAD = {
+    "--num": st.sampled_from(["0", "-1", "x"]),
+    "--shard-size": st.sampled_from(["0", "-3"]),
+    "--workers": st.sampled_from(["0", "-1"]),
+    "--size": st.sampled_from(["0", "5", "99999"]),
+    "--format": st.sampled_from(["bmp", ""]),
+    "--mode": st.sampled_from(["x", "CROP"]),
+    "--split": st.sampled_from(["val", ""]),
+    "--occluders": st.sampled_from(["2", "-0.5", "nan"]),
+}
+
+
+@settings(max_examples=MAX_EXAMPLES["synth"], **FUZZ)
+@given(option=st.sampled_from(sorted(_SYNTH_BAD)), data=st.data())
+def test_data_synth_bad_options_are_one_line_errors(option: str, data) -> None:
+    """``smplr data synth`` (joined the CLI after this suite) refuses each bad option
+    before it makes anything."""
+    value = data.draw(_SYNTH_BAD[option])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        args = ["data", "synth", "--out", str(folder / "images")]
+        if option != "--num":
+            args += ["--num", "2"]
+        code, _, err = run_cli(*args, option, value)
+        assert code == 2, err
+        check_outcome(code, err, folder, set(), [option, option.lstrip("-")])
