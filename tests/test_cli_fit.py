@@ -11,44 +11,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import trimesh
 
-from helpers.bundles import tiny_fake_bundle
-from helpers.cli import run_smplr
-from helpers.fake_model import fake_smpl_arrays
-from helpers.fakes import fake_body, fake_gendered, random_params
-from smplr.body.model_file import model_data_from_arrays, save_model_data
-from smplr.weights import save_bundle
+from helpers.cli import fake_model_args, run_smplr, write_fake_fit_files
+from helpers.fakes import fake_body
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("fit")
-    paths = {"weights": save_bundle(tiny_fake_bundle(), folder / "w.pt")}
-    for seed, gender in ((1, "female"), (2, "male")):
-        arrays = fake_smpl_arrays(seed=seed)
-        arrays["f"] = fake_smpl_arrays(seed=0)["f"]
-        paths[gender] = save_model_data(model_data_from_arrays(arrays), folder / f"{gender}.npz")
+    paths = write_fake_fit_files(tmp_path_factory.mktemp("fit"))
     assert fake_body(1, "female").num_vertices == 240
-    body = fake_gendered()
-    p = random_params(3, torch.Generator().manual_seed(0))
-    out = body(p["gender"], p["betas"], p["rotations"][:, :1], p["rotations"][:, 1:])
-    paths["jl"] = folder / "jl.npy"
-    np.save(paths["jl"], out.jl.numpy())
     return paths
 
 
 def fit_args(files, *args: str) -> list[str]:
-    model = [
-        "--weights",
-        str(files["weights"]),
-        "--female",
-        str(files["female"]),
-        "--male",
-        str(files["male"]),
-    ]
-    return ["fit", *args, *model]
+    return ["fit", *args, *fake_model_args(files)]
 
 
 def test_npy_round_trip_with_meshes(files, tmp_path, monkeypatch, capsys) -> None:

@@ -61,7 +61,7 @@ def test_normal_noisy_inputs_are_not_flagged(jl, template) -> None:
 def test_millimetres_raise_naming_the_body_and_the_fix(jl, template, fmt) -> None:
     points = _inputs(jl[:4])[f"{fmt}/gaussian"][1].clone()
     points[2] *= 1000
-    with pytest.raises(ValueError, match=r"^body 2: .*looks like millimetres; divide by 1000$"):
+    with pytest.raises(ValueError, match=r"^body 2: .*looks like millimetres; divide by 1000"):
         check_keypoints(points, fmt, template)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import glob
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -79,6 +80,78 @@ def save_npz_atomic(
     with atomic_write(path) as handle:
         save(handle, **dict(arrays))  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     return Path(path)
+
+
+class NpzWriter:
+    """An ``.npz`` written array by array into an open binary file, a large array chunk
+    by chunk (memory: one chunk), readable by ``np.load`` like ``np.savez[_compressed]``'s.
+    Use it inside :func:`atomic_write` (see :func:`npz_writer`)."""
+
+    def __init__(self, handle: IO[bytes], compress: bool = True) -> None:
+        method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        self._zip = zipfile.ZipFile(handle, "w", compression=method, allowZip64=True)
+
+    def add(self, name: str, array: np.ndarray) -> None:
+        """Store ``array`` whole under ``name``."""
+        array = np.asarray(array, order="C")
+        self.add_chunks(name, array.shape, array.dtype, [array])
+
+    def add_chunks(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        dtype: np.dtype | type,
+        chunks: Iterable[np.ndarray],
+    ) -> None:
+        """Store an array of ``shape`` and ``dtype`` under ``name`` from ``chunks``, its
+        consecutive row blocks ``(n_i, *shape[1:])``; their rows must add up to
+        ``shape[0]`` (else ValueError and the file is not valid)."""
+        dtype = np.dtype(dtype)
+        header = {
+            "descr": np.lib.format.dtype_to_descr(dtype),
+            "fortran_order": False,
+            "shape": tuple(shape),
+        }
+        rows = 0
+        with self._zip.open(f"{name}.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_2_0(member, header)
+            for chunk in chunks:
+                chunk = np.asarray(chunk, dtype=dtype, order="C")
+                if chunk.shape[1:] != tuple(shape[1:]):
+                    raise ValueError(
+                        f"{name}: chunk of shape {chunk.shape} in an array of shape {tuple(shape)}"
+                    )
+                rows += chunk.shape[0] if chunk.ndim else 1
+                member.write(chunk.tobytes())
+        if rows != (shape[0] if shape else 1):
+            raise ValueError(
+                f"{name}: chunks gave {rows} rows for an array of shape {tuple(shape)}"
+            )
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+@contextmanager
+def npz_writer(path: str | Path, compress: bool = True) -> Iterator[NpzWriter]:
+    """An :class:`NpzWriter` onto ``path``, whole or not at all: the file appears when
+    the ``with`` block ends without an exception.
+
+    Example::
+
+        with npz_writer("bodies.npz") as npz:
+            npz.add_chunks("vertices", (n, v, 3), np.float32, chunks_of_vertices)
+            npz.add("joints", joints)
+    """
+    with atomic_write(path) as handle:
+        writer = NpzWriter(handle, compress)
+        try:
+            yield writer
+        except BaseException:
+            with suppress(Exception):  # the file is discarded; keep the first error
+                writer.close()
+            raise
+        writer.close()
 
 
 def save_figure_atomic(figure: Any, path: str | Path, **savefig_kwargs: Any) -> Path:

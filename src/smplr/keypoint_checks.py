@@ -4,12 +4,13 @@ A network maps anything to some body, so keypoints in the wrong units or frame c
 out as a confident, wrong fit.  :func:`check_keypoints` looks at each body's skeleton
 and stops or warns, naming the bodies and the likely cause:
 
-- **units** (raises ``ValueError``): the median ratio of the input's bone lengths to
+- **units** (raises :class:`KeypointError`, a ``ValueError``): the median ratio of the input's bone lengths to
   the template's (:func:`body_scale`) is ~1 for bodies in metres (0.55-1.3 measured on
   noisy synthetic input, 2D foreshortening included); above :data:`SCALE_HIGH` the
   error names the likely unit (millimetres: "divide by 1000"), below
   :data:`SCALE_LOW` it says the points are scaled down or collapsed.  Nothing sensible
-  can be fitted to such input, so this is an error;
+  can be fitted to such input, so this is an error.  2D input that large is taken
+  for pixels and the error says how to give the camera intrinsics instead;
 - **up axis** (warns; 3D: ±z or −y, 2D: −y): a body *stands along* an axis when its spine (pelvis to spine3)
   points along it and both legs (hip to ankle) point against it (within ~37°).  When
   more bodies of the call stand along another axis (z, −y, ...) than along +y, the
@@ -74,6 +75,11 @@ _UP_FIXES = {
 _UP_FIXES_2D = {"-y": "upside down (y pointing down, as in pixel rows); use (x, y) -> (-x, -y)"}
 
 
+class KeypointError(ValueError):
+    """Keypoints that cannot be fitted (wrong units, collapsed, NaN, no bodies): the
+    message names the bodies and the likely cause."""
+
+
 class KeypointWarning(UserWarning):
     """Keypoints that can be fitted but probably are not what the user meant."""
 
@@ -119,6 +125,15 @@ def body_scale(points: torch.Tensor, template_lengths: torch.Tensor) -> torch.Te
     return (lengths / template).median(dim=1).values
 
 
+PIXELS_2D = (
+    "2D points this large may be pixels: convert them to the root plane with the camera "
+    "intrinsics and the root depth (smplr.geometry.projection.pixels_to_root_plane; "
+    "smplr fit: add 'intrinsics' [fx, fy, cx, cy] and 'root_depth' (metres) to the "
+    "keypoint file)"
+)
+"""The cause named for 2D input far above metres (a pixel image of a body spans hundreds)."""
+
+
 def _check_units(points: torch.Tensor, template_lengths: torch.Tensor) -> None:
     scale = body_scale(points, template_lengths)
     big, small = scale > SCALE_HIGH, scale < SCALE_LOW
@@ -128,10 +143,12 @@ def _check_units(points: torch.Tensor, template_lengths: torch.Tensor) -> None:
         for factor, unit, fix in _UNITS:
             if abs(np.log(ratio / factor)) < np.log(2.0):
                 cause = f"looks like {unit}; {fix}"
-        raise ValueError(f"{_bodies(big)}: bones are ~{ratio:.3g}x a body's in metres: {cause}")
+        if points.shape[2] == 2:
+            cause = PIXELS_2D if cause == "not metres" else f"{cause}; or {PIXELS_2D}"
+        raise KeypointError(f"{_bodies(big)}: bones are ~{ratio:.3g}x a body's in metres: {cause}")
     if bool(small.any()):
         ratio = float(scale[small].median())
-        raise ValueError(
+        raise KeypointError(
             f"{_bodies(small)}: bones are ~{ratio:.2g}x a body's in metres: scaled down or "
             "collapsed towards one point (keypoints must be metres)"
         )
@@ -247,8 +264,10 @@ def check_keypoints(
 
 __all__ = [
     "FAR_FROM_ORIGIN",
+    "PIXELS_2D",
     "SCALE_HIGH",
     "SCALE_LOW",
+    "KeypointError",
     "KeypointWarning",
     "body_scale",
     "check_keypoints",

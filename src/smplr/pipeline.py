@@ -30,7 +30,7 @@ from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.input_formats import INPUT_FORMATS, check_input_format, check_points_shape, dae_input
-from smplr.keypoint_checks import check_keypoints
+from smplr.keypoint_checks import KeypointError, check_keypoints
 from smplr.networks import DAE_NAMES, build_networks
 from smplr.nn_blocks import fold_batchnorm
 from smplr.refine import (
@@ -99,17 +99,61 @@ def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Te
     if tensor.ndim == 2:
         tensor = tensor.unsqueeze(0)
     if tensor.shape[0] == 0:
-        raise ValueError("the input holds no bodies")
+        raise KeypointError("the input holds no bodies")
     if not tensor.is_floating_point():
         tensor = tensor.double()
     if not bool(torch.isfinite(tensor).all()):
         bad = int(torch.nonzero(~torch.isfinite(tensor).reshape(tensor.shape[0], -1).all(1))[0])
-        raise ValueError(f"body {bad} of the input contains NaN or inf points")
+        raise KeypointError(f"body {bad} of the input contains NaN or inf points")
     spread = (tensor - tensor[:, :1]).abs().amax(dim=(1, 2))
     if bool((spread == 0).any()):
         bad = int(torch.nonzero(spread == 0)[0])
-        raise ValueError(f"body {bad}: all points are identical (all-zero input?)")
+        raise KeypointError(f"body {bad}: all points are identical (all-zero input?)")
     return tensor.double()
+
+
+class NetworkOutputError(ValueError):
+    """The networks gave no valid body (NaN, inf, a degenerate rotation): damaged weights
+    or weights trained for another body model."""
+
+
+_NETWORK_CAUSE = (
+    "the weights (or the body model) give no valid body for this input; are they damaged "
+    "or trained for another body model?"
+)
+
+
+MAX_ABS_BETA = 100.0
+"""Betas are ~N(0, 1) in SMPL's shape space; Ψ giving more than this is no body."""
+
+
+def _check_encoding(
+    rotations: torch.Tensor, betas: torch.Tensor, gender: torch.Tensor, first: int
+) -> None:
+    """Ω's rotations ``(B, 24, 3, 3)`` and Ψ's betas and gender finite, the rotations
+    orthonormal (Ω's 6D output always is unless its vectors degenerate), the betas within
+    ±:data:`MAX_ABS_BETA`; ``first``: the index of the batch's first body in the call."""
+    eye = torch.eye(3, dtype=rotations.dtype, device=rotations.device)
+    error = (rotations.transpose(-1, -2) @ rotations - eye).abs().flatten(1).amax(dim=1)
+    valid = (error < 1e-3) & (betas.abs() <= MAX_ABS_BETA).all(dim=1) & torch.isfinite(gender)
+    if not bool(valid.all()):
+        body = int(torch.nonzero(~valid)[0])
+        raise NetworkOutputError(
+            f"body {first + body}: Ω, Ψ give NaN, inf, |betas| > {MAX_ABS_BETA:g} or a "
+            f"degenerate rotation: {_NETWORK_CAUSE}"
+        )
+
+
+def _check_finite_result(result: SMPLRResult) -> None:
+    """Raise rather than return NaN / inf bodies (damaged weights, a model out of range)."""
+    for name in ("betas", "gender", "global_orient", "body_pose", "transl", "joints"):
+        value = getattr(result, name)
+        bad = ~torch.isfinite(value.reshape(value.shape[0], -1)).all(dim=1)
+        if bool(bad.any()):
+            body = int(torch.nonzero(bad)[0])
+            raise NetworkOutputError(
+                f"the fit of body {body} has NaN or inf {name}: {_NETWORK_CAUSE}"
+            )
 
 
 class SMPLR(nn.Module):
@@ -220,7 +264,8 @@ class SMPLR(nn.Module):
                 term (e.g. a detector's scores; needs ``refine > 0``).
             prior: the refinement's priors and robust loss (default :class:`FitPrior`).
 
-        Raises ValueError on keypoints that look like millimetres or collapsed, and
+        Raises :class:`smplr.keypoint_checks.KeypointError` (a ValueError) on keypoints
+        that look like millimetres, pixels or collapsed, and
         warns (:class:`smplr.keypoint_checks.KeypointWarning`) on z-up or mirrored
         skeletons and far-away coordinates: :func:`smplr.keypoint_checks.check_keypoints`.
         """
@@ -252,18 +297,47 @@ class SMPLR(nn.Module):
                 return_vertices,
                 None if weights is None else weights[s : s + batch_size],
                 prior,
+                first=s,
             )
             for s in range(0, tensor.shape[0], batch_size)
         ]
         if len(parts) == 1:
-            return parts[0]
-        merged: dict[str, Any] = {
-            f.name: None
-            if getattr(parts[0], f.name) is None
-            else torch.cat([getattr(p, f.name) for p in parts])
-            for f in fields(SMPLRResult)
+            result = parts[0]
+        else:
+            merged: dict[str, Any] = {
+                f.name: None
+                if getattr(parts[0], f.name) is None
+                else torch.cat([getattr(p, f.name) for p in parts])
+                for f in fields(SMPLRResult)
+            }
+            result = SMPLRResult(**merged)
+        _check_finite_result(result)
+        return result
+
+    @torch.no_grad()
+    def vertices(self, result: SMPLRResult, rows: slice = slice(None)) -> torch.Tensor:
+        """The posed meshes of bodies ``rows`` of ``result``: ``(n, V, 3)`` on the model's
+        device, as ``fit(..., return_vertices=True)`` gives them (Procrustes scale included).
+
+        Fit without vertices and mesh a slice at a time to keep memory flat in N::
+
+            result = model.fit(points, return_vertices=False)
+            for start in range(0, len(points), 256):
+                meshes = model.vertices(result, slice(start, start + 256))  # (<=256, V, 3)
+        """
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise ValueError(f"rows must be a contiguous slice, got {rows!r}")
+        part = {
+            name: getattr(result, name)[rows].to(self.device)
+            for name in ("gender", "betas", "global_orient", "body_pose", "transl", "scale")
         }
-        return SMPLRResult(**merged)
+        out = self.body(
+            part["gender"], part["betas"], part["global_orient"], part["body_pose"], part["transl"]
+        )
+        if bool((part["scale"] == 1).all()):
+            return out.vertices
+        root = out.joints[:, :1]
+        return part["scale"][:, None, None] * (out.vertices - root) + root
 
     @torch.no_grad()
     def _fit_batch(
@@ -276,11 +350,13 @@ class SMPLR(nn.Module):
         return_vertices: bool,
         confidence: torch.Tensor | None = None,
         prior: FitPrior | None = None,
+        first: int = 0,
     ) -> SMPLRResult:
         relative = (points - points[:, :1]).float()  # float64 points: exact at any offset
         root = nn.functional.pad(points[:, 0], (0, 3 - points.shape[2])).float()  # 2D: depth 0
         jl = self.denoise(relative, input_format) if use_dae else relative
         rotations, betas, gender = self.encode(jl)
+        _check_encoding(rotations, betas, gender, first)
         rest_root = self._rest_root(betas, gender)
         transl = -rest_root  # root joint at the origin
         observed = dae_input(relative, input_format)

@@ -18,10 +18,12 @@ def write_meshes(
     out_dir: str | Path,
     fmt: str = "obj",
     stem: str = "body",
+    first_index: int = 0,
 ) -> list[Path]:
     """Write one mesh file per body: ``vertices (N, V, 3)``, ``faces (F, 3)``.
 
-    Files are named ``{stem}_{i:05d}.{fmt}`` in ``out_dir`` (created if needed).
+    Files are named ``{stem}_{i:05d}.{fmt}`` in ``out_dir`` (created if needed), ``i``
+    counting from ``first_index`` (to write a large batch chunk by chunk).
     """
     if fmt not in MESH_FORMATS:
         raise ValueError(f"unknown mesh format '{fmt}': expected one of {', '.join(MESH_FORMATS)}")
@@ -37,6 +39,6 @@ def write_meshes(
         encoded = data.encode() if isinstance(data, str) else data
         if not isinstance(encoded, bytes):
             raise TypeError(f"trimesh exported {type(data).__name__} for .{fmt}, not file bytes")
-        path = write_bytes_atomic(out / f"{stem}_{i:05d}.{fmt}", encoded)
+        path = write_bytes_atomic(out / f"{stem}_{first_index + i:05d}.{fmt}", encoded)
         paths.append(path)
     return paths

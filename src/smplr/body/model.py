@@ -547,6 +547,10 @@ class GenderedBodyModel(nn.Module):
         return self.female.faces
 
     @property
+    def num_vertices(self) -> int:
+        return self.female.num_vertices
+
+    @property
     def num_betas(self) -> int:
         return min(self.female.num_betas, self.male.num_betas)
 

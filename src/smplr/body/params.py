@@ -60,7 +60,12 @@ def load_body_params(path: str | Path) -> dict[str, np.ndarray]:
     for key, tail in PARAM_SHAPES.items():
         if key not in raw:
             continue
-        value = np.asarray(raw[key], dtype=np.float64)
+        try:
+            value = np.asarray(raw[key], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{path}: {key} is not numeric (dtype {raw[key].dtype}); expected numbers"
+            ) from exc
         if value.ndim == 1:
             value = value[None]
         if value.ndim != 2 or (tail[0] != -1 and value.shape[1] != tail[0]):
@@ -75,4 +80,6 @@ def load_body_params(path: str | Path) -> dict[str, np.ndarray]:
     counts = {key: value.shape[0] for key, value in params.items()}
     if len(set(counts.values())) != 1:
         raise ValueError(f"{path}: parameter arrays disagree on the number of bodies: {counts}")
+    if counts["betas"] == 0:
+        raise ValueError(f"{path}: the parameter file holds no bodies (betas has 0 rows)")
     return params

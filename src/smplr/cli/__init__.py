@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+import warnings
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError  # typer vendors click
 
 from smplr.cli import bench, body, data, demo, evaluate, fit, report, train
 
@@ -26,10 +29,40 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(data.app, name="data")
 
 
-def main() -> None:
-    """Entry point: run the CLI; known input errors print one line and exit 2."""
+@functools.cache
+def _command():
+    """The click command typer builds from ``app`` (built once per process)."""
+    return typer.main.get_command(app)
+
+
+def fail(message: object) -> None:
+    """Print ``smplr: error: MESSAGE`` on one line (newlines folded) and exit with code 2."""
+    line = " ".join(str(message).split())
+    print(f"smplr: error: {line}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (e.g. keypoints that look z-up) as one ``smplr: warning:`` line."""
+    print(f"smplr: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point: run the CLI on ``args`` (default ``sys.argv[1:]``).  Bad options and
+    known input errors (``ValueError``, ``OSError``) print one ``smplr: error:`` line and
+    exit with code 2; warnings print one ``smplr: warning:`` line each; ``smplr`` or a
+    command group alone prints its help."""
     try:
-        app()
-    except (ValueError, FileNotFoundError, OSError) as exc:
-        print(f"smplr: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = _command()(args=args, standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # click's usage errors: bad or missing options
+        fail(exc.format_message())
+    except typer.Abort:
+        fail("aborted")
+    except (ValueError, OSError) as exc:
+        fail(exc)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -42,7 +42,7 @@ def body(
 
 @app.command("synthetic")
 def synthetic(
-    batch: Annotated[int, typer.Option("--batch", help="Samples per call.")] = 256,
+    batch: Annotated[int, typer.Option("--batch", help="Samples per call.", min=1)] = 256,
     threads: Threads = 1,
     device: Device = "cpu",
 ) -> None:

@@ -10,11 +10,12 @@ import torch
 import typer
 from rich.progress import track
 
-from smplr.atomic_io import save_npz_atomic
-from smplr.body.mesh_io import MESH_FORMATS, write_meshes
+from smplr.body.mesh_io import MESH_FORMATS
 from smplr.body.model import GENDERS, BodyModel, GenderedBodyModel, open_model_path
 from smplr.body.model_file import load_model_data, save_model_data
 from smplr.body.params import load_body_params
+from smplr.cli.options import Device, Overwrite, batch_size_option
+from smplr.cli.outputs import Outputs
 from smplr.render.showcase import save_showcase
 
 app = typer.Typer(help="Export, pose and render SMPL-format body models.", no_args_is_help=True)
@@ -86,15 +87,17 @@ def pose(
         ),
     ],
     mesh_dir: Annotated[
-        Path | None, typer.Option(help="Also write one mesh per body into this folder.")
+        Path | None,
+        typer.Option(help="Also write one mesh per body into this folder (body_00000.obj, ...)."),
     ] = None,
     mesh_format: Annotated[
         str, typer.Option(help=f"Mesh file format: {', '.join(MESH_FORMATS)}.")
     ] = "obj",
     gender: GenderOption = "neutral",
     model: ModelOption = None,
-    batch_size: Annotated[int, typer.Option(help="Bodies per forward pass.")] = 256,
-    device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda.")] = "cpu",
+    batch_size: Annotated[int, batch_size_option("Bodies per forward pass.")] = 256,
+    device: Device = "cpu",
+    overwrite: Overwrite = False,
 ) -> None:
     """Pose and shape bodies from SMPL parameters.
 
@@ -102,8 +105,14 @@ def pose(
     each body uses the open female or male model by the sign of its value; otherwise
     every body uses --gender (or --model).
 
+    Bodies are posed --batch-size at a time and streamed to the meshes and the .npz
+    (memory stays flat in the number of bodies); the .npz appears last, whole, and a run
+    that fails removes what it wrote.  A --mesh-dir holding an earlier run's meshes is
+    refused unless --overwrite.
+
     Example: smplr body pose params.npz --out bodies.npz --mesh-dir meshes/
     """
+    outputs = Outputs(out, mesh_dir, mesh_format, overwrite=overwrite)
     values = load_body_params(params)
     gendered = "gender" in values and model is None
     body: BodyModel | GenderedBodyModel
@@ -111,8 +120,11 @@ def pose(
         GenderedBodyModel.open().to(device) if gendered else load_body_model(gender, model, device)
     )
     count = values["betas"].shape[0]
-    results: dict[str, list[np.ndarray]] = {"vertices": [], "joints": [], "landmarks": []}
-    with torch.no_grad():
+    small: dict[str, list[np.ndarray]] = {"joints": [], "landmarks": []}
+
+    @torch.no_grad()
+    def posed_vertices():
+        """Pose the bodies a batch at a time; write their meshes; yield their vertices."""
         for start in track(
             range(0, count, batch_size), description="posing", disable=count <= batch_size
         ):
@@ -122,21 +134,30 @@ def pose(
                 )
                 for k, v in values.items()
             }
-            output = (
-                body(**chunk)
-                if gendered
-                else body(**{k: v for k, v in chunk.items() if k != "gender"})
-            )
-            results["vertices"].append(output.vertices.cpu().numpy())
-            results["joints"].append(output.joints.cpu().numpy())
+            if not gendered:
+                chunk.pop("gender", None)
+            output = body(**chunk)
+            finite = torch.isfinite(output.vertices.flatten(1)).all(dim=1)
+            if not bool(finite.all()):
+                row = int(torch.nonzero(~finite)[0])
+                largest = float(torch.cat([v[row].reshape(-1) for v in chunk.values()]).abs().max())
+                raise ValueError(
+                    f"{params}: body {start + row} poses to NaN or inf vertices (its largest "
+                    f"parameter is {largest:g}): parameters out of range"
+                )
+            outputs.write_chunk(output.vertices, body.faces, start)
+            small["joints"].append(output.joints.cpu().numpy())
             if output.landmarks is not None:
-                results["landmarks"].append(output.landmarks.cpu().numpy())
-    arrays = {k: np.concatenate(v) for k, v in results.items() if v}
-    save_npz_atomic(out, arrays)
-    typer.echo(f"wrote {out} ({count} bodies)")
-    if mesh_dir is not None:
-        paths = write_meshes(arrays["vertices"], body.faces.cpu().numpy(), mesh_dir, mesh_format)
-        typer.echo(f"wrote {len(paths)} meshes to {mesh_dir}")
+                small["landmarks"].append(output.landmarks.cpu().numpy())
+            yield output.vertices.cpu().numpy()
+
+    with outputs.writing(), outputs.npz_stream() as npz:
+        shape = (count, body.num_vertices, 3)
+        npz.add_chunks("vertices", shape, np.float32, posed_vertices())
+        for key, parts in small.items():
+            if parts:
+                npz.add(key, np.concatenate(parts))
+    outputs.report(count)
 
 
 @app.command("show")
@@ -146,8 +167,10 @@ def show(
     ),
     gender: GenderOption = "neutral",
     model: ModelOption = None,
-    size: Annotated[int, typer.Option(help="Height of each body's picture in pixels.")] = 256,
-    device: Annotated[str, typer.Option(help="torch device, e.g. cpu or cuda.")] = "cpu",
+    size: Annotated[
+        int, typer.Option(help="Height of each body's picture in pixels.", min=1)
+    ] = 256,
+    device: Device = "cpu",
 ) -> None:
     """Draw the body model in a few shapes and poses, as one PNG.
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from smplr.cli.options import Device, Weights
+from smplr.cli.options import Device, Weights, batch_size_option
+from smplr.cli.outputs import Outputs
 from smplr.datasets.ground_truth import GroundTruthBodies
 from smplr.evaluation.predictor import FitPredictor, PrecomputedPredictions, Predictor
 
@@ -112,7 +113,7 @@ def evaluate(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Evaluate only the first N samples (models only).")
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Samples per batch.")] = 64,
+    batch_size: Annotated[int, batch_size_option("Samples per batch.")] = 64,
     min_displacement: Annotated[
         float,
         typer.Option(
@@ -205,8 +206,11 @@ def evaluate(
     )
     summary = result.summary()
     typer.echo(format_report([summary]))
-    if json_out is not None:
-        typer.echo(f"wrote {write_json([summary], json_out)}")
-    if plots is not None:
-        for path in write_plots(result, plots):
-            typer.echo(f"wrote {path}")
+    outputs = Outputs()
+    with outputs.writing():  # plots first, the JSON summary last; a failure removes both
+        written = write_plots(result, plots) if plots is not None else []
+        outputs.record(written)
+        if json_out is not None:
+            written.append(write_json([summary], json_out))
+    for path in written:
+        typer.echo(f"wrote {path}")

@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import torch
 import typer
 
-from smplr.body.mesh_io import MESH_FORMATS, write_meshes
+from smplr.body.mesh_io import MESH_FORMATS
 from smplr.body.model import GenderedBodyModel
 from smplr.cli.keypoint_files import load_confidence, load_keypoints
-from smplr.cli.options import Device, Female, Male, Weights
+from smplr.cli.options import Device, Female, Male, Overwrite, Weights, batch_size_option
+from smplr.cli.outputs import Outputs
 from smplr.input_formats import check_input_format
-from smplr.pipeline import SMPLR
+from smplr.keypoint_checks import KeypointError
+from smplr.pipeline import SMPLR, NetworkOutputError
 from smplr.refine import default_steps
-from smplr.render import write_pictures
 from smplr.weights import shipped_path
 
 OUTPUT_KEYS = (
@@ -81,21 +80,24 @@ def fit(
         bool, typer.Option("--no-dae", help="jl42 only: feed the points to Ω, Ψ without the DAE.")
     ] = False,
     mesh_dir: Annotated[
-        Path | None, typer.Option("--mesh-dir", help="Also write one mesh per body here.")
+        Path | None,
+        typer.Option("--mesh-dir", help="Also write one mesh per body here (body_00000.obj, ...)."),
     ] = None,
     mesh_format: Annotated[
         str, typer.Option("--mesh-format", help=f"Mesh file format: {', '.join(MESH_FORMATS)}.")
     ] = "obj",
     render: Annotated[
         Path | None,
-        typer.Option("--render", help="Also write a shaded front-view PNG per body here."),
+        typer.Option(
+            "--render",
+            help="Also write a shaded front-view PNG per body here (body_00000.png, ...).",
+        ),
     ] = None,
+    overwrite: Overwrite = False,
     weights: Weights = None,
     female: Female = None,
     male: Male = None,
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Bodies per forward pass.")
-    ] = 1024,
+    batch_size: Annotated[int, batch_size_option("Bodies per forward pass.")] = 1024,
     device: Device = "cpu",
 ) -> None:
     """Recover SMPL pose and shape from keypoints with SMPLR (DAE -> Ω, Ψ -> body model).
@@ -113,18 +115,24 @@ def fit(
     smplr fit joints.json -f joints24 --refine 10 --out bodies.npz
 
     smplr fit keypoints_px.npz -f 2d --out bodies.npz
+
+    Meshes and pictures are written first, a chunk of bodies at a time (memory stays flat
+    in the number of bodies), the .npz last; every file whole or not at all, and a run
+    that fails removes what it wrote.  A --mesh-dir / --render folder holding an earlier
+    run's files is refused unless --overwrite.
     """
     check_input_format(input_format)
-    if mesh_format not in MESH_FORMATS:
-        raise ValueError(
-            f"unknown mesh format '{mesh_format}': expected one of {', '.join(MESH_FORMATS)}"
-        )
-    if out.suffix != ".npz":
-        raise ValueError(f"{out}: the output file must end in .npz")
+    outputs = Outputs(out, mesh_dir, mesh_format, render, overwrite)
     if (female is None) != (male is None):
         raise ValueError("give both --female and --male model files, or neither")
     points = load_keypoints(input_path, input_format)
     confidence = load_confidence(input_path, points.shape[:2])
+    steps = default_steps(input_format) if refine is None else refine
+    if confidence is not None and steps == 0:
+        raise ValueError(
+            f"{input_path}: its 'confidence' weights only the refinement, which --refine 0 "
+            "turns off: give --refine > 0 or drop the confidence"
+        )
     if female is not None and male is not None:
         if weights is None:
             raise ValueError(
@@ -134,25 +142,25 @@ def fit(
     else:
         body = GenderedBodyModel.open()
     model = SMPLR.from_bundle(weights or shipped_path(), body, device)
-    result = model.fit(
-        points,
-        input_format,
-        procrustes=procrustes,
-        refine=default_steps(input_format) if refine is None else refine,
-        use_dae=not no_dae,
-        return_vertices=mesh_dir is not None or render is not None,
-        batch_size=batch_size,
-        confidence=confidence,
-    )
-    arrays = result.numpy()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, **{k: arrays[k] for k in OUTPUT_KEYS})  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
-    typer.echo(f"wrote {out} ({len(points)} bodies)")
-    if mesh_dir is not None:
-        faces = model.body.faces.cpu().numpy()
-        paths = write_meshes(arrays["vertices"], faces, mesh_dir, mesh_format)
-        typer.echo(f"wrote {len(paths)} meshes to {mesh_dir}")
-    if render is not None:
-        vertices = torch.as_tensor(arrays["vertices"])
-        pictures = write_pictures(vertices, model.body.faces.cpu(), render)
-        typer.echo(f"wrote {len(pictures)} pictures to {render}")
+    try:
+        result = model.fit(
+            points,
+            input_format,
+            procrustes=procrustes,
+            refine=steps,
+            use_dae=not no_dae,
+            return_vertices=False,  # meshed a chunk at a time by the outputs
+            batch_size=batch_size,
+            confidence=confidence,
+        )
+    except KeypointError as exc:
+        raise ValueError(f"{input_path}: {exc}") from exc
+    except NetworkOutputError as exc:
+        raise ValueError(f"{weights or shipped_path()}: {exc}") from exc
+    with outputs.writing():
+        outputs.write_bodies(
+            len(points), lambda rows: model.vertices(result, rows), model.body.faces
+        )
+        arrays = result.numpy()
+        outputs.save_npz({k: arrays[k] for k in OUTPUT_KEYS})
+    outputs.report(len(points))

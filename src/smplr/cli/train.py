@@ -26,7 +26,7 @@ import typer
 
 from smplr.benchmarks import ood
 from smplr.body.model import GenderedBodyModel
-from smplr.cli.options import Device, Female, Male
+from smplr.cli.options import Device, Female, Male, batch_size_option
 from smplr.datasets.test_sets import TEST_SETS
 from smplr.image_model import ARCHITECTURES, ImageModelConfig
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
@@ -75,9 +75,7 @@ class LoopOptions:
     training loop's settings, the device and the process."""
 
     run_dir: RunDir = Path("runs/smplr")
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Samples per step and process.")
-    ] = 256
+    batch_size: Annotated[int, batch_size_option("Samples per step and process.")] = 256
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate (paper: 1e-3).")] = 1e-3
     seed: Annotated[int, typer.Option("--seed", help="Seed of weights, data and noise.")] = 0
     device: Device = "cpu"

@@ -88,7 +88,13 @@ def pixels_to_root_plane(
         raise ValueError("pixels contains NaN or inf")
     batch = pixels.shape[0]
     k = _intrinsics(intrinsics, batch).to(pixels)
-    depth = torch.as_tensor(root_depth, device=pixels.device, dtype=pixels.dtype).expand(batch)
+    depth = torch.as_tensor(root_depth, device=pixels.device, dtype=pixels.dtype)
+    if depth.numel() != 1 and tuple(depth.shape) != (batch,):
+        raise ValueError(
+            f"root_depth has shape {tuple(depth.shape)} for {batch} bodies; expected one "
+            f"number or ({batch},), one depth per body"
+        )
+    depth = depth.reshape(-1).expand(batch)
     if not bool(torch.isfinite(depth).all()) or bool((depth <= 0).any()):
         raise ValueError("root_depth must be finite and positive (metres)")
     x = (pixels[..., 0] - k[:, None, 2]) / k[:, None, 0] * depth[:, None]

@@ -124,10 +124,12 @@ def write_pictures(
     stem: str = "body",
     background: tuple[float, float, float] = (1.0, 1.0, 1.0),
     batch_size: int = 16,
+    first_index: int = 0,
 ) -> list[Path]:
     """Write one shaded PNG per mesh of ``vertices (N, V, 3)`` (world, Y up, facing +Z),
-    ``faces (F, 3)``: ``{stem}_{i:05d}.png`` in ``out_dir``, ``size × size`` pixels, each
-    body framed on its own from the front (turned by ``azimuth_degrees``), 2×2 supersampled.
+    ``faces (F, 3)``: ``{stem}_{i:05d}.png`` in ``out_dir`` (``i`` from ``first_index``),
+    ``size × size`` pixels, each body framed on its own from the front (turned by
+    ``azimuth_degrees``), 2×2 supersampled.
     """
     if vertices.ndim != 3 or vertices.shape[2] != 3:
         raise ValueError(f"vertices have shape {tuple(vertices.shape)}; expected (N, V, 3)")
@@ -139,5 +141,6 @@ def write_pictures(
             camera = front_view_camera(part, size, size, azimuth_degrees, elevation_degrees=5.0)
             rgb = composite(render_shaded(part, faces, camera, supersample=2), background)
             for offset, image in enumerate(rgb):
-                paths.append(save_png(out / f"{stem}_{start + offset:05d}.png", image))
+                name = f"{stem}_{first_index + start + offset:05d}.png"
+                paths.append(save_png(out / name, image))
     return paths

@@ -175,6 +175,13 @@ def load_bundle(path: str | Path) -> WeightBundle:
         lengths = payload.get("template_lengths")
         if not isinstance(lengths, torch.Tensor) or tuple(lengths.shape) != (NUM_BONES,):
             raise ValueError(f"template_lengths must be a ({NUM_BONES},) tensor")
+        bad = torch.nonzero(~(lengths.float() > 0) | ~torch.isfinite(lengths.float()))
+        if bad.numel():
+            bone = int(bad[0])
+            raise ValueError(
+                f"template_lengths: bone {bone} has length {float(lengths[bone]):g}; the "
+                "template's bone lengths must be finite and positive (metres)"
+            )
         image = payload.get("image_model")
         image_model = None if image is None else _image_weights(image)
     except ValueError as exc:
@@ -199,6 +206,8 @@ def check_networks(config: NetworkConfig, networks: dict[str, dict[str, torch.Te
 
 
 def _check_shapes(name: str, expected: dict[str, torch.Tensor], stored_state: Any) -> None:
+    """Raise a ValueError unless ``stored_state`` has ``expected``'s tensor shapes and
+    finite values."""
     if not isinstance(stored_state, dict) or not all(
         isinstance(v, torch.Tensor) for v in stored_state.values()
     ):
@@ -211,3 +220,6 @@ def _check_shapes(name: str, expected: dict[str, torch.Tensor], stored_state: An
             f"network '{name}' does not match its config: tensor {wrong[0]} is "
             f"{stored.get(wrong[0], 'missing')}, the config builds {shapes.get(wrong[0], 'none')}"
         )
+    for key, tensor in stored_state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"network '{name}': tensor {key} contains NaN or inf")
