@@ -226,7 +226,8 @@ class ImageSynthesizer:
         vertices = bodies.vertices.detach().cpu().float() @ Rt.transpose(1, 2) + Tt[:, None]
         jl3d = torch.as_tensor(jl_world @ R.transpose(0, 2, 1) + T[:, None], dtype=torch.float32)
         camera = PinholeCamera.from_intrinsics(Kt, width, height)
-        fragments = rasterize(camera.to_screen(vertices), self.faces, (height, width), True)
+        screen = camera.to_screen(vertices)  # (B, V, 3): pixels and depth, used twice
+        fragments = rasterize(screen, self.faces, (height, width), True)
         look = sample_appearance(batch, generator)
         albedo, part, _ = surface_at_pixels(look, self.table, fragments, self.faces)
         light = diffuse_intensity(
@@ -242,7 +243,7 @@ class ImageSynthesizer:
         images, names = self.backgrounds.draw(batch, height, width, generator)
         images.index_put_(covered, colour)
         jl2d = camera.project(jl3d)[0]
-        boxes = _boxes(mask, camera.project(vertices)[0], width, height)
+        boxes = _boxes(mask, screen[..., :2], width, height)
         images, occluders = draw_occluders(
             images, boxes, generator, cfg.occluders, self.backgrounds
         )
@@ -251,7 +252,7 @@ class ImageSynthesizer:
         in_image, occluded = _visibility(jl2d, jl3d, depth, occluders)
         params = self._smpl_in_camera(bodies, torch.as_tensor(R), jl3d)
         return {
-            "image": (images * 255 + 0.5).clamp(0, 255).to(torch.uint8).numpy(),
+            "image": images.mul_(255).add_(0.5).clamp_(0, 255).to(torch.uint8).numpy(),
             "jl3d": jl3d.numpy(),
             "jl2d": jl2d.numpy(),
             "in_image": in_image.numpy(),

@@ -353,17 +353,22 @@ def rasterize(
                 for part in screen_vertices.detach().split(images_per_pass)
             ]
         )
-    barycentrics, depth = _surface_at_pixels(screen_vertices, faces, face_index)
-    return Fragments(face_index=face_index, depth=depth, barycentrics=barycentrics)
+    visible = torch.nonzero(face_index >= 0, as_tuple=True)  # as Fragments.visible_pixels
+    barycentrics, depth = _surface_at_pixels(screen_vertices, faces, face_index, visible)
+    return Fragments(face_index, depth, barycentrics, visible)
 
 
 def _surface_at_pixels(
-    screen_vertices: torch.Tensor, faces: torch.Tensor, face_index: torch.Tensor
+    screen_vertices: torch.Tensor,
+    faces: torch.Tensor,
+    face_index: torch.Tensor,
+    visible: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Differentiable pass: perspective-correct barycentrics ``(B, H, W, 3)`` and depth
-    ``(B, H, W)`` of the visible faces at the pixel centres."""
+    ``(B, H, W)`` of the visible faces at the pixel centres ``visible`` (image, row and
+    column indices of the covered pixels)."""
     batch, height, width = face_index.shape
-    image, row, col = torch.nonzero(face_index >= 0, as_tuple=True)  # as Fragments.visible_pixels
+    image, row, col = visible
     corner_ids = faces.index_select(0, face_index[image, row, col])  # (M, 3)
     rows = (image[:, None] * screen_vertices.shape[1] + corner_ids).reshape(-1)
     corners = screen_vertices.reshape(-1, 3).index_select(0, rows).view(-1, 3, 3)  # (M, 3, 3)
