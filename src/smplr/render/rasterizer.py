@@ -353,7 +353,8 @@ def rasterize(
                 for part in screen_vertices.detach().split(images_per_pass)
             ]
         )
-    visible = torch.nonzero(face_index >= 0, as_tuple=True)  # as Fragments.visible_pixels
+    image, row, col = torch.nonzero(face_index >= 0, as_tuple=True)  # row-major, as the mask
+    visible = (image, row, col)
     barycentrics, depth = _surface_at_pixels(screen_vertices, faces, face_index, visible)
     return Fragments(face_index, depth, barycentrics, visible)
 
