@@ -401,19 +401,21 @@ def interpolate_visible(
     Differentiable in ``attributes`` and, through the barycentrics, in the vertices.
     """
     batch = fragments.face_index.shape[0]
-    if attributes.ndim == 2:
-        attributes = attributes.expand(batch, *attributes.shape)
-    if attributes.ndim != 3 or attributes.shape[0] != batch:
+    if attributes.ndim not in (2, 3) or (attributes.ndim == 3 and attributes.shape[0] != batch):
         raise ValueError(
             f"attributes have shape {tuple(attributes.shape)}; expected (V, C) or ({batch}, V, C)"
         )
-    if faces.numel() and int(faces.max()) >= attributes.shape[1]:
-        raise ValueError(f"faces index vertices beyond the {attributes.shape[1]} attribute rows")
+    if faces.numel() and int(faces.max()) >= attributes.shape[-2]:
+        raise ValueError(f"faces index vertices beyond the {attributes.shape[-2]} attribute rows")
     image, row, col = fragments.visible_pixels()
     corners = faces.long().index_select(0, fragments.face_index[image, row, col])  # (M, 3)
-    flat = attributes.reshape(-1, attributes.shape[2])
-    rows = (image[:, None] * attributes.shape[1] + corners).reshape(-1)
-    corner_values = flat.index_select(0, rows).view(-1, 3, attributes.shape[2])  # (M, 3, C)
+    channels = attributes.shape[-1]
+    if attributes.ndim == 2:  # shared by all images: no per-image copies
+        corner_values = attributes.index_select(0, corners.reshape(-1))
+    else:
+        rows = (image[:, None] * attributes.shape[1] + corners).reshape(-1)
+        corner_values = attributes.reshape(-1, channels).index_select(0, rows)
+    corner_values = corner_values.view(-1, 3, channels)  # (M, 3, C)
     weights = fragments.barycentrics[image, row, col].to(attributes.dtype)  # (M, 3)
     return (weights.unsqueeze(-1) * corner_values).sum(dim=1)
 
