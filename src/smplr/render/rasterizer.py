@@ -321,8 +321,8 @@ def rasterize(
             ``faces``) points away from the camera; right for closed meshes with outward
             normals (SMPL), about halves the work.
         max_pairs: most (face, pixel) candidate pairs tested at once (and, over whole
-            images, faces set up at once); bounds memory, roughly 100 bytes per pair,
-            without changing the result.  Default:
+            images, four times as many faces sorted out at once); bounds memory, roughly
+            100 bytes per pair, without changing the result.  Default:
             ``MAX_PAIRS_CPU`` (13 MB) on the CPU, ``MAX_PAIRS_GPU`` (200 MB) elsewhere.
 
     Returns:
