@@ -248,3 +248,35 @@ def test_held_out_photos_never_reach_the_training_split() -> None:
     assert not train & HELD_OUT_PHOTOS and test <= HELD_OUT_PHOTOS
     people = ("astronaut", "camera", "grace_hopper", "lfw")
     assert not any(name in photo for photo in train | test for name in people)
+
+
+def test_occluders_touch_only_their_mask_and_reach_the_image_border() -> None:
+    """Occluders are evaluated only near their centre: outside the returned mask the
+    images are untouched, and shapes next to the border are clipped, not lost."""
+    from smplr.image_data.occluders import draw_occluders
+
+    images = torch.full((6, 48, 64, 3), 0.5)
+    boxes = torch.tensor(
+        [[0, 0, 10, 10], [50, 30, 63, 47], [20, 10, 40, 40], [-5, -5, 3, 3], [0, 0, 63, 47],
+         [60, 0, 63, 5]], dtype=torch.float32,
+    )  # fmt: skip
+    out, masks = draw_occluders(
+        images, boxes, torch.Generator().manual_seed(3), 1.0, Backgrounds([], procedural=1.0)
+    )
+    assert torch.equal(out[~masks], images[~masks])
+    assert bool(masks.flatten(1).any(1).all())
+    again, masks_again = draw_occluders(
+        images, boxes, torch.Generator().manual_seed(3), 1.0, Backgrounds([], procedural=1.0)
+    )
+    assert torch.equal(again, out) and torch.equal(masks_again, masks)
+
+
+def test_photo_crops_are_float_rgb_in_the_unit_range() -> None:
+    from smplr.image_data.backgrounds import random_crop
+
+    pixels = torch.randint(0, 256, (90, 150, 3), dtype=torch.uint8)
+    pixels[0, 0] = torch.tensor([0, 255, 0], dtype=torch.uint8)
+    for seed in range(4):
+        crop = random_crop(pixels, 32, 48, torch.Generator().manual_seed(seed))
+        assert crop.shape == (32, 48, 3) and crop.dtype == torch.float32
+        assert float(crop.min()) >= 0.0 and float(crop.max()) <= 1.0

@@ -538,3 +538,19 @@ def test_body_show_writes_a_picture(monkeypatch, capsys, tmp_path):
         monkeypatch, capsys, "show", "--model", str(model_file), "--out", str(tmp_path / "x.jpg")
     )
     assert code == 2 and "png" in err
+
+
+@pytest.mark.parametrize("group_side", [0, 1, 64])
+def test_grouped_and_paired_face_tests_give_identical_fragments(monkeypatch, group_side):
+    """Faces tested in groups of one box size (small boxes) and as enumerated (face,
+    pixel) pairs (large boxes) give the same fragments whichever path a face takes."""
+    from smplr.render import rasterizer
+
+    vertices, tri = triangle_soup(7, 2, 80, 40, 48)
+    default = rasterize(vertices, tri, (40, 48), max_pairs=50)
+    monkeypatch.setattr(rasterizer, "_GROUP_SIDE", group_side)
+    other = rasterize(vertices, tri, (40, 48), max_pairs=50)
+    slow = rasterize_brute_force(vertices, tri, (40, 48))
+    assert torch.equal(other.face_index, default.face_index)
+    assert torch.equal(other.face_index, slow.face_index)
+    assert torch.equal(other.depth, default.depth)

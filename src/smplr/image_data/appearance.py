@@ -219,12 +219,14 @@ def surface_at_pixels(
     s = (position * directions[:, 0]).sum(1) * frequency
     t = (position * directions[:, 1]).sum(1) * frequency
     pattern = flat(look.pattern)[slot]
-    stripes = (torch.sin(s) > 0).float()
-    checks = ((torch.sin(s) * torch.sin(t)) > 0).float()
+    sin_s = torch.sin(s)
+    sin_st = sin_s * torch.sin(t)
+    stripes = (sin_s > 0).float()
+    checks = (sin_st > 0).float()
     third = torch.linalg.cross(directions[:, 0], directions[:, 1], dim=1)
     u = (position * third).sum(1) * frequency
     noise = 0.5 + (torch.sin(s * 0.61 + 1.3) + torch.sin(t * 1.37 + 0.4) + torch.sin(u * 2.11)) / 6
-    dots = ((torch.sin(s) * torch.sin(t)) > 0.55).float()
+    dots = (sin_st > 0.55).float()
     mix = torch.stack([torch.zeros_like(s), stripes, checks, noise, dots], dim=1)
     mix = mix.gather(1, pattern[:, None]).squeeze(1)
     colour_a, colour_b = flat(look.colour_a)[slot], flat(look.colour_b)[slot]

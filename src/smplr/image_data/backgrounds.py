@@ -226,12 +226,14 @@ def random_crop(
     crop_w = max(2, min(w, round(crop_h * width / height)))
     top = int(torch.randint(h - crop_h + 1, (), generator=generator))
     left = int(torch.randint(w - crop_w + 1, (), generator=generator))
-    patch = pixels[top : top + crop_h, left : left + crop_w].permute(2, 0, 1)[None].float()
+    # Resized as 8 bits, channels last (as the photo is stored): several times faster than
+    # in floats and within 1/255 of it.
+    patch = pixels[top : top + crop_h, left : left + crop_w].permute(2, 0, 1)[None]
     resized = F.interpolate(patch, size=(height, width), mode="bilinear", align_corners=False)
-    image = resized[0].permute(1, 2, 0) / 255.0
+    image = resized[0].permute(1, 2, 0)
     if float(torch.rand((), generator=generator)) < 0.5:
         image = image.flip(1)
-    return image.clamp(0.0, 1.0)
+    return image.float() / 255.0
 
 
 def procedural_background(height: int, width: int, generator: torch.Generator) -> torch.Tensor:

@@ -34,8 +34,8 @@ def draw_occluders(
     masks = torch.zeros(batch, height, width, dtype=torch.bool)
     chosen = torch.rand(batch, generator=generator) < probability
     counts = torch.randint(1, most + 1, (batch,), generator=generator)
-    ys = torch.arange(height, dtype=torch.float32)[:, None]
-    xs = torch.arange(width, dtype=torch.float32)[None, :]
+    ys_all = torch.arange(height, dtype=torch.float32)[:, None]
+    xs_all = torch.arange(width, dtype=torch.float32)[None, :]
     images = images.clone()
     for i in torch.nonzero(chosen).flatten().tolist():
         x0, y0, x1, y1 = boxes[i].tolist()
@@ -46,10 +46,17 @@ def draw_occluders(
             cx = x0 - size / 2 + (x1 - x0 + size) * float(torch.rand((), generator=generator))
             cy = y0 - size / 2 + (y1 - y0 + size) * float(torch.rand((), generator=generator))
             angle = math.pi * float(torch.rand((), generator=generator))
-            u = (xs - cx) * math.cos(angle) + (ys - cy) * math.sin(angle)
-            v = -(xs - cx) * math.sin(angle) + (ys - cy) * math.cos(angle)
             a, b = size / 2, size * aspect / 2
             kind = int(torch.randint(3, (), generator=generator))
+            # Only the pixels within the shape's circumscribed circle are evaluated.
+            half = (a, b) if kind < 2 else (a * 3, b * 0.25)
+            radius = math.hypot(*half) + 1.0
+            top, left = max(0, math.floor(cy - radius)), max(0, math.floor(cx - radius))
+            bottom = min(height, math.ceil(cy + radius) + 1)
+            right = min(width, math.ceil(cx + radius) + 1)
+            ys, xs = ys_all[top:bottom], xs_all[:, left:right]
+            u = (xs - cx) * math.cos(angle) + (ys - cy) * math.sin(angle)
+            v = -(xs - cx) * math.sin(angle) + (ys - cy) * math.cos(angle)
             if kind == 0:  # ellipse
                 shape = (u / a) ** 2 + (v / b) ** 2 <= 1.0
             elif kind == 1:  # rectangle
@@ -60,6 +67,7 @@ def draw_occluders(
                 fill = torch.rand(3, generator=generator).expand(height, width, 3)
             else:
                 fill = textures.draw(1, height, width, generator)[0][0]
-            images[i] = torch.where(shape[..., None], fill, images[i])
-            masks[i] |= shape
+            window = images[i, top:bottom, left:right]
+            window.copy_(torch.where(shape[..., None], fill[top:bottom, left:right], window))
+            masks[i, top:bottom, left:right] |= shape
     return images, masks

@@ -226,7 +226,8 @@ class ImageSynthesizer:
         vertices = bodies.vertices.detach().cpu().float() @ Rt.transpose(1, 2) + Tt[:, None]
         jl3d = torch.as_tensor(jl_world @ R.transpose(0, 2, 1) + T[:, None], dtype=torch.float32)
         camera = PinholeCamera.from_intrinsics(Kt, width, height)
-        fragments = rasterize(camera.to_screen(vertices), self.faces, (height, width), True)
+        screen = camera.to_screen(vertices)  # (B, V, 3): pixels and depth, used twice
+        fragments = rasterize(screen, self.faces, (height, width), True)
         look = sample_appearance(batch, generator)
         albedo, part, _ = surface_at_pixels(look, self.table, fragments, self.faces)
         light = diffuse_intensity(
@@ -234,13 +235,15 @@ class ImageSynthesizer:
         )
         image_of_pixel = fragments.visible_pixels()[0]
         colour = (albedo * light * look.light_colour[image_of_pixel]).clamp(0.0, 1.0)
-        person = fragments.to_image(colour)
         mask = fragments.mask
-        parts = fragments.to_image((part + 1).float()[:, None])[..., 0].round().to(torch.uint8)
-        background, names = self.backgrounds.draw(batch, height, width, generator)
-        images = torch.where(mask[..., None], person, background)
+        covered = fragments.visible_pixels()
+        parts = torch.zeros(batch, height, width, dtype=torch.uint8)
+        parts.index_put_(covered, (part + 1).to(torch.uint8))
+        # The person painted straight into the backgrounds (no separate person image).
+        images, names = self.backgrounds.draw(batch, height, width, generator)
+        images.index_put_(covered, colour)
         jl2d = camera.project(jl3d)[0]
-        boxes = _boxes(mask, camera.project(vertices)[0], width, height)
+        boxes = _boxes(mask, screen[..., :2], width, height)
         images, occluders = draw_occluders(
             images, boxes, generator, cfg.occluders, self.backgrounds
         )
@@ -249,7 +252,7 @@ class ImageSynthesizer:
         in_image, occluded = _visibility(jl2d, jl3d, depth, occluders)
         params = self._smpl_in_camera(bodies, torch.as_tensor(R), jl3d)
         return {
-            "image": (images * 255 + 0.5).clamp(0, 255).to(torch.uint8).numpy(),
+            "image": images.mul_(255).add_(0.5).clamp_(0, 255).to(torch.uint8).numpy(),
             "jl3d": jl3d.numpy(),
             "jl2d": jl2d.numpy(),
             "in_image": in_image.numpy(),
@@ -343,13 +346,13 @@ def _degrade(
     images: torch.Tensor, generator: torch.Generator, blur: float, noise: float
 ) -> torch.Tensor:
     """Random Gaussian blur (σ 0.5-1.5 px) and uniform pixel noise (σ up to 0.04) on some
-    images."""
+    of ``images (B, H, W, 3)`` in [0, 1], changed in place (and returned): only the
+    images that get either are touched."""
     batch = images.shape[0]
     blurred = torch.rand(batch, generator=generator) < blur
     sigma = 0.5 + torch.rand(batch, generator=generator)
     noisy = torch.rand(batch, generator=generator) < noise
     strength = 0.04 * torch.rand(batch, generator=generator)
-    out = images
     if bool(blurred.any()):
         rows = torch.nonzero(blurred).flatten()
         taps = torch.arange(-2, 3, dtype=torch.float32)
@@ -366,11 +369,13 @@ def _degrade(
             F.pad(x, (0, 0, 2, 2), mode="replicate"), kernels.view(groups, 1, 5, 1), groups=groups
         )
         x = x.view(len(rows), 3, *images.shape[1:3]).permute(0, 2, 3, 1)
-        out = images.index_copy(0, rows, x)
+        images.index_copy_(0, rows, x)
     rows_noisy = torch.nonzero(noisy).flatten()
     if rows_noisy.numel():
         # Uniform grain with standard deviation `strength` (cheaper to draw than Gaussian).
         grain = torch.rand((rows_noisy.numel(), *images.shape[1:]), generator=generator)
         grain = (grain - 0.5) * 12**0.5
-        out = out.index_add(0, rows_noisy, strength[rows_noisy, None, None, None] * grain)
-    return out.clamp(0.0, 1.0)
+        images.index_add_(0, rows_noisy, strength[rows_noisy, None, None, None] * grain)
+    for row in torch.nonzero(blurred | noisy).flatten().tolist():
+        images[row].clamp_(0.0, 1.0)  # the others are in [0, 1] already
+    return images

@@ -19,10 +19,9 @@ DEFAULT_COLOUR = (0.72, 0.76, 0.84)  # light blue-grey clay
 
 def face_normals(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
     """Unnormalised right-hand face normals ``(B, F, 3)`` (length: twice the face area)."""
-    corners = vertices.index_select(1, faces.reshape(-1).long()).view(vertices.shape[0], -1, 3, 3)
-    return torch.linalg.cross(
-        corners[:, :, 1] - corners[:, :, 0], corners[:, :, 2] - corners[:, :, 0], dim=-1
-    )
+    # One contiguous (B, F, 3) gather per corner: faster than one strided (B, F, 3, 3).
+    first, second, third = (vertices.index_select(1, corner) for corner in faces.long().T)
+    return torch.linalg.cross(second - first, third - first, dim=-1)
 
 
 def vertex_normals(
