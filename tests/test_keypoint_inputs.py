@@ -117,9 +117,9 @@ def test_coco_given_as_h36m_is_named(posed) -> None:
     coco = _format_points(posed, "coco17")
     visible = torch.ones(coco.shape[:2], dtype=torch.bool)
     check_keypoint_format(coco, visible, KEYPOINT_FORMATS["coco17"])  # no error
-    with pytest.raises(ValueError, match="look like coco17: use --input-format coco17$"):
+    with pytest.raises(ValueError, match=r"look like coco17: use --input-format coco17$"):
         check_keypoint_format(coco, visible, KEYPOINT_FORMATS["h36m17"])
-    with pytest.raises(ValueError, match="coco17_2d$"):
+    with pytest.raises(ValueError, match=r"coco17_2d$"):
         check_keypoint_format(coco[..., :2], visible, KEYPOINT_FORMATS["h36m17"])
     h36m = _format_points(posed, "h36m17")
     with pytest.raises(ValueError, match="look like h36m17"):

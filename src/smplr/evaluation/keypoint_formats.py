@@ -182,10 +182,10 @@ def definitions_figure(body: GenderedBodyModel, path: str | Path) -> Path:
     for col, name in enumerate(names):
         fmt = KEYPOINT_FORMATS[name]
         with torch.no_grad():
-            points, _ = SiteBody(body, fmt.sites)(
+            posed, _ = SiteBody(body, fmt.sites)(
                 torch.ones(1), torch.zeros(1, body.num_betas), rest
             )
-        points = points[0].numpy()
+        points = posed[0].numpy()
         colours = [
             "tab:blue" if n.startswith("left") or n.endswith("_left") else
             "tab:red" if n.startswith("right") or n.endswith("_right") else "tab:green"
