@@ -53,9 +53,7 @@ def test_each_format_fits_with_visibility(monkeypatch, capsys, setup, fmt: str) 
     points[1, 5] = np.nan  # missing
     path = setup["folder"] / f"{fmt}.npz"
     np.savez(path, keypoints=points, visibility=visibility)
-    code, _, err, out = _fit(
-        monkeypatch, capsys, setup, path, fmt, "-k", "1" if dims == 3 else "0"
-    )
+    code, _, err, out = _fit(monkeypatch, capsys, setup, path, fmt, "-k", "1" if dims == 3 else "0")
     assert code == 0, err
     with np.load(out) as data:
         assert data["keypoints"].shape == (3, points.shape[1], 3)

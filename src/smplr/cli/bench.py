@@ -184,6 +184,14 @@ def formats(
         Path | None,
         typer.Option("--figure", help="Only draw the formats' definitions on the body (PNG)."),
     ] = None,
+    checks: Annotated[
+        bool,
+        typer.Option(
+            "--checks",
+            help="Only measure the keypoint-order check (false alarms, COCO/H36M caught) "
+            "on --num noisy synthetic bodies.",
+        ),
+    ] = False,
 ) -> None:
     """MPJPE Protocols 1 and 2 and vertex error (mm) of SMPLR from each detector keypoint
     format, 3D and 2D, with 0, 20 and 40 % of the keypoints missing, one shot and refined,
@@ -196,6 +204,9 @@ def formats(
 
     if figure is not None:
         benchmark.figure(figure)
+        return
+    if checks:
+        benchmark.measure_checks(num, threads=threads)
         return
     benchmark.run(weights, num, sets, formats, refine, device, threads, json_out, markdown)
 
