@@ -344,6 +344,28 @@ def order_problem(points: torch.Tensor, visible: torch.Tensor, fmt: KeypointForm
     )
 
 
+FORESHORTENING = 0.85
+"""Mean ratio of 2D to 3D bone lengths on synthetic views: what weak perspective assumes."""
+
+
+def metres_from_pixels(
+    pixels: torch.Tensor, visible: torch.Tensor, fmt: KeypointFormat
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """2D detector keypoints in pixels ``(N, K, 2)`` (image rows growing downwards) ->
+    ``(root-plane metres (N, K, 2) with y up, pixels per metre (N,))`` by weak
+    perspective: each body scaled so that its median bone is :data:`FORESHORTENING` of
+    the template's (bodies with no visible bone take the median scale of the others).
+    Without a camera this is a guess; ``smplr.geometry.projection.pixels_to_root_plane``
+    is exact given intrinsics and the root's depth."""
+    scale = bone_scale(pixels, visible, fmt)
+    known = ~torch.isnan(scale)
+    if not bool(known.any()):
+        raise ValueError("no body has a visible bone: cannot scale pixels to metres")
+    per_metre = torch.where(known, scale, scale[known].median()) / FORESHORTENING
+    flip = torch.tensor([1.0, -1.0], dtype=pixels.dtype)
+    return pixels / per_metre[:, None, None] * flip, per_metre
+
+
 def check_keypoint_format(points: torch.Tensor, visible: torch.Tensor, fmt: KeypointFormat) -> None:
     """Raise a one-line ValueError when detector keypoints ``points (N, K, D)`` (NaN or
     ``visible (N, K)`` False where missing) are not in ``fmt``'s order or not metres, and
@@ -421,6 +443,7 @@ __all__ = [
     "body_scale",
     "check_keypoint_format",
     "check_keypoints",
+    "metres_from_pixels",
     "mirror_score",
     "order_problem",
     "order_score",
