@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from smplr.body.mesh_io import MESH_FORMATS
 from smplr.body.model import GenderedBodyModel
-from smplr.cli.keypoint_files import load_confidence, load_keypoints
+from smplr.cli.keypoint_files import drop_unfittable, load_confidence, load_keypoints
 from smplr.cli.options import Device, Female, Male, Overwrite, Weights, batch_size_option
 from smplr.cli.outputs import Outputs
-from smplr.input_formats import check_input_format
+from smplr.input_formats import INPUT_FORMATS, check_input_format
 from smplr.keypoint_checks import KeypointError
 from smplr.pipeline import SMPLR, NetworkOutputError
 from smplr.refine import default_steps
@@ -43,7 +44,8 @@ def fit(
         typer.Option(
             "--out",
             "-o",
-            help="Output .npz: betas, gender, global_orient, body_pose, transl, joints, landmarks, scale.",
+            help="Output .npz: betas, gender, global_orient, body_pose, transl, joints, landmarks, "
+            "scale, body_index (the input bodies fitted), keypoints (detector formats).",
         ),
     ],
     input_format: Annotated[
@@ -53,7 +55,10 @@ def fit(
             "-f",
             help="jl42: 24 SMPL joints + 18 landmarks (N,42,3) metres, y up; joints24: (N,24,3) metres; "
             "2d: (N,42,2) pixels with 'intrinsics' [fx,fy,cx,cy] and 'root_depth' (m) keys, or "
-            "root-plane metres without them.",
+            "root-plane metres without them. Detector keypoints (docs/keypoint_formats.md): "
+            "coco17, h36m17, blazepose33, openpose25, smpl24 (3D metres) and <name>_2d, with "
+            "'keypoints' (N,K,D) (NaN: missing) and 'visibility' (N,K) (< 0.5: missing); "
+            "OpenPose / COCO JSON too.",
         ),
     ] = "jl42",
     refine: Annotated[
@@ -116,6 +121,8 @@ def fit(
 
     smplr fit keypoints_px.npz -f 2d --out bodies.npz
 
+    smplr fit detections.npz -f blazepose33_2d --out bodies.npz
+
     Meshes and pictures are written first, a chunk of bodies at a time (memory stays flat
     in the number of bodies), the .npz last; every file whole or not at all, and a run
     that fails removes what it wrote.  A --mesh-dir / --render folder holding an earlier
@@ -126,13 +133,16 @@ def fit(
     if (female is None) != (male is None):
         raise ValueError("give both --female and --male model files, or neither")
     points = load_keypoints(input_path, input_format)
-    confidence = load_confidence(input_path, points.shape[:2])
+    confidence = load_confidence(input_path, points.shape[:2], input_format)
     steps = default_steps(input_format) if refine is None else refine
     if confidence is not None and steps == 0:
         raise ValueError(
             f"{input_path}: its 'confidence' weights only the refinement, which --refine 0 "
             "turns off: give --refine > 0 or drop the confidence"
         )
+    extra: dict[str, np.ndarray] = {}
+    if not INPUT_FORMATS[input_format].is_jl:  # detector keypoints: skip empty bodies
+        points, confidence, extra["body_index"] = drop_unfittable(input_path, points, confidence)
     if female is not None and male is not None:
         if weights is None:
             raise ValueError(
@@ -162,5 +172,6 @@ def fit(
             len(points), lambda rows: model.vertices(result, rows), model.body.faces
         )
         arrays = result.numpy()
-        outputs.save_npz({k: arrays[k] for k in OUTPUT_KEYS})
+        saved = {k: arrays[k] for k in (*OUTPUT_KEYS, "keypoints") if k in arrays}
+        outputs.save_npz({**extra, **saved})
     outputs.report(len(points))

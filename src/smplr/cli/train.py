@@ -46,6 +46,7 @@ from smplr.training.recipe import (
     POSE_SOURCES,
     Recipe,
     export_bundle,
+    merge_stage,
     pose_sampler,
     run_all,
     run_stage,
@@ -474,6 +475,21 @@ def image(
         typer.echo(f"wrote {path}; curves in {path.parent}/curves.csv, curves.png")
         if out is not None:
             typer.echo(f"wrote {save_image_weights(load_image_weights(path), out)}")
+
+
+@app.command("merge")
+def merge(
+    stage: Annotated[str, typer.Argument(help=f"Finished stage to add: {', '.join(RECIPE)}.")],
+    bundle: Annotated[Path, typer.Option("--bundle", help="Weight bundle to add it to.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Weight bundle to write (.pt).")],
+    run_dir: RunDir = Path("runs/smplr"),
+) -> None:
+    """Add (or replace) the networks of one finished stage in an existing weight bundle.
+
+    Example: smplr train merge dae_keypoints --run-dir runs/keypoints
+    --bundle src/smplr/weights/smplr_open.pt --out src/smplr/weights/smplr_open.pt
+    """
+    typer.echo(f"wrote {merge_stage(run_dir, stage, bundle, out)}")
 
 
 @app.command("export")

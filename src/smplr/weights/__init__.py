@@ -6,7 +6,7 @@ cannot run code) holding::
     {"format": "smplr-weights", "version": 1,
      "config": {**NetworkConfig.to_dict(), "body_model": str},
      "template_lengths": (41,) float32,          # B* of Eq. 2 for the body model trained on
-     "networks": {name: state_dict for name in smplr.networks.NETWORK_NAMES},
+     "networks": {name: state_dict for name in smplr.networks.NETWORK_NAMES},  # dae_keypoints optional
      "meta": {...},                              # training record, free-form
      "image_model": {"config": ImageModelConfig.to_dict(), "state": state_dict,
                      "meta": {...}}}             # optional: the image backbone
@@ -33,7 +33,7 @@ import torch
 
 from smplr.atomic_io import atomic_write
 from smplr.image_model import ImageModelConfig, build_image_model
-from smplr.networks import NETWORK_NAMES, NetworkConfig, build_networks
+from smplr.networks import NETWORK_NAMES, OPTIONAL_NETWORKS, NetworkConfig, build_networks
 from smplr.reverse.features import NUM_BONES
 
 FORMAT = "smplr-weights"
@@ -162,7 +162,7 @@ def load_bundle(path: str | Path) -> WeightBundle:
     path = Path(path)
     payload = _read_payload(path, (FORMAT,))
     networks = payload.get("networks", {})
-    missing = [name for name in NETWORK_NAMES if name not in networks]
+    missing = [n for n in NETWORK_NAMES if n not in networks and n not in OPTIONAL_NETWORKS]
     if missing:
         raise ValueError(f"{path}: weight file lacks networks {missing}")
     stored = dict(payload.get("config", {}))
