@@ -135,13 +135,14 @@ def fit(
     points = load_keypoints(input_path, input_format)
     confidence = load_confidence(input_path, points.shape[:2], input_format)
     steps = default_steps(input_format) if refine is None else refine
-    if confidence is not None and steps == 0:
+    is_jl = INPUT_FORMATS[input_format].is_jl
+    if is_jl and confidence is not None and steps == 0:  # detector formats: also the DAE's mask
         raise ValueError(
             f"{input_path}: its 'confidence' weights only the refinement, which --refine 0 "
             "turns off: give --refine > 0 or drop the confidence"
         )
     extra: dict[str, np.ndarray] = {}
-    if not INPUT_FORMATS[input_format].is_jl:  # detector keypoints: skip empty bodies
+    if not is_jl:  # detector keypoints: skip empty bodies
         points, confidence, extra["body_index"] = drop_unfittable(input_path, points, confidence)
     if female is not None and male is not None:
         if weights is None:

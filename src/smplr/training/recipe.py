@@ -241,6 +241,13 @@ def merge_stage(run_dir: Path, stage: str, bundle_path: Path, out: Path, half: b
     return save_bundle(bundle, out, half=half)
 
 
+def trainable_stages(recipe: Recipe) -> list[str]:
+    """The stages of :data:`RECIPE` this recipe's body model can train, in order: all but
+    the keypoint DAE where the body names no keypoint vertices."""
+    no_sites = recipe.context().site_body is None
+    return [name for name in RECIPE if not (no_sites and name in OPTIONAL_NETWORKS)]
+
+
 def run_all(
     recipe: Recipe,
     settings: dict[str, TrainSettings],
@@ -250,9 +257,7 @@ def run_all(
 ) -> Path:
     """Every stage of :data:`RECIPE` in order, then the bundle; returns its path."""
     data = recipe.data(env)
-    for name in RECIPE:
-        if name in OPTIONAL_NETWORKS and recipe.context().site_body is None:
-            continue  # this body model names no keypoint vertices
+    for name in trainable_stages(recipe):
         run_stage(recipe, name, settings[name], fresh, env, show_progress, data)
     env = env or DistributedEnv()
     path = recipe.run_dir / BUNDLE_NAME
