@@ -23,10 +23,11 @@ layer, never from a higher one, and from its own layer only where
 11. ``evaluation``: the paper's tables from any method's predictions;
 12. ``training``: fitting the networks;
 13. ``open_model_build``: the build-time tool that generates the open body model;
-14. ``smplr`` itself (the package's ``__init__``: the public names);
-15. ``benchmarks``: measured speed and accuracy (run by ``smplr bench``);
-16. ``cli``: the ``smplr`` command line;
-17. ``__main__``: ``python -m smplr``.
+14. ``predict``: photos and videos to bodies (detector, person selection, camera, outputs);
+15. ``smplr`` itself (the package's ``__init__``: the public names);
+16. ``benchmarks``: measured speed and accuracy (run by ``smplr bench``);
+17. ``cli``: the ``smplr`` command line;
+18. ``__main__``: ``python -m smplr``.
 
 Every import counts: at module level, inside functions and under ``TYPE_CHECKING``.
 A package is a folder under ``src/smplr`` or a top-level module (``smplr.dae``).
@@ -56,6 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evaluation",),
     ("training",),
     ("open_model_build",),
+    ("predict",),
     ("smplr",),
     ("benchmarks",),
     ("cli",),

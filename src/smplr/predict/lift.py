@@ -1,0 +1,122 @@
+"""Detected BlazePose landmarks to SMPL bodies: lift through a DAE, refine with priors.
+
+The detector's world landmarks (metres, hip-centred, image axes) are turned into the
+view frame SMPLR works in (y up) and fitted with the landmarks' visibilities as the
+refinement's per-keypoint confidences, so landmarks the detector did not see pull
+(almost) nothing and the DAE's and the priors' guess stands for them.
+
+Interim adapter (until the BlazePose-33 input format lands): the 33 landmarks are mapped
+onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
+spine joints are interpolated between the hip and shoulder centres) and fitted through
+the ``joints24`` DAE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
+from smplr.pipeline import SMPLR, SMPLRResult
+from smplr.predict.detector import VISIBLE
+from smplr.predict.placement import FLIP
+
+# BlazePose-33 landmark indices (MediaPipe's PoseLandmark order).
+NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
+LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, RIGHT_ELBOW = 11, 12, 13, 14
+LEFT_WRIST, RIGHT_WRIST = 15, 16
+LEFT_PINKY, RIGHT_PINKY, LEFT_INDEX, RIGHT_INDEX = 17, 18, 19, 20
+LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE, LEFT_ANKLE, RIGHT_ANKLE = 23, 24, 25, 26, 27, 28
+LEFT_HEEL, RIGHT_HEEL, LEFT_FOOT_INDEX, RIGHT_FOOT_INDEX = 29, 30, 31, 32
+
+_HIPS = {LEFT_HIP: 0.5, RIGHT_HIP: 0.5}
+_SHOULDERS = {LEFT_SHOULDER: 0.5, RIGHT_SHOULDER: 0.5}
+
+
+def _between(low: dict[int, float], high: dict[int, float], at: float) -> dict[int, float]:
+    mixed: dict[int, float] = {}
+    for index, weight in low.items():
+        mixed[index] = mixed.get(index, 0.0) + (1 - at) * weight
+    for index, weight in high.items():
+        mixed[index] = mixed.get(index, 0.0) + at * weight
+    return mixed
+
+
+JOINT_SOURCES: dict[str, dict[int, float]] = {
+    "pelvis": _HIPS,
+    "left_hip": {LEFT_HIP: 1.0},
+    "right_hip": {RIGHT_HIP: 1.0},
+    "spine1": _between(_HIPS, _SHOULDERS, 0.2),
+    "left_knee": {LEFT_KNEE: 1.0},
+    "right_knee": {RIGHT_KNEE: 1.0},
+    "spine2": _between(_HIPS, _SHOULDERS, 0.45),
+    "left_ankle": {LEFT_ANKLE: 1.0},
+    "right_ankle": {RIGHT_ANKLE: 1.0},
+    "spine3": _between(_HIPS, _SHOULDERS, 0.65),
+    "left_foot": {LEFT_HEEL: 0.25, LEFT_FOOT_INDEX: 0.75},
+    "right_foot": {RIGHT_HEEL: 0.25, RIGHT_FOOT_INDEX: 0.75},
+    "neck": _between(_HIPS, _SHOULDERS, 1.05),
+    "left_collar": _between(_SHOULDERS, {LEFT_SHOULDER: 1.0}, 0.4),
+    "right_collar": _between(_SHOULDERS, {RIGHT_SHOULDER: 1.0}, 0.4),
+    "head": {LEFT_EAR: 0.5, RIGHT_EAR: 0.5},
+    "left_shoulder": {LEFT_SHOULDER: 1.0},
+    "right_shoulder": {RIGHT_SHOULDER: 1.0},
+    "left_elbow": {LEFT_ELBOW: 1.0},
+    "right_elbow": {RIGHT_ELBOW: 1.0},
+    "left_wrist": {LEFT_WRIST: 1.0},
+    "right_wrist": {RIGHT_WRIST: 1.0},
+    "left_hand": {LEFT_PINKY: 0.5, LEFT_INDEX: 0.5},
+    "right_hand": {RIGHT_PINKY: 0.5, RIGHT_INDEX: 0.5},
+}
+"""Each SMPL joint as weights of BlazePose landmarks (interim adapter)."""
+
+_INTERPOLATED = {"spine1", "spine2", "spine3", "neck", "left_collar", "right_collar"}
+JOINT_READOUT = np.zeros((NUM_JOINTS, 33))
+"""``(24, 33)``: SMPL joints = ``JOINT_READOUT @ landmarks`` (:data:`JOINT_SOURCES`)."""
+for _row, _name in enumerate(JOINT_NAMES):
+    for _index, _weight in JOINT_SOURCES[_name].items():
+        JOINT_READOUT[_row, _index] = _weight
+
+
+@dataclass
+class Lifted:
+    """Fitted bodies in the view frame and, per body, ``observed (N, 24)`` bool: the SMPL
+    joints that visible landmarks support (the others are guessed by the DAE and priors)."""
+
+    result: SMPLRResult
+    observed: np.ndarray
+
+
+def observed_joints(visibility: np.ndarray) -> np.ndarray:
+    """``visibility (N, 33)`` -> ``(N, 24)`` bool: every landmark a joint is made of is
+    visible (above :data:`smplr.predict.detector.VISIBLE`)."""
+    visible = visibility > VISIBLE
+    return np.stack([visible[:, list(JOINT_SOURCES[name])].all(1) for name in JOINT_NAMES], axis=1)
+
+
+def lift_blazepose(
+    model: SMPLR, world: np.ndarray, visibility: np.ndarray, refine: int = 10
+) -> Lifted:
+    """Bodies from BlazePose world landmarks ``world (N, 33, 3)`` (metres, image axes:
+    y down) and ``visibility (N, 33)``.
+
+    Returns the fit in the view frame (y up), rooted where the landmarks' hip centre is.
+    """
+    world = np.asarray(world, dtype=np.float64)
+    visibility = np.clip(np.asarray(visibility, dtype=np.float64), 0.0, 1.0)
+    if world.ndim != 3 or world.shape[1:] != (33, 3) or visibility.shape != world.shape[:2]:
+        raise ValueError(
+            f"BlazePose landmarks must be (N, 33, 3) with visibility (N, 33), got "
+            f"{world.shape} and {visibility.shape}"
+        )
+    joints = np.einsum("jk,nkd->njd", JOINT_READOUT, world * FLIP)
+    confidence = np.einsum("jk,nk->nj", (JOINT_READOUT > 0).astype(np.float64), visibility)
+    confidence /= (JOINT_READOUT > 0).sum(1)
+    for row, name in enumerate(JOINT_NAMES):
+        if name in _INTERPOLATED:
+            confidence[:, row] *= 0.3
+    result = model.fit(
+        joints, "joints24", refine=refine, confidence=confidence if refine > 0 else None
+    )
+    return Lifted(result, observed_joints(visibility))
