@@ -25,6 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from smplr.predict.media import quiet_native_stderr
+
 NUM_BLAZEPOSE = 33
 VISIBLE = 0.5
 """Visibility above which a landmark counts as seen (BlazePose's own drawing threshold)."""
@@ -152,15 +154,20 @@ class MediaPipeDetector:
             raise ValueError(f"max_people must be >= 1, got {max_people}")
         mediapipe = require_mediapipe()
         self.max_people = max_people
-        self._pose = mediapipe.solutions.pose.Pose(
-            static_image_mode=True,
-            model_complexity=model_complexity,
-            enable_segmentation=True,
-            min_detection_confidence=min_confidence,
-        )
+        with quiet_native_stderr():
+            self._pose = mediapipe.solutions.pose.Pose(
+                static_image_mode=True,
+                model_complexity=model_complexity,
+                enable_segmentation=True,
+                min_detection_confidence=min_confidence,
+            )
+            # MediaPipe starts its graph on threads that log as they open: run it once
+            # here so that the start-up chatter falls inside the silenced block.
+            self._pose.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
     def _detect_one(self, image: np.ndarray) -> PoseDetection | None:
-        result = self._pose.process(np.ascontiguousarray(image))
+        with quiet_native_stderr():  # MediaPipe logs its graph's warnings on first use
+            result = self._pose.process(np.ascontiguousarray(image))
         if result.pose_landmarks is None:
             return None
         height, width = image.shape[:2]

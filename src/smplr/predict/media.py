@@ -19,8 +19,11 @@ Example::
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,8 @@ MAX_PIXELS = 100_000_000
 
 @dataclass(frozen=True)
 class MediaInput:
-    """One input of a batch: ``path`` and ``kind`` (``"image"`` or ``"video"``)."""
+    """One input of a batch: ``path`` and ``kind`` (``"image"``, ``"video"``, or
+    ``"missing"``: no such file, or a folder without images or videos)."""
 
     path: Path
     kind: str
@@ -57,8 +61,9 @@ def collect_inputs(paths: Sequence[str | Path]) -> list[MediaInput]:
     """The inputs ``paths`` name, in order: files as given, folders expanded to their image
     and video files (sorted by name, not recursive).
 
-    A path that does not exist or a folder without images or videos raises a one-line
-    ``ValueError`` (nothing would be processed for it, and the caller named it).
+    A path that does not exist or a folder without images or videos becomes an item of
+    kind ``"missing"`` (reported by the caller with the others' results); no path at all
+    raises a ``ValueError``.
     """
     if not paths:
         raise ValueError("no input given: name photos, folders or videos")
@@ -72,12 +77,12 @@ def collect_inputs(paths: Sequence[str | Path]) -> list[MediaInput]:
                 if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES
             )
             if not found:
-                raise ValueError(f"{path}: folder holds no image or video files")
+                items.append(MediaInput(path, "missing"))
             items.extend(MediaInput(p, media_kind(p)) for p in found)
         elif path.is_file():
             items.append(MediaInput(path, media_kind(path)))
         else:
-            raise ValueError(f"{path}: no such file or folder")
+            items.append(MediaInput(path, "missing"))
     return items
 
 
@@ -133,6 +138,27 @@ def read_image(path: str | Path) -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
+@contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence what native libraries (MediaPipe's glog/absl, FFmpeg) print straight to
+    file descriptor 2 while the block runs, so that a bad input gives one line, not a
+    library's log.  Python's own ``sys.stderr`` writes are flushed first."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (embedded interpreters): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def require_opencv() -> Any:
     """The ``cv2`` module, or a one-line ``ValueError`` saying how to install it."""
     try:
@@ -161,7 +187,8 @@ class Video:
         if step < 1:
             raise ValueError(f"frame step must be >= 1, got {step}")
         cv2 = require_opencv()
-        capture = cv2.VideoCapture(str(self.path))
+        with quiet_native_stderr():
+            capture = cv2.VideoCapture(str(self.path))
         try:
             index = 0
             given = 0
@@ -182,9 +209,10 @@ def open_video(path: str | Path) -> Video:
     if not)."""
     cv2 = require_opencv()
     path = Path(path)
-    capture = cv2.VideoCapture(str(path))
-    try:
+    with quiet_native_stderr():
+        capture = cv2.VideoCapture(str(path))
         ok, frame = capture.read() if capture.isOpened() else (False, None)
+    try:
         if not ok or frame is None:
             raise ValueError(f"{path}: cannot decode the video (no readable frame)")
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)

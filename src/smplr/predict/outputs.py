@@ -100,7 +100,7 @@ def render_overlay(
     shrunk to ``max_side`` pixels first (rendering costs grow with the pixel count)."""
     small, factor = resize(image, max_side)
     height, width = small.shape[:2]
-    picture = torch.as_tensor(small)
+    picture = torch.from_numpy(np.array(small, dtype=np.uint8))  # a writable copy
     vertices = np.asarray(vertices, dtype=np.float32)
     if vertices.ndim == 2:
         vertices = vertices[None]

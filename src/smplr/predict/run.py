@@ -392,6 +392,14 @@ def _smooth(
             row[key] = np.asarray(smoothed[key][i], dtype=np.float32)
 
 
+def _missing(
+    predictor: Predictor, item: MediaInput, stem: str, out: Path, options: PredictOptions,
+    report: InputReport, rows: list[dict[str, np.ndarray]],
+) -> None:  # fmt: skip
+    what = "folder holds no image or video files" if item.path.is_dir() else "no such file"
+    raise ValueError(f"{item.path}: {what}")
+
+
 def predict_files(
     paths: Sequence[str | Path],
     out: str | Path,
@@ -413,7 +421,8 @@ def predict_files(
     for item in items:
         report = InputReport(item.name, item.kind)
         stem = _unique_stem(item.path, used)
-        handler = _predict_video if item.kind == "video" else _predict_photo
+        handlers = {"video": _predict_video, "image": _predict_photo, "missing": _missing}
+        handler = handlers[item.kind]
         try:
             handler(predictor, item, stem, out, options, report, rows)
         except ValueError as exc:
