@@ -9,6 +9,7 @@ shape vector (10 betas + gender) requires.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -392,9 +393,13 @@ class BodyModel(nn.Module):
             metadata=dict(self.metadata),
         )
 
-    def jl_model(self) -> BodyModel:
+    def jl_model(self, extra_vertex_ids: Sequence[int] = ()) -> BodyModel:
         """A model that poses only what JL needs: the same joints and landmarks as this
         one, hundreds of times cheaper than skinning the whole mesh.
+
+        ``extra_vertex_ids (E,)``: vertices posed after the 18 landmarks (its
+        ``landmarks`` are then ``(B, 18 + E, 3)``), e.g. the keypoint vertices of
+        :func:`smplr.body.keypoints.site_readout`.
 
         Its vertices are the 18 landmark vertices (with their blend shapes and skinning
         weights) followed by 24 virtual vertices at the rest joints (with the joints'
@@ -405,8 +410,8 @@ class BodyModel(nn.Module):
         if not self.has_landmarks:
             raise ValueError("the body model defines no landmarks, so it has no JL model")
         data = self.to_data()
-        ids = data.landmark_vertex_ids
-        assert ids is not None
+        assert data.landmark_vertex_ids is not None
+        ids = np.concatenate([data.landmark_vertex_ids, np.asarray(extra_vertex_ids, np.int64)])
         num_lm = ids.size
         joint_shapedirs = (
             self.joint_shapedirs.detach().cpu().double().numpy().reshape(NUM_JOINTS, 3, -1)
@@ -517,9 +522,11 @@ class GenderedBodyModel(nn.Module):
     def num_betas(self) -> int:
         return min(self.female.num_betas, self.male.num_betas)
 
-    def jl_model(self) -> GenderedBodyModel:
+    def jl_model(self, extra_vertex_ids: Sequence[int] = ()) -> GenderedBodyModel:
         """The pair's JL-only models (see :meth:`BodyModel.jl_model`)."""
-        return GenderedBodyModel(self.female.jl_model(), self.male.jl_model())
+        return GenderedBodyModel(
+            self.female.jl_model(extra_vertex_ids), self.male.jl_model(extra_vertex_ids)
+        )
 
     def by_index(self, index: int) -> BodyModel:
         return self.male if index == 1 else self.female
