@@ -25,9 +25,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from smplr.body.keypoints import BLAZEPOSE33
 from smplr.predict.media import quiet_native_stderr
 
-NUM_BLAZEPOSE = 33
+NUM_BLAZEPOSE = BLAZEPOSE33.count  # 33, in MediaPipe's PoseLandmark order
 VISIBLE = 0.5
 """Visibility above which a landmark counts as seen (BlazePose's own drawing threshold)."""
 

@@ -5,8 +5,8 @@ view frame SMPLR works in (y up) and fitted with the landmarks' visibilities as 
 refinement's per-keypoint confidences, so landmarks the detector did not see pull
 (almost) nothing and the DAE's and the priors' guess stands for them.
 
-Interim adapter (until the BlazePose-33 input format lands): the 33 landmarks are mapped
-onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
+Interim adapter (until the BlazePose-33 DAE and fit land; the format itself is
+:data:`smplr.body.keypoints.BLAZEPOSE33`): the 33 landmarks are mapped onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
 spine joints are interpolated between the hip and shoulder centres) and fitted through
 the ``joints24`` DAE.
 """
@@ -17,18 +17,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from smplr.body.keypoints import BLAZEPOSE33
 from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
 from smplr.pipeline import SMPLR, SMPLRResult
 from smplr.predict.detector import VISIBLE
 from smplr.predict.placement import FLIP
 
-# BlazePose-33 landmark indices (MediaPipe's PoseLandmark order).
-NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
-LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, RIGHT_ELBOW = 11, 12, 13, 14
-LEFT_WRIST, RIGHT_WRIST = 15, 16
-LEFT_PINKY, RIGHT_PINKY, LEFT_INDEX, RIGHT_INDEX = 17, 18, 19, 20
-LEFT_HIP, RIGHT_HIP, LEFT_KNEE, RIGHT_KNEE, LEFT_ANKLE, RIGHT_ANKLE = 23, 24, 25, 26, 27, 28
-LEFT_HEEL, RIGHT_HEEL, LEFT_FOOT_INDEX, RIGHT_FOOT_INDEX = 29, 30, 31, 32
+_LANDMARK = {name: index for index, name in enumerate(BLAZEPOSE33.names)}
+LEFT_EAR, RIGHT_EAR = _LANDMARK["left_ear"], _LANDMARK["right_ear"]
+LEFT_SHOULDER, RIGHT_SHOULDER = _LANDMARK["left_shoulder"], _LANDMARK["right_shoulder"]
+LEFT_HIP, RIGHT_HIP = _LANDMARK["left_hip"], _LANDMARK["right_hip"]
+
+
+def _landmark(name: str) -> dict[int, float]:
+    return {_LANDMARK[name]: 1.0}
+
 
 _HIPS = {LEFT_HIP: 0.5, RIGHT_HIP: 0.5}
 _SHOULDERS = {LEFT_SHOULDER: 0.5, RIGHT_SHOULDER: 0.5}
@@ -45,29 +48,29 @@ def _between(low: dict[int, float], high: dict[int, float], at: float) -> dict[i
 
 JOINT_SOURCES: dict[str, dict[int, float]] = {
     "pelvis": _HIPS,
-    "left_hip": {LEFT_HIP: 1.0},
-    "right_hip": {RIGHT_HIP: 1.0},
+    "left_hip": _landmark("left_hip"),
+    "right_hip": _landmark("right_hip"),
     "spine1": _between(_HIPS, _SHOULDERS, 0.2),
-    "left_knee": {LEFT_KNEE: 1.0},
-    "right_knee": {RIGHT_KNEE: 1.0},
+    "left_knee": _landmark("left_knee"),
+    "right_knee": _landmark("right_knee"),
     "spine2": _between(_HIPS, _SHOULDERS, 0.45),
-    "left_ankle": {LEFT_ANKLE: 1.0},
-    "right_ankle": {RIGHT_ANKLE: 1.0},
+    "left_ankle": _landmark("left_ankle"),
+    "right_ankle": _landmark("right_ankle"),
     "spine3": _between(_HIPS, _SHOULDERS, 0.65),
-    "left_foot": {LEFT_HEEL: 0.25, LEFT_FOOT_INDEX: 0.75},
-    "right_foot": {RIGHT_HEEL: 0.25, RIGHT_FOOT_INDEX: 0.75},
+    "left_foot": {_LANDMARK["left_heel"]: 0.25, _LANDMARK["left_foot_index"]: 0.75},
+    "right_foot": {_LANDMARK["right_heel"]: 0.25, _LANDMARK["right_foot_index"]: 0.75},
     "neck": _between(_HIPS, _SHOULDERS, 1.05),
     "left_collar": _between(_SHOULDERS, {LEFT_SHOULDER: 1.0}, 0.4),
     "right_collar": _between(_SHOULDERS, {RIGHT_SHOULDER: 1.0}, 0.4),
     "head": {LEFT_EAR: 0.5, RIGHT_EAR: 0.5},
-    "left_shoulder": {LEFT_SHOULDER: 1.0},
-    "right_shoulder": {RIGHT_SHOULDER: 1.0},
-    "left_elbow": {LEFT_ELBOW: 1.0},
-    "right_elbow": {RIGHT_ELBOW: 1.0},
-    "left_wrist": {LEFT_WRIST: 1.0},
-    "right_wrist": {RIGHT_WRIST: 1.0},
-    "left_hand": {LEFT_PINKY: 0.5, LEFT_INDEX: 0.5},
-    "right_hand": {RIGHT_PINKY: 0.5, RIGHT_INDEX: 0.5},
+    "left_shoulder": _landmark("left_shoulder"),
+    "right_shoulder": _landmark("right_shoulder"),
+    "left_elbow": _landmark("left_elbow"),
+    "right_elbow": _landmark("right_elbow"),
+    "left_wrist": _landmark("left_wrist"),
+    "right_wrist": _landmark("right_wrist"),
+    "left_hand": {_LANDMARK["left_pinky"]: 0.5, _LANDMARK["left_index"]: 0.5},
+    "right_hand": {_LANDMARK["right_pinky"]: 0.5, _LANDMARK["right_index"]: 0.5},
 }
 """Each SMPL joint as weights of BlazePose landmarks (interim adapter)."""
 
