@@ -77,10 +77,15 @@ def test_find_people_looks_in_tiles_and_near_the_last_box() -> None:
     nobody_whole = FakeDetector({})
     assert find_people(nobody_whole, image) == [] and nobody_whole.calls == 5  # whole + 4 tiles
     # someone only visible in the crop around the previous box (width 2 * 40 + 1)
-    crop = FakeDetector({81: [_person(5, 5, 20)]})
-    found = find_people(crop, image, previous=np.array([300.0, 200, 320, 240]))
+    previous = np.array([300.0, 200, 320, 240])
+    crop = FakeDetector({81: [_person(30, 20, 20)]})
+    found = find_people(crop, image, previous)
     assert len(found) == 1 and crop.calls == 1
-    assert found[0].pixels[0] == pytest.approx([5 + 270, 5 + 180])  # back in image pixels
+    assert found[0].pixels[0] == pytest.approx([30 + 270, 20 + 180])  # back in image pixels
+    assert found[0].box() == pytest.approx(previous)
+    # someone else in the crop: the whole image is searched too, both kept
+    other = FakeDetector({81: [_person(0, 0, 10)], 600: [_person(300, 200, 20)]})
+    assert len(find_people(other, image, previous)) == 2 and other.calls == 2
 
 
 @settings(max_examples=30, deadline=None)

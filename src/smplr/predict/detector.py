@@ -255,21 +255,26 @@ def find_people(
     """Everyone ``detector`` finds in ``image``, looking where it pays first:
 
     1. with ``previous`` (the box ``(4,)`` followed in the last video frame), in a crop
-       twice its size around it;
-    2. in the whole image;
+       twice its size around it — done when someone there overlaps ``previous``;
+    2. in the whole image (people of both looks, each once);
     3. when still nobody: in 2 × 2 overlapping tiles (people small in a large picture),
        keeping each person once.
     """
     height, width = image.shape[:2]
+    found: list[PoseDetection] = []
+
+    def add(people: list[PoseDetection]) -> None:
+        for person in people:
+            if all(box_iou(person.box(), other.box()) <= 0.5 for other in found):
+                found.append(person)
+
     if previous is not None:
-        found = detect_in_region(detector, image, grow_box(previous, 2.0, width, height))
-        if found:
+        add(detect_in_region(detector, image, grow_box(previous, 2.0, width, height)))
+        if any(box_iou(person.box(), previous) > 0 for person in found):
             return found
-    found = detector.detect(image)
+    add(detector.detect(image))
     if found:
         return found
     for region in tiles(width, height):
-        for person in detect_in_region(detector, image, region):
-            if all(box_iou(person.box(), other.box()) <= 0.5 for other in found):
-                found.append(person)
+        add(detect_in_region(detector, image, region))
     return found

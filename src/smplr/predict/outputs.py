@@ -118,6 +118,22 @@ def render_overlay(
     return to_uint8(result)
 
 
+def crop_around(
+    image: np.ndarray, box: np.ndarray, grow: float = 1.5, aspect: float = 0.75
+) -> np.ndarray:
+    """A ``width / height = aspect`` crop of ``image (H, W, 3)`` around ``box (4,)``
+    (``u0, v0, u1, v1``) grown ``grow`` times, moved inside the image (clipped where the
+    image is too small)."""
+    height, width = image.shape[:2]
+    centre = (box[:2] + box[2:]) / 2
+    crop_h = grow * max(float(box[3] - box[1]), float(box[2] - box[0]) / aspect, 8.0)
+    crop_h = min(crop_h, height, width / aspect)
+    crop_w = crop_h * aspect
+    u0 = int(np.clip(round(centre[0] - crop_w / 2), 0, max(width - crop_w, 0)))
+    v0 = int(np.clip(round(centre[1] - crop_h / 2), 0, max(height - crop_h, 0)))
+    return image[v0 : v0 + round(crop_h), u0 : u0 + round(crop_w)]
+
+
 def frame_strip(frames: Sequence[np.ndarray], height: int = 360, gap: int = 4) -> np.ndarray:
     """Frames ``(H_i, W_i, 3) uint8`` side by side, each scaled to ``height`` pixels,
     ``gap`` white pixels apart: ``(height, W, 3) uint8``."""

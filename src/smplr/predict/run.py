@@ -45,6 +45,7 @@ from smplr.predict.detector import (
 from smplr.predict.lift import JOINT_READOUT, lift_blazepose
 from smplr.predict.media import MediaInput, collect_inputs, open_video, read_image
 from smplr.predict.outputs import (
+    crop_around,
     frame_strip,
     render_overlay,
     resize,
@@ -315,6 +316,7 @@ def _predict_video(
     frames: list[tuple[int, np.ndarray]] = []  # (frame index, frame shrunk for rendering)
     people: list[PoseDetection] = []
     kept: list[int] = []  # positions in frames of the frames with a person
+    segments: list[int] = []  # per kept frame: which stretch of one followed person
     previous = None
     notes: set[str] = set()
     start = time.perf_counter()
@@ -325,7 +327,9 @@ def _predict_video(
             continue
         choice = pick_person(found, previous)
         if choice.note:
-            notes.add(choice.note)
+            notes.add(choice.note.split(":")[0] if "lost" in choice.note else choice.note)
+        lost = previous is not None and "lost" in choice.note
+        segments.append((segments[-1] if segments else 0) + int(lost))
         previous = found[choice.index].box()
         people.append(found[choice.index])
         kept.append(len(frames) - 1)
@@ -338,11 +342,24 @@ def _predict_video(
     report.notes.extend(sorted(notes))
     start = time.perf_counter()
     fitted = predictor.fit(people, [(video.height, video.width)] * len(people))
-    if options.smooth > 0 and len(fitted) > 1:
-        _smooth(predictor.model, np.array([frames[k][0] for k in kept]), fitted, options.smooth)
+    if options.smooth > 0:
+        frame_index = np.array([frames[k][0] for k in kept])
+        for segment in sorted(set(segments)):
+            rows_in = [i for i, s in enumerate(segments) if s == segment]
+            if len(rows_in) > 1:
+                part = [fitted[i] for i in rows_in]
+                _smooth(predictor.model, frame_index[rows_in], part, options.smooth)
         report.notes.append(f"smoothed over time (sigma {options.smooth:g} frames)")
+    if segments[-1] > 0:
+        report.notes.append(f"the person followed changed {segments[-1]} times (smoothed apart)")
     report.fit_s = time.perf_counter() - start
-    report.notes.extend(sorted({_note_guessed(row) for row in fitted} - {""}))
+    counts: dict[str, int] = {}
+    for row in fitted:
+        for part in guessed_parts(row["observed"]):
+            counts[part] = counts.get(part, 0) + 1
+    if counts:
+        listed = ", ".join(f"{part} in {n} frames" for part, n in counts.items())
+        report.notes.append(f"not visible, guessed from the prior: {listed}")
     reprojection = np.array([float(r["reprojection_px"]) for r in fitted])
     report.notes.append(f"median reprojection {np.nanmedian(reprojection):.1f} px")
 
@@ -360,8 +377,9 @@ def _predict_video(
         if row is not None:
             K = scaled_intrinsics(row["intrinsics"], factor)
             picture = render_overlay(small, row["vertices"], predictor.faces, K, None)
-        if k in strip_at:
-            strip.append(picture)
+        if k in strip_at:  # close-ups: people are often small in a video frame
+            box = people[kept.index(k)].box() * factor if k in by_frame else None
+            strip.append(picture if box is None else crop_around(picture, box))
         if options.video:
             movie.append(picture)
     save_png(out / "overlays" / f"{stem}_strip.png", frame_strip(strip))

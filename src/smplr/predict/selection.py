@@ -4,7 +4,7 @@ A photo: the largest person (by mask area, else landmark box; see
 :meth:`smplr.predict.detector.PoseDetection.area`), with a note saying how many were
 seen.  A video: the largest person of the first frame with someone in it, then in each
 frame the person whose landmark box overlaps the previous choice most (largest again
-when nobody overlaps: a note says the track was lost).
+when nobody overlaps it by more than 0.1 IoU: a note says the track was lost).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def pick_person(detections: list[PoseDetection], previous: np.ndarray | None = N
     if previous is not None:
         overlaps = [box_iou(d.box(), previous) for d in detections]
         best = int(np.argmax(overlaps))
-        if overlaps[best] > 0.0:
+        if overlaps[best] > 0.1:
             return Choice(best, "")
         return Choice(largest, f"{len(detections)} people, track lost: fitted the largest")
     return Choice(largest, f"{len(detections)} people found: fitted the largest")
