@@ -84,9 +84,11 @@ def main() -> None:
         strip = figure.add_subplot(grid[1, :])
         strip.imshow(Image.open(out / "overlays" / "demo_strip.png"))
         video = summary["demo.mp4"]
+        followed = [n for n in video["notes"] if n.startswith("the person followed")]
         strip.set_title(
-            f"Sports2D demo.mp4, every {args.frame_step}th frame: {video['people']} of "
-            f"{video['frames']} frames fitted, one person followed, smoothed over time",
+            f"Sports2D demo.mp4 (two people), every {args.frame_step}th frame, close-ups: "
+            f"{video['people']} of {video['frames']} frames fitted, smoothed over time; "
+            + (followed[0] if followed else "one person followed throughout"),
             fontsize=9,
         )
         strip.axis("off")

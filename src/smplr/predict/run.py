@@ -365,8 +365,8 @@ def _predict_video(
 
     start = time.perf_counter()
     by_frame = dict(zip(kept, fitted, strict=True))
-    count = min(options.strip_frames, len(frames))
-    strip_at = set(np.linspace(0, len(frames) - 1, count).round().astype(int).tolist())
+    count = min(options.strip_frames, len(kept))  # strip frames: evenly among fitted ones
+    strip_at = {kept[i] for i in np.linspace(0, len(kept) - 1, count).round().astype(int)}
     strip, movie = [], []
     factor = frames[0][1].shape[1] / video.width
     for k, (_, small) in enumerate(frames):
@@ -378,8 +378,7 @@ def _predict_video(
             K = scaled_intrinsics(row["intrinsics"], factor)
             picture = render_overlay(small, row["vertices"], predictor.faces, K, None)
         if k in strip_at:  # close-ups: people are often small in a video frame
-            box = people[kept.index(k)].box() * factor if k in by_frame else None
-            strip.append(picture if box is None else crop_around(picture, box))
+            strip.append(crop_around(picture, people[kept.index(k)].box() * factor))
         if options.video:
             movie.append(picture)
     save_png(out / "overlays" / f"{stem}_strip.png", frame_strip(strip))
