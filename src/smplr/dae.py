@@ -72,3 +72,56 @@ class DenoisingAutoencoder(nn.Module):
         d1 = self.dec1(code) + e2
         d2 = self.dec2(d1) + e1
         return jl + self.out(d2).view_as(jl)
+
+
+class KeypointDAE(nn.Module):
+    """The DAE of every detector format: visible sites + mask -> JL ``(B, 42, 3)``.
+
+    One network for COCO-17, Human3.6M-17, BlazePose-33, OpenPose BODY-25 and SMPL-24,
+    2D and 3D (not one per format): their keypoints are placed in the 57 slots of the
+    site vocabulary (:data:`smplr.body.keypoints.SITE_NAMES`; the same body point is the
+    same slot in every format), and the input is those slots' coordinates, their
+    visibility mask and a 2D flag:
+
+        x = [sites (B, S·3) | mask (B, S) | planar (B, 1)] ─► enc 1 ─► enc 2 ─► enc 3
+            ─► dec 1 (+enc 2) ─► dec 2 (+enc 1) ─► linear (+ linear(x)) ─► JL (B, 42, 3)
+
+    So a format, and any subset of its keypoints, is just a mask: one weight set learns
+    the anatomy all formats share (a nose is a nose), the bundle grows by one DAE instead
+    of ten, and a keypoint dropped by the detector is handled like a format without it.
+    The output is not residual (the input is not JL); it is relative to the mean of the
+    visible keypoints, as the input (:func:`smplr.input_formats.keypoint_dae_input`).
+    """
+
+    def __init__(self, widths: Sequence[int], num_sites: int, input_dropout: float = 0.0) -> None:
+        super().__init__()
+        if len(widths) != 3:
+            raise ValueError(f"the DAE needs three encoder widths, got {tuple(widths)}")
+        w1, w2, w3 = widths
+        self.num_sites = num_sites
+        self.input_dropout = nn.Dropout(input_dropout)
+        self.enc1 = dense_block(4 * num_sites + 1, w1)
+        self.enc2 = dense_block(w1, w2)
+        self.enc3 = dense_block(w2, w3)
+        self.dec1 = dense_block(w3, w2)
+        self.dec2 = dense_block(w2, w1)
+        self.out = nn.Linear(w1, 3 * NUM_JL)
+        # A linear path from input to output: the sites that are JL points (the 24 joints,
+        # the head top) and the means the others are made of are a copy away.
+        self.skip = nn.Linear(4 * num_sites + 1, 3 * NUM_JL)
+        xavier_init(self)
+
+    def forward(
+        self, sites: torch.Tensor, mask: torch.Tensor, planar: torch.Tensor
+    ) -> torch.Tensor:
+        """``sites (B, S, 3)`` centred, zero where missing; ``mask (B, S)``;
+        ``planar (B,)`` 1 for 2D input -> JL ``(B, 42, 3)`` relative to the same centre."""
+        batch = sites.shape[0]
+        flat = torch.cat(
+            [self.input_dropout(sites.reshape(batch, -1)), mask, planar[:, None]], dim=1
+        )
+        e1 = self.enc1(flat)
+        e2 = self.enc2(e1)
+        d1 = self.dec1(self.enc3(e2)) + e2
+        d2 = self.dec2(d1) + e1
+        return (self.out(d2) + self.skip(flat)).view(batch, NUM_JL, 3)

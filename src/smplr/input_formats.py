@@ -14,16 +14,31 @@ stage and command-line choice, all derived from :data:`INPUT_FORMATS`:
 Adding a format: an entry here; a 2D one is trained on projected views
 (:meth:`smplr.training.data.Corruption.dae_example`), a 3D one on the noisy JL's first
 ``points``; :func:`smplr.refine.point_weights` says which coordinates it observes.
+
+Detector formats (``keypoints`` set: COCO-17, Human3.6M-17, BlazePose-33, OpenPose
+BODY-25, SMPL-24, each in 3D and as ``<name>_2d``) are not JL slices: each keypoint is a
+site on the body (:mod:`smplr.body.keypoints`), some may be missing.  They share one DAE,
+``dae_keypoints`` (:class:`smplr.dae.KeypointDAE`), that reads the 57 sites of every
+format with a visibility mask (:func:`keypoint_dae_input`) and outputs the JL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.nn import functional
 
+from smplr.body.keypoints import KEYPOINT_FORMATS, NUM_SITES, KeypointFormat
 from smplr.body.skeleton import NUM_JL, NUM_JOINTS
+
+KEYPOINT_DAE = "dae_keypoints"
+"""The one DAE of every detector format (:class:`smplr.dae.KeypointDAE`)."""
+MIN_VISIBLE = 3
+"""Fewest visible keypoints a body needs to be fitted."""
+VISIBILITY_THRESHOLD = 0.5
+"""Default: keypoints whose visibility / confidence is below this are missing."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ class InputFormat:
     points: int
     dims: int
     help: str
+    keypoints: KeypointFormat | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -43,7 +59,22 @@ class InputFormat:
     @property
     def network(self) -> str:
         """Name of this format's DAE in the weight bundle and of its training stage."""
-        return f"dae_{self.name}"
+        return KEYPOINT_DAE if self.keypoints is not None else f"dae_{self.name}"
+
+    @property
+    def is_jl(self) -> bool:
+        """Whether the points are a leading slice of JL (``jl42``, ``joints24``, ``2d``)."""
+        return self.keypoints is None
+
+
+def _detector_formats() -> tuple[InputFormat, ...]:
+    formats = []
+    for kp in KEYPOINT_FORMATS.values():
+        for dims in (3, 2):
+            name = kp.name if dims == 3 else f"{kp.name}_2d"
+            unit = "metres" if dims == 3 else "root-plane metres or pixels + intrinsics"
+            formats.append(InputFormat(name, kp.count, dims, f"{kp.title} ({unit})", kp))
+    return tuple(formats)
 
 
 INPUT_FORMATS: dict[str, InputFormat] = {
@@ -52,8 +83,11 @@ INPUT_FORMATS: dict[str, InputFormat] = {
         InputFormat("jl42", NUM_JL, 3, "24 SMPL joints + 18 landmarks (N,42,3), metres: denoise"),
         InputFormat("joints24", NUM_JOINTS, 3, "SMPL's 24 joints (N,24,3), metres: complete"),
         InputFormat("2d", NUM_JL, 2, "the 42 points in an image (N,42,2): lift to 3D"),
+        *_detector_formats(),
     )
 }
+JL_FORMATS: tuple[str, ...] = tuple(n for n, f in INPUT_FORMATS.items() if f.is_jl)
+KEYPOINT_INPUTS: tuple[str, ...] = tuple(n for n, f in INPUT_FORMATS.items() if not f.is_jl)
 
 
 def input_format(name: str) -> InputFormat:
@@ -111,6 +145,8 @@ def dae_input(points: torch.Tensor, name: str) -> torch.Tensor:
     become zeros (``"joints24"``: the landmarks; ``"2d"``: depth).
     """
     fmt = input_format(name)
+    if not fmt.is_jl:
+        raise ValueError(f"{name} is a detector format: use keypoint_dae_input")
     if points.ndim != 3 or tuple(points.shape[1:]) != fmt.shape:
         raise ValueError(
             f"{name} input has shape {tuple(points.shape)}; expected (B, {fmt.points}, {fmt.dims})"
@@ -118,3 +154,85 @@ def dae_input(points: torch.Tensor, name: str) -> torch.Tensor:
     if fmt.shape == (NUM_JL, 3):
         return points
     return functional.pad(points, (0, 3 - fmt.dims, 0, NUM_JL - fmt.points))
+
+
+def keypoint_format(name: str) -> KeypointFormat:
+    """The detector keypoint list of input format ``name`` (ValueError for JL formats)."""
+    fmt = input_format(name)
+    if fmt.keypoints is None:
+        raise ValueError(f"{name} is not a detector keypoint format")
+    return fmt.keypoints
+
+
+def visibility_mask(
+    points: np.ndarray | torch.Tensor,
+    confidence: np.ndarray | torch.Tensor | None = None,
+    threshold: float = VISIBILITY_THRESHOLD,
+) -> torch.Tensor:
+    """Which keypoints count as observed: ``points (N, K, D)`` (NaN marks a missing
+    keypoint), ``confidence (N, K)`` visibility or detector scores (None: all 1) ->
+    ``(N, K)`` bool, finite and with confidence ``>= threshold``."""
+    tensor = torch.as_tensor(np.asarray(points) if not isinstance(points, torch.Tensor) else points)
+    visible = torch.isfinite(tensor).all(-1)
+    if confidence is not None:
+        conf = torch.as_tensor(np.asarray(confidence, dtype=np.float64)).to(visible.device)
+        if tuple(conf.shape) != tuple(visible.shape):
+            raise ValueError(
+                f"visibility has shape {tuple(conf.shape)}; expected {tuple(visible.shape)}, "
+                "one value per keypoint"
+            )
+        if bool(torch.isnan(conf).any()):
+            raise ValueError("visibility contains NaN")
+        visible &= conf >= threshold
+    return visible
+
+
+def keypoint_dae_input(
+    points: torch.Tensor, visible: torch.Tensor, name: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Detector keypoints -> the keypoint DAE's input, in the 57 site slots.
+
+    ``points (B, K, D)`` of format ``name`` (NaN allowed where not visible),
+    ``visible (B, K)`` bool.  Returns ``sites (B, 57, 3)`` centred on the mean of the
+    visible keypoints (zero where missing; depth 0 for 2D), ``mask (B, 57)`` float,
+    ``planar (B,)`` (1 for 2D input) and ``centre (B, 3)`` (depth 0 for 2D): the DAE's JL
+    is relative to ``centre``.
+    """
+    fmt = input_format(name)
+    kp = keypoint_format(name)
+    if points.ndim != 3 or tuple(points.shape[1:]) != fmt.shape:
+        raise ValueError(
+            f"{name} input has shape {tuple(points.shape)}; expected (B, {fmt.points}, {fmt.dims})"
+        )
+    if tuple(visible.shape) != tuple(points.shape[:2]):
+        raise ValueError(
+            f"visible has shape {tuple(visible.shape)}; expected {tuple(points.shape[:2])}"
+        )
+    clean = torch.where(visible[..., None], points, torch.zeros_like(points))
+    batch = points.shape[0]
+    index = torch.as_tensor(kp.site_index, device=points.device)
+    sites = points.new_zeros(batch, NUM_SITES, 3)
+    mask = points.new_zeros(batch, NUM_SITES)
+    sites[:, index] = functional.pad(clean, (0, 3 - fmt.dims))
+    mask[:, index] = visible.to(points.dtype)
+    centred, centre = centre_sites(sites, mask)
+    planar = points.new_full((batch,), 1.0 if fmt.dims == 2 else 0.0)
+    return centred, mask, planar, centre
+
+
+def centre_sites(sites: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``sites (B, S, 3)``, ``mask (B, S)`` -> (sites minus the mean of the visible ones,
+    zero where not visible; that mean ``(B, 3)``): the keypoint DAE's frame."""
+    weight = mask[..., None]
+    centre = (sites * weight).sum(1) / weight.sum(1).clamp_min(1.0)
+    return (sites - centre[:, None]) * weight, centre
+
+
+def fittable_bodies(
+    points: np.ndarray | torch.Tensor,
+    confidence: np.ndarray | torch.Tensor | None = None,
+    threshold: float = VISIBILITY_THRESHOLD,
+) -> torch.Tensor:
+    """``(N,)`` bool: the bodies with at least :data:`MIN_VISIBLE` visible keypoints
+    (:func:`visibility_mask`), the ones :meth:`smplr.SMPLR.fit` accepts."""
+    return visibility_mask(points, confidence, threshold).sum(1) >= MIN_VISIBLE

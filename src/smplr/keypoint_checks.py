@@ -48,10 +48,13 @@ bodies, Gaussian / bounded-uniform / structured noise, each in jl42, joints24 an
 from __future__ import annotations
 
 import warnings
+from functools import cache
 
 import numpy as np
 import torch
 
+from smplr.body.keypoints import KEYPOINT_FORMATS, KeypointFormat, SiteBody
+from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import JL_NAMES, JL_PARENTS
 
 SCALE_HIGH = 3.0
@@ -245,13 +248,156 @@ def check_keypoints(
     _check_origin(points)
 
 
+# --------------------------------------------------------------- detector formats
+ORDER_SCORE = 0.45
+"""Median |log| deviation of a body's bone-length ratios (from their median) above which
+keypoints do not look like their format (natural log: bones off by ~1.6x on average)."""
+
+
+@cache
+def _template_sites() -> torch.Tensor:
+    """Every keypoint site of the open model's neutral rest pose ``(S, 3)``."""
+    rest = torch.eye(3).expand(1, 24, 3, 3)
+    sites, _ = SiteBody(GenderedBodyModel.open())(torch.ones(1), torch.zeros(1, 10), rest)
+    return sites[0].double()
+
+
+def _bone_log_ratios(
+    points: torch.Tensor, visible: torch.Tensor, fmt: KeypointFormat
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log(length / template length) (N, bones), both ends visible (N, bones))``."""
+    a, b = (torch.tensor([bone[k] for bone in fmt.bones]) for k in (0, 1))
+    template = _template_sites()[list(fmt.site_index)]
+    expected = (template[a] - template[b]).norm(dim=-1)
+    dims = points.shape[-1]
+    expected_2d = (template[a, :dims] - template[b, :dims]).norm(dim=-1)
+    expected = expected if dims == 3 else torch.maximum(expected, expected_2d)
+    clean = torch.nan_to_num(points)
+    length = (clean[:, a] - clean[:, b]).norm(dim=-1)
+    ok = visible[:, a] & visible[:, b] & (length > 1e-9)
+    return torch.log(length.clamp_min(1e-9) / expected), ok
+
+
+def _median(values: torch.Tensor, ok: torch.Tensor) -> torch.Tensor:
+    """Per-row median of ``values (N, M)`` over ``ok``; NaN for rows with none."""
+    masked = torch.where(ok, values, torch.full_like(values, float("nan")))
+    return masked.nanmedian(dim=1).values
+
+
+def order_score(points: torch.Tensor, visible: torch.Tensor, fmt: KeypointFormat) -> torch.Tensor:
+    """How badly ``points (N, K, D)`` fit ``fmt``'s skeleton, scale-free, per body ``(N,)``:
+    the median over its visible bones of ``|log(length ratio) − median log ratio|`` (0 for
+    the template itself; NaN with fewer than 3 visible bones).  Keypoints read in the
+    wrong order join the wrong points, whose bone lengths are off by factors of several."""
+    logs, ok = _bone_log_ratios(points, visible, fmt)
+    centre = _median(logs, ok)
+    score = _median((logs - centre[:, None]).abs(), ok)
+    return torch.where(ok.sum(1) >= 3, score, torch.full_like(score, float("nan")))
+
+
+def bone_scale(points: torch.Tensor, visible: torch.Tensor, fmt: KeypointFormat) -> torch.Tensor:
+    """Median ratio of each body's visible bone lengths to the template's ``(N,)`` (NaN
+    where no bone is visible): ~1 for metres (2D: a little less, foreshortened)."""
+    logs, ok = _bone_log_ratios(points, visible, fmt)
+    return torch.exp(_median(logs, ok))
+
+
+def check_keypoint_format(points: torch.Tensor, visible: torch.Tensor, fmt: KeypointFormat) -> None:
+    """Raise a one-line ValueError when detector keypoints ``points (N, K, D)`` (NaN or
+    ``visible (N, K)`` False where missing) are not in ``fmt``'s order or not metres, and
+    warn when their left and right look swapped (3D, with a face to tell the front).
+
+    - order: when most bodies' :func:`order_score` exceeds :data:`ORDER_SCORE`, the
+      error names the format with as many keypoints that fits (e.g. COCO-17 given as
+      Human3.6M-17), or says the order is wrong;
+    - units: the median bone-length ratio to the template must lie within
+      :data:`SCALE_LOW`..:data:`SCALE_HIGH` (millimetres, centimetres, pixels are named);
+    - sides (warning): the facing given by the labels ((left − right) × up) against the
+      face's (nose − mid-ears), as :func:`mirror_score` does for JL.
+    """
+    score = order_score(points, visible, fmt)
+    checked = ~torch.isnan(score)
+    if bool(checked.any()) and float(score[checked].median()) > ORDER_SCORE:
+        mine = float(score[checked].median())
+        better = []
+        for other in KEYPOINT_FORMATS.values():
+            if other.name == fmt.name or other.count != fmt.count:
+                continue
+            theirs = order_score(points, visible, other)
+            ok = ~torch.isnan(theirs)
+            if bool(ok.any()) and float(theirs[ok].median()) < min(ORDER_SCORE, mine / 2):
+                better.append(other.name)
+        hint = (
+            f"they look like {' or '.join(better)}: use --input-format {better[0]}"
+            if better
+            else "check the keypoint order (the detector's own order is expected)"
+        )
+        raise ValueError(
+            f"keypoints do not look like {fmt.name} (bone lengths off by "
+            f"{np.exp(mine):.1f}x on average from its skeleton); {hint}"
+        )
+    scale = bone_scale(points, visible, fmt)
+    scale = scale[~torch.isnan(scale)]
+    if scale.numel():
+        typical = float(scale.median())
+        if typical > SCALE_HIGH:
+            units = [name for factor, name, _ in _UNITS if 0.3 < typical / factor < 3]
+            cause = (
+                f"{units[0]}? divide by {1000 if units[0] == 'millimetres' else 100}"
+                if units
+                else "pixels? give the camera ('intrinsics' and 'root_depth')"
+            )
+            raise ValueError(
+                f"keypoints are not in metres (bones {typical:.3g}x the template's): {cause}"
+            )
+        if typical < SCALE_LOW:
+            raise ValueError(
+                f"keypoints are scaled down or collapsed (bones {typical:.2g}x the template's)"
+            )
+    _check_keypoint_sides(points, visible, fmt)
+
+
+def _check_keypoint_sides(points: torch.Tensor, visible: torch.Tensor, fmt: KeypointFormat) -> None:
+    names = (
+        "nose",
+        "left_ear",
+        "right_ear",
+        "left_shoulder",
+        "right_shoulder",
+        "left_hip",
+        "right_hip",
+    )
+    if points.shape[-1] != 3 or not all(n in fmt.names for n in names):
+        return
+    idx = [fmt.names.index(n) for n in names]
+    ok = visible[:, idx].all(1)
+    if not bool(ok.any()):
+        return
+    nose, lear, rear, lsh, rsh, lhip, rhip = (points[:, i] for i in idx)
+    up = (lsh + rsh - lhip - rhip) / 2
+    labelled = torch.linalg.cross(lsh - rsh + lhip - rhip, up)
+    face = nose - (lear + rear) / 2
+    backwards = (_unit(labelled) * _unit(face)).sum(-1) < -0.3
+    backwards &= ok
+    if int(backwards.sum()) * 2 > int(ok.sum()):
+        warnings.warn(
+            f"{_bodies(backwards)}: left and right look swapped (the labelled left side is "
+            "the body's right, judged from the face): swap the left and right keypoints",
+            KeypointWarning,
+            stacklevel=3,
+        )
+
+
 __all__ = [
     "FAR_FROM_ORIGIN",
+    "ORDER_SCORE",
     "SCALE_HIGH",
     "SCALE_LOW",
     "KeypointWarning",
     "body_scale",
+    "check_keypoint_format",
     "check_keypoints",
     "mirror_score",
+    "order_score",
     "standing_axis",
 ]

@@ -1,6 +1,7 @@
 """SMPLR's networks: their one typed configuration and the one factory that builds them.
 
-The networks are one DAE per input format (``dae_<format>``, :mod:`smplr.input_formats`),
+The networks are one DAE per JL input format (``dae_<format>``, :mod:`smplr.input_formats`),
+one for every detector format (``dae_keypoints``),
 Ω (``pose``) and Ψ (``shape``).  :class:`NetworkConfig` holds every width; training,
 the weight bundle and :class:`smplr.pipeline.SMPLR` all build through
 :func:`build_networks`.  Its defaults are the shipped networks' (half the paper's
@@ -11,7 +12,7 @@ Example::
     >>> from smplr.networks import NetworkConfig, build_networks
     >>> tiny = NetworkConfig(dae_widths=(32, 32, 16), widths=(32, 32), head_width=8)
     >>> sorted(build_networks(tiny))
-    ['dae_2d', 'dae_jl42', 'dae_joints24', 'pose', 'shape']
+    ['dae_2d', 'dae_jl42', 'dae_joints24', 'dae_keypoints', 'pose', 'shape']
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from typing import Any
 
 from torch import nn
 
-from smplr.dae import DenoisingAutoencoder
-from smplr.input_formats import INPUT_FORMATS
+from smplr.body.keypoints import NUM_SITES
+from smplr.dae import DenoisingAutoencoder, KeypointDAE
+from smplr.input_formats import INPUT_FORMATS, KEYPOINT_DAE
 from smplr.reverse.networks import PoseNet, ShapeNet
 
 # Every network of a trained SMPLR, by its name in the weight bundle.
-DAE_NAMES: tuple[str, ...] = tuple(fmt.network for fmt in INPUT_FORMATS.values())
+DAE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(fmt.network for fmt in INPUT_FORMATS.values()))
 NETWORK_NAMES: tuple[str, ...] = (*DAE_NAMES, "pose", "shape")
+OPTIONAL_NETWORKS: tuple[str, ...] = (KEYPOINT_DAE,)
+"""Networks a weight bundle may lack (bundles from before the detector formats): the
+formats that need them are then refused with a one-line error."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,9 @@ def build_networks(
     :data:`NETWORK_NAMES`."""
     nets: dict[str, nn.Module] = {}
     for name in names:
-        if name in DAE_NAMES:
+        if name == KEYPOINT_DAE:
+            nets[name] = KeypointDAE(config.dae_widths, NUM_SITES, config.dae_input_dropout)
+        elif name in DAE_NAMES:
             nets[name] = DenoisingAutoencoder(
                 config.dae_widths, input_dropout=config.dae_input_dropout
             )

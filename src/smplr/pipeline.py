@@ -25,13 +25,25 @@ import numpy as np
 import torch
 from torch import nn
 
+from smplr.body.keypoints import SiteBody
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
-from smplr.input_formats import INPUT_FORMATS, check_input_format, check_points_shape, dae_input
-from smplr.keypoint_checks import check_keypoints
-from smplr.networks import DAE_NAMES, build_networks
+from smplr.input_formats import (
+    INPUT_FORMATS,
+    KEYPOINT_DAE,
+    MIN_VISIBLE,
+    VISIBILITY_THRESHOLD,
+    check_input_format,
+    check_points_shape,
+    dae_input,
+    keypoint_dae_input,
+    keypoint_format,
+    visibility_mask,
+)
+from smplr.keypoint_checks import check_keypoint_format, check_keypoints
+from smplr.networks import DAE_NAMES, NETWORK_NAMES, build_networks
 from smplr.nn_blocks import fold_batchnorm
 from smplr.refine import (
     MAX_STEPS,
@@ -55,7 +67,9 @@ class SMPLRResult:
     asked for), ``scale (N,)`` — 1 unless Procrustes post-processing scaled the body:
     the outputs are then ``scale · (body(params) − root) + root`` with ``root`` the root
     joint of ``body(params)``, and ``denoised (N, 42, 3)`` the JL the encoder saw
-    (root-relative).
+    (root-relative).  Detector formats (``coco17``, ...) also give ``keypoints (N, K, 3)``:
+    the fitted body's keypoints of that format (2D input: in the root-plane frame, depth
+    relative to the root).
     """
 
     betas: torch.Tensor
@@ -68,6 +82,7 @@ class SMPLRResult:
     vertices: torch.Tensor | None
     scale: torch.Tensor
     denoised: torch.Tensor
+    keypoints: torch.Tensor | None = None
 
     # Mapping-style access (``result["joints"]``, ``"vertices" in result``, ``.get``), so
     # code written for dict results (e.g. smplr.evaluation's FitPredictor) works too.
@@ -112,6 +127,26 @@ def _as_points(points: np.ndarray | torch.Tensor, input_format: str) -> torch.Te
     return tensor.double()
 
 
+def _check_refine(refine: object) -> None:
+    if isinstance(refine, bool) or not isinstance(refine, int | np.integer):
+        raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine!r}")
+    if not 0 <= refine <= MAX_STEPS:
+        raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine}")
+
+
+def _merge(parts: list[SMPLRResult]) -> SMPLRResult:
+    """One result from the results of consecutive batches."""
+    if len(parts) == 1:
+        return parts[0]
+    merged: dict[str, Any] = {
+        f.name: None
+        if getattr(parts[0], f.name) is None
+        else torch.cat([getattr(p, f.name) for p in parts])
+        for f in fields(SMPLRResult)
+    }
+    return SMPLRResult(**merged)
+
+
 class SMPLR(nn.Module):
     """The trained SMPLR: three DAEs (one per input format), Ω, Ψ and the body model.
 
@@ -136,7 +171,18 @@ class SMPLR(nn.Module):
         self.shape_net = shape_net
         self.daes = nn.ModuleDict(daes)
         self.register_buffer("template_lengths", template_lengths.float())
+        self._site_bodies: dict[tuple[str, torch.device, torch.dtype], SiteBody] = {}
         self.eval()
+
+    def site_body(self, input_format: str, dtype: torch.dtype = torch.float32) -> SiteBody:
+        """The model posing the keypoints of detector format ``input_format`` (cached)."""
+        kp = keypoint_format(input_format)
+        key = (kp.name, self.device, dtype)
+        if key not in self._site_bodies:
+            site_body = SiteBody(self.body, kp.sites)
+            site_body.model.to(self.device, dtype)
+            self._site_bodies[key] = site_body
+        return self._site_bodies[key]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -146,7 +192,9 @@ class SMPLR(nn.Module):
         """SMPLR from a weight bundle (or its path) and the body model it was trained for."""
         if not isinstance(bundle, WeightBundle):
             bundle = load_bundle(bundle)
-        nets = build_networks(bundle.network_config)
+        nets = build_networks(
+            bundle.network_config, [n for n in NETWORK_NAMES if n in bundle.networks]
+        )
         try:
             for name, net in nets.items():
                 net.load_state_dict(bundle.networks[name])
@@ -155,7 +203,7 @@ class SMPLR(nn.Module):
             raise ValueError(f"weight bundle does not match its own config: {first}") from exc
         for net in nets.values():
             fold_batchnorm(net)
-        daes = {name.removeprefix("dae_"): nets[name] for name in DAE_NAMES}
+        daes = {name.removeprefix("dae_"): nets[name] for name in DAE_NAMES if name in nets}
         model = cls(body.float(), nets["pose"], nets["shape"], daes, bundle.template_lengths)
         return model.to(device)
 
@@ -199,6 +247,7 @@ class SMPLR(nn.Module):
         batch_size: int = 1024,
         confidence: np.ndarray | torch.Tensor | None = None,
         prior: FitPrior | None = None,
+        threshold: float = VISIBILITY_THRESHOLD,
     ) -> SMPLRResult:
         """Bodies from keypoints.
 
@@ -219,18 +268,40 @@ class SMPLR(nn.Module):
             confidence: ``(N, P)`` per-keypoint weights >= 0 of the refinement's data
                 term (e.g. a detector's scores; needs ``refine > 0``).
             prior: the refinement's priors and robust loss (default :class:`FitPrior`).
+            threshold: detector formats: keypoints with confidence below it are missing.
+
+        Detector formats (``coco17``, ``h36m17``, ``blazepose33``, ``openpose25``,
+        ``smpl24``; ``<name>_2d`` for image keypoints in root-plane metres): ``points
+        (N, K, 3 | 2)`` in the detector's order, NaN where missing; ``confidence (N, K)``
+        the detector's visibility or scores: below ``threshold`` a keypoint is missing,
+        above it weights the refinement (clipped to 1); works with ``refine = 0`` too.
+        A body with fewer than :data:`smplr.input_formats.MIN_VISIBLE` visible keypoints
+        raises a ValueError naming it (select the others with
+        :func:`smplr.input_formats.fittable_bodies`); keypoints in another format's order
+        (e.g. COCO given as Human3.6M) raise one naming the likely format
+        (:func:`smplr.keypoint_checks.check_keypoint_format`).
 
         Raises ValueError on keypoints that look like millimetres or collapsed, and
         warns (:class:`smplr.keypoint_checks.KeypointWarning`) on z-up or mirrored
         skeletons and far-away coordinates: :func:`smplr.keypoint_checks.check_keypoints`.
         """
         input_format = check_input_format(input_format)
+        if not INPUT_FORMATS[input_format].is_jl:
+            if procrustes or not use_dae:
+                raise ValueError(f"{input_format}: --procrustes and --no-dae are for JL formats")
+            return self._fit_keypoints(
+                points,
+                input_format,
+                refine,
+                return_vertices,
+                batch_size,
+                confidence,
+                prior,
+                threshold,
+            )
         if not use_dae and input_format != "jl42":
             raise ValueError(f"{input_format} input needs the DAE (use_dae=True)")
-        if isinstance(refine, bool) or not isinstance(refine, int | np.integer):
-            raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine!r}")
-        if not 0 <= refine <= MAX_STEPS:
-            raise ValueError(f"refine must be an integer in 0..{MAX_STEPS} steps, got {refine}")
+        _check_refine(refine)
         refine = int(refine)
         if confidence is not None and refine == 0:
             raise ValueError("confidence weights only the refinement: give refine > 0")
@@ -255,15 +326,7 @@ class SMPLR(nn.Module):
             )
             for s in range(0, tensor.shape[0], batch_size)
         ]
-        if len(parts) == 1:
-            return parts[0]
-        merged: dict[str, Any] = {
-            f.name: None
-            if getattr(parts[0], f.name) is None
-            else torch.cat([getattr(p, f.name) for p in parts])
-            for f in fields(SMPLRResult)
-        }
-        return SMPLRResult(**merged)
+        return _merge(parts)
 
     @torch.no_grad()
     def _fit_batch(
@@ -330,6 +393,122 @@ class SMPLR(nn.Module):
             vertices=scaled(out.vertices) if return_vertices else None,
             scale=scale,
             denoised=jl,
+        )
+
+    def _fit_keypoints(
+        self,
+        points: np.ndarray | torch.Tensor,
+        input_format: str,
+        refine: int,
+        return_vertices: bool,
+        batch_size: int,
+        confidence: np.ndarray | torch.Tensor | None,
+        prior: FitPrior | None,
+        threshold: float,
+    ) -> SMPLRResult:
+        """:meth:`fit` for a detector format (see there)."""
+        if KEYPOINT_DAE not in {f"dae_{name}" for name in self.daes}:
+            raise ValueError(
+                f"{input_format} needs the keypoint DAE, which this weight bundle lacks "
+                "(train it: smplr train dae --input-format coco17)"
+            )
+        _check_refine(refine)
+        tensor = torch.as_tensor(
+            np.asarray(points) if not isinstance(points, torch.Tensor) else points
+        )
+        check_points_shape(tuple(tensor.shape), input_format)
+        tensor = (tensor[None] if tensor.ndim == 2 else tensor).double().cpu()
+        if tensor.shape[0] == 0:
+            raise ValueError("the input holds no bodies")
+        if bool(torch.isinf(tensor).any()):
+            raise ValueError("the keypoints contain inf (mark missing keypoints with NaN)")
+        if confidence is not None:
+            confidence = torch.as_tensor(np.asarray(confidence, dtype=np.float64))
+            if confidence.ndim == 1 and tensor.shape[0] == 1:
+                confidence = confidence[None]
+        visible = visibility_mask(tensor, confidence, threshold)
+        few = visible.sum(1) < MIN_VISIBLE
+        if bool(few.any()):
+            bad = ", ".join(str(int(i)) for i in torch.nonzero(few)[:10, 0])
+            raise ValueError(
+                f"bodies {bad}: fewer than {MIN_VISIBLE} of {tensor.shape[1]} keypoints visible "
+                f"(threshold {threshold}); fit the others (smplr.input_formats.fittable_bodies)"
+            )
+        check_keypoint_format(tensor, visible, keypoint_format(input_format))
+        weights = visible.double()
+        if confidence is not None:
+            weights = weights * confidence.double().clamp(0.0, 1.0)
+        parts = [
+            self._fit_keypoint_batch(
+                tensor[s : s + batch_size].to(self.device),
+                visible[s : s + batch_size].to(self.device),
+                weights[s : s + batch_size].to(self.device),
+                input_format,
+                refine,
+                return_vertices,
+                prior,
+            )
+            for s in range(0, tensor.shape[0], batch_size)
+        ]
+        return _merge(parts)
+
+    @torch.no_grad()
+    def _fit_keypoint_batch(
+        self,
+        points: torch.Tensor,
+        visible: torch.Tensor,
+        weights: torch.Tensor,
+        input_format: str,
+        refine: int,
+        return_vertices: bool,
+        prior: FitPrior | None,
+    ) -> SMPLRResult:
+        sites, mask, planar, centre = keypoint_dae_input(points, visible, input_format)
+        jl = self.daes[KEYPOINT_DAE.removeprefix("dae_")](
+            sites.float(), mask.float(), planar.float()
+        )
+        rotations, betas, gender = self.encode(jl)
+        transl = jl[:, 0] - self._rest_root(betas, gender)  # relative to ``centre``
+        dims = points.shape[2]
+        if refine > 0:
+            targets = torch.nn.functional.pad(
+                torch.where(visible[..., None], points - centre[:, None, :dims], 0.0),
+                (0, 3 - dims),
+            )
+            mask3 = torch.ones_like(targets)
+            mask3[..., dims:] = 0  # 2D: depth unobserved
+            site_body = self.site_body(input_format, torch.float64)
+            refined = fit_bodies(
+                site_body.model,
+                targets,
+                gender,
+                BodyParams(rotations, betas, transl),
+                refine,
+                mask3,
+                prior=prior,
+                confidence=weights,
+                readout=site_body.readout,
+            ).params
+            rotations, betas, transl = (
+                t.float() for t in (refined.rotations, refined.betas, refined.transl)
+            )
+        transl = transl + centre.float()
+        model = self.body if return_vertices else self.jl_body
+        out = model(gender, betas, rotations[:, :1], rotations[:, 1:], transl)
+        keypoints, _ = self.site_body(input_format)(gender, betas, rotations, transl)
+        axis_angle = matrix_to_axis_angle(rotations)
+        return SMPLRResult(
+            betas=betas,
+            gender=gender,
+            global_orient=axis_angle[:, 0],
+            body_pose=axis_angle[:, 1:].reshape(-1, 3 * (NUM_JOINTS - 1)),
+            transl=transl,
+            joints=out.joints,
+            landmarks=out.landmarks,
+            vertices=out.vertices if return_vertices else None,
+            scale=torch.ones_like(gender),
+            denoised=jl - jl[:, :1],
+            keypoints=keypoints,
         )
 
     def _rest_root(self, betas: torch.Tensor, gender: torch.Tensor) -> torch.Tensor:

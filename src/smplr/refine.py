@@ -145,6 +145,7 @@ class _Problem:
         confidence: torch.Tensor,
         prior_rotations: torch.Tensor,
         prior: FitPrior,
+        readout: torch.Tensor | None = None,
     ) -> None:
         self.model = model
         self.targets = targets
@@ -152,6 +153,7 @@ class _Problem:
         self.confidence = confidence
         self.prior_rotations = prior_rotations
         self.prior = prior
+        self.readout = readout
 
     def index(self, rows: torch.Tensor) -> _Problem:
         return _Problem(
@@ -161,6 +163,7 @@ class _Problem:
             self.confidence[rows],
             self.prior_rotations[rows],
             self.prior,
+            self.readout,
         )
 
     def residuals(self, rotations: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
@@ -168,7 +171,10 @@ class _Problem:
         posed = rotations @ axis_angle_to_matrix(delta)
         out = self.model.skin(betas, posed, transl)
         assert out.landmarks is not None  # the fit needs a body model with landmarks
-        error = (torch.cat([out.joints, out.landmarks], dim=1) - self.targets) * self.weights
+        points = torch.cat([out.joints, out.landmarks], dim=1)
+        if self.readout is not None:  # detector keypoints: fixed mixes of joints and vertices
+            points = torch.einsum("kp,bpc->bkc", self.readout, points)
+        error = (points - self.targets) * self.weights
         data = robust_residual(error, self.prior.robust_scale) * self.confidence.sqrt()[..., None]
         pose = self.prior.pose_weight * (posed[:, 1:] - self.prior_rotations[:, 1:])
         parts = [data.flatten(1), pose.flatten(1), self.prior.shape_weight * betas]
@@ -239,7 +245,7 @@ def default_steps(input_format: str) -> int:
     per body; on 2D input refinement fits an orthographic view of a perspective form
     and still makes the joints worse (:func:`smplr.benchmarks.refine_priors.measure_2d`).
     """
-    return 0 if input_format == "2d" else 10
+    return 0 if input_format == "2d" or input_format.endswith("_2d") else 10
 
 
 def point_weights(targets: torch.Tensor, observed: str = "jl42") -> torch.Tensor:
@@ -282,8 +288,14 @@ def fit_bodies(
     weights: torch.Tensor | None = None,
     prior: FitPrior | None = None,
     confidence: torch.Tensor | None = None,
+    readout: torch.Tensor | None = None,
 ) -> FitResult:
     """Fit up to ``steps`` LM iterations of bodies onto ``targets (B, 42, 3)``, from ``start``.
+
+    ``readout (K, P)``: fit keypoints that are fixed mixes of the model's ``P`` joints and
+    landmarks instead (``readout @ points``; targets, weights and confidence then have
+    ``K`` points): detector keypoints on a site model
+    (:class:`smplr.body.keypoints.SiteBody`).
 
     ``gender (B,)`` picks each body's model by its sign.  ``weights (B, 42, 3)`` (default
     all ones) masks the data residuals, see :func:`point_weights`; ``confidence (B, 42)``
@@ -292,8 +304,9 @@ def fit_bodies(
     bodies stop earlier once converged (``FitResult.iterations``).  ``body`` is best a
     JL-only model (:meth:`GenderedBodyModel.jl_model`), in float64.
     """
-    if targets.ndim != 3 or targets.shape[1:] != (NUM_JL, 3):
-        raise ValueError(f"targets have shape {tuple(targets.shape)}; expected (B, {NUM_JL}, 3)")
+    count = NUM_JL if readout is None else readout.shape[0]
+    if targets.ndim != 3 or targets.shape[1:] != (count, 3):
+        raise ValueError(f"targets have shape {tuple(targets.shape)}; expected (B, {count}, 3)")
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be an integer in 0..{MAX_STEPS}, got {steps!r}")
     dtype = body.female.dtype
@@ -326,6 +339,7 @@ def fit_bodies(
             confidence[rows],
             part.rotations,
             prior,
+            None if readout is None else readout.to(targets.device, dtype),
         )
         result = _levenberg_marquardt(problem, part, steps)
         rotations[rows] = result.params.rotations

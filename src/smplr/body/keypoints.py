@@ -426,15 +426,16 @@ def site_readout(
 
 
 class SiteBody:
-    """A body model that poses every keypoint site: ``SiteBody(body)(gender, betas,
-    rotations) -> (B, S, 3)`` sites (order of :data:`SITE_NAMES`), plus the JL.
+    """A body model that poses keypoint sites: ``SiteBody(body)(gender, betas,
+    rotations) -> (B, S, 3)`` sites (``sites``, default all of :data:`SITE_NAMES`), plus
+    the JL; ``SiteBody(body, fmt.sites)`` poses one format's keypoints.
 
     Poses only the JL and the keypoint vertices (a ``jl_model`` with extra vertices), so
     it is as cheap as the JL-only model.
     """
 
-    def __init__(self, body: GenderedBodyModel) -> None:
-        readout, vertex_ids = site_readout(int(body.female.v_template.shape[0]))
+    def __init__(self, body: GenderedBodyModel, sites: tuple[str, ...] = SITE_NAMES) -> None:
+        readout, vertex_ids = site_readout(int(body.female.v_template.shape[0]), sites)
         self.model = body.jl_model(tuple(int(i) for i in vertex_ids))
         self.readout = torch.as_tensor(readout, dtype=body.female.dtype)
 

@@ -11,9 +11,9 @@ import typer
 
 from smplr.body.mesh_io import MESH_FORMATS, write_meshes
 from smplr.body.model import GenderedBodyModel
-from smplr.cli.keypoint_files import load_confidence, load_keypoints
+from smplr.cli.keypoint_files import drop_unfittable, load_confidence, load_keypoints
 from smplr.cli.options import Device, Female, Male, Weights
-from smplr.input_formats import check_input_format
+from smplr.input_formats import INPUT_FORMATS, check_input_format
 from smplr.pipeline import SMPLR
 from smplr.refine import default_steps
 from smplr.render import write_pictures
@@ -44,7 +44,8 @@ def fit(
         typer.Option(
             "--out",
             "-o",
-            help="Output .npz: betas, gender, global_orient, body_pose, transl, joints, landmarks, scale.",
+            help="Output .npz: betas, gender, global_orient, body_pose, transl, joints, landmarks, "
+            "scale, body_index (the input bodies fitted), keypoints (detector formats).",
         ),
     ],
     input_format: Annotated[
@@ -54,7 +55,10 @@ def fit(
             "-f",
             help="jl42: 24 SMPL joints + 18 landmarks (N,42,3) metres, y up; joints24: (N,24,3) metres; "
             "2d: (N,42,2) pixels with 'intrinsics' [fx,fy,cx,cy] and 'root_depth' (m) keys, or "
-            "root-plane metres without them.",
+            "root-plane metres without them. Detector keypoints (docs/keypoint_formats.md): "
+            "coco17, h36m17, blazepose33, openpose25, smpl24 (3D metres) and <name>_2d, with "
+            "'keypoints' (N,K,D) (NaN: missing) and 'visibility' (N,K) (< 0.5: missing); "
+            "OpenPose / COCO JSON too.",
         ),
     ] = "jl42",
     refine: Annotated[
@@ -113,6 +117,8 @@ def fit(
     smplr fit joints.json -f joints24 --refine 10 --out bodies.npz
 
     smplr fit keypoints_px.npz -f 2d --out bodies.npz
+
+    smplr fit detections.npz -f blazepose33_2d --out bodies.npz
     """
     check_input_format(input_format)
     if mesh_format not in MESH_FORMATS:
@@ -124,7 +130,10 @@ def fit(
     if (female is None) != (male is None):
         raise ValueError("give both --female and --male model files, or neither")
     points = load_keypoints(input_path, input_format)
-    confidence = load_confidence(input_path, points.shape[:2])
+    confidence = load_confidence(input_path, points.shape[:2], input_format)
+    index = np.arange(len(points))  # which bodies of the file are fitted
+    if not INPUT_FORMATS[input_format].is_jl:  # detector keypoints: skip empty bodies
+        points, confidence, index = drop_unfittable(input_path, points, confidence)
     if female is not None and male is not None:
         if weights is None:
             raise ValueError(
@@ -146,7 +155,8 @@ def fit(
     )
     arrays = result.numpy()
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, **{k: arrays[k] for k in OUTPUT_KEYS})  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
+    saved = {k: arrays[k] for k in (*OUTPUT_KEYS, "keypoints") if k in arrays}
+    np.savez_compressed(out, body_index=index, **saved)  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     typer.echo(f"wrote {out} ({len(points)} bodies)")
     if mesh_dir is not None:
         faces = model.body.faces.cpu().numpy()

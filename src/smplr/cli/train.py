@@ -36,6 +36,7 @@ from smplr.training.recipe import (
     POSE_SOURCES,
     Recipe,
     export_bundle,
+    merge_stage,
     pose_sampler,
     run_all,
     run_stage,
@@ -312,6 +313,21 @@ def train_all(
         )
     if minutes is not None:
         typer.echo(f"finished in {time.perf_counter() - started:.0f} s of {60 * minutes:.0f} s")
+
+
+@app.command("merge")
+def merge(
+    stage: Annotated[str, typer.Argument(help=f"Finished stage to add: {', '.join(RECIPE)}.")],
+    bundle: Annotated[Path, typer.Option("--bundle", help="Weight bundle to add it to.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Weight bundle to write (.pt).")],
+    run_dir: RunDir = Path("runs/smplr"),
+) -> None:
+    """Add (or replace) the networks of one finished stage in an existing weight bundle.
+
+    Example: smplr train merge dae_keypoints --run-dir runs/keypoints
+    --bundle src/smplr/weights/smplr_open.pt --out src/smplr/weights/smplr_open.pt
+    """
+    typer.echo(f"wrote {merge_stage(run_dir, stage, bundle, out)}")
 
 
 @app.command("export")

@@ -219,3 +219,40 @@ def structured_noise(
     noisy = noisy + outlier[..., None] * p.outlier_std * normal(batch, NUM_JL, 3)
     noisy = noisy + p.jitter_std * normal(batch, NUM_JL, 3)
     return _keep_root(noisy, jl, keep_root)
+
+
+def detector_noise(
+    points: torch.Tensor,
+    mirror: torch.Tensor,
+    generator: torch.Generator,
+    max_sigma: float = 0.03,
+    outlier_rate: float = 0.03,
+    outlier_sigma: float = 0.1,
+    swap_rate: float = 0.05,
+) -> torch.Tensor:
+    """A keypoint detector's errors on ``points (B, P, 3)`` (metres, any P): Gaussian
+    jitter with a per-body σ ~ U(0, ``max_sigma``), each point an outlier (an extra
+    N(0, ``outlier_sigma``²) offset) with probability ``outlier_rate``, and with
+    probability ``swap_rate`` per body one point swapped with its left/right
+    counterpart (``mirror (P,)``: index of each point's mirror).
+    """
+    batch, count, _ = points.shape
+
+    def draw(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, device=generator.device).to(points)
+
+    def uniform(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=generator, device=generator.device).to(points)
+
+    sigma = max_sigma * uniform(batch, 1, 1)
+    noisy = points + sigma * draw(batch, count, 3)
+    outlier = (uniform(batch, count, 1) < outlier_rate).to(points)
+    noisy = noisy + outlier * outlier_sigma * draw(batch, count, 3)
+    pick = (uniform(batch) * count).long().clamp_max(count - 1)
+    swap = (uniform(batch) < swap_rate) & (mirror.to(pick.device)[pick] != pick)
+    rows = torch.nonzero(swap).squeeze(1)
+    if rows.numel():
+        a, b = pick[rows], mirror.to(pick.device)[pick[rows]]
+        first, second = noisy[rows, a].clone(), noisy[rows, b].clone()
+        noisy[rows, a], noisy[rows, b] = second, first
+    return noisy

@@ -24,9 +24,15 @@ import torch
 from rich.progress import Progress
 
 from smplr.atomic_io import save_npz_atomic
+from smplr.body.keypoints import KEYPOINT_FORMATS, NUM_SITES, SITE_NAMES, mirror_name
 from smplr.geometry.projection import pixels_to_root_plane, project_to_pixels, random_views
-from smplr.input_formats import INPUT_FORMATS
-from smplr.synthetic.noise import bounded_uniform_noise, gaussian_noise, structured_noise
+from smplr.input_formats import INPUT_FORMATS, MIN_VISIBLE, centre_sites
+from smplr.synthetic.noise import (
+    bounded_uniform_noise,
+    detector_noise,
+    gaussian_noise,
+    structured_noise,
+)
 
 
 @dataclass
@@ -200,6 +206,74 @@ class Corruption:
         turned = rotate(batch, view_rotations(batch, generator, self.view_fraction))
         noisy = self.noisy(turned.jl, generator)
         return noisy[:, : fmt.points], turned.jl
+
+
+# Sites lost when a picture ends at the hips (a truncated body).
+_LOWER_SITES = tuple(
+    k
+    for k, n in enumerate(SITE_NAMES)
+    if any(p in n for p in ("knee", "ankle", "foot", "heel", "toe"))
+)
+
+
+@dataclass
+class KeypointCorruption:
+    """How the keypoint DAE's training examples are made (:class:`smplr.dae.KeypointDAE`).
+
+    Per body: a detector format drawn uniformly (its keypoints are the observed sites),
+    2D with probability ``planar_fraction`` (seen by a random perspective camera and
+    brought back to the root plane, :mod:`smplr.geometry.projection`) else 3D (from a
+    random camera with probability ``view_fraction``), detector-like noise
+    (:func:`smplr.synthetic.noise.detector_noise`: jitter up to ``max_sigma`` metres,
+    outliers, left/right swaps), then each keypoint missing with a per-body probability
+    ~ U(0, ``max_missing``), and with probability ``truncate_rate`` the legs below the
+    hips all missing (a picture cut at the waist).  At least :data:`MIN_VISIBLE`
+    keypoints stay.
+    """
+
+    max_missing: float = 0.45
+    max_sigma: float = 0.03
+    truncate_rate: float = 0.1
+    planar_fraction: float = 0.5
+    view_fraction: float = 0.5
+
+    def example(
+        self, sites: torch.Tensor, jl: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``sites (B, 57, 3)`` and ``jl (B, 42, 3)`` root-relative ground truth ->
+        ``(sites, mask, planar, target)``: the DAE's inputs (centred on the visible
+        keypoints, as :func:`smplr.input_formats.keypoint_dae_input` makes them) and the
+        JL ``(B, 42, 3)`` it should output, in the same frame."""
+        batch, device = sites.shape[0], sites.device
+
+        def uniform(*shape: int) -> torch.Tensor:
+            return torch.rand(*shape, generator=generator, device=generator.device).to(device)
+
+        formats = torch.zeros(len(KEYPOINT_FORMATS), NUM_SITES, dtype=torch.bool, device=device)
+        for k, fmt in enumerate(KEYPOINT_FORMATS.values()):
+            formats[k, list(fmt.site_index)] = True
+        observed = formats[(uniform(batch) * len(formats)).long().clamp_max(len(formats) - 1)]
+        planar = uniform(batch) < self.planar_fraction
+        views = random_views(batch, generator, device, sites.dtype)
+        turn = (uniform(batch) < self.view_fraction) | planar
+        eye = torch.eye(3, dtype=sites.dtype, device=device).expand(batch, 3, 3)
+        rotation = torch.where(turn[:, None, None], views.rotation, eye).transpose(1, 2)
+        sites, jl = sites @ rotation, jl @ rotation
+        mirror = torch.tensor([SITE_NAMES.index(mirror_name(n)) for n in SITE_NAMES])
+        noisy = detector_noise(sites, mirror, generator, max_sigma=self.max_sigma)
+        noisy = noisy - noisy[:, :1]  # root-relative (site 0 is the pelvis)
+        pixels = project_to_pixels(noisy, views.root, views.intrinsics)
+        plane = pixels_to_root_plane(pixels, views.intrinsics, views.root[:, 2])
+        points = torch.where(planar[:, None, None], plane, noisy)
+        missing = uniform(batch, NUM_SITES) < self.max_missing * uniform(batch, 1)
+        truncated = uniform(batch) < self.truncate_rate
+        missing[:, list(_LOWER_SITES)] |= truncated[:, None]
+        visible = observed & ~missing
+        few = visible.sum(1) < MIN_VISIBLE
+        visible = torch.where(few[:, None], observed, visible)
+        mask = visible.to(sites.dtype)
+        centred, centre = centre_sites(points, mask)
+        return centred, mask, planar.to(sites.dtype), jl - centre[:, None]
 
 
 def default_corruption() -> Corruption:

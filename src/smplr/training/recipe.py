@@ -19,16 +19,17 @@ from pathlib import Path
 
 import torch
 
+from smplr.body.keypoints import SiteBody
 from smplr.body.model import GenderedBodyModel
 from smplr.datasets.real_mocap import load_real_mocap_poses
-from smplr.networks import DAE_NAMES, NetworkConfig
+from smplr.networks import DAE_NAMES, OPTIONAL_NETWORKS, NetworkConfig
 from smplr.reverse.features import template_bone_lengths
 from smplr.synthetic.bodies import SyntheticBodies
 from smplr.synthetic.mixture import MixtureBodies
 from smplr.training.data import BodySampler, Corruption, PoolBatch, cached_pool, draw_pool
 from smplr.training.loop import DistributedEnv, TrainSettings, finished_state, train_stage
 from smplr.training.stages import RECIPE, SMPL_WEIGHT, STAGES, StageContext
-from smplr.weights import WeightBundle, save_bundle
+from smplr.weights import WeightBundle, check_networks, load_bundle, save_bundle
 
 BUNDLE_NAME = "smplr_weights.pt"
 VAL_SEED_OFFSET = 1_000_003
@@ -111,9 +112,19 @@ class Recipe:
             template_lengths=template_bone_lengths(body).to(self.device),
             jl_body=body.jl_model(),
             sizes=self.sizes,
+            site_body=_site_body(body),
             input_jitter=self.input_jitter,
             smpl_weight=self.smpl_weight,
         )
+
+
+def _site_body(body: GenderedBodyModel) -> SiteBody | None:
+    """The keypoint sites' model, or None where the topology lacks keypoint vertices
+    (then the keypoint DAE is not trained: ``dae_keypoints`` is optional in a bundle)."""
+    try:
+        return SiteBody(body)
+    except ValueError:
+        return None
 
 
 POSE_SOURCES: dict[str, str] = {
@@ -169,10 +180,19 @@ def run_stage(
     )
 
 
+def _finished(run_dir: Path, name: str) -> bool:
+    try:
+        finished_state(run_dir, name)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def export_bundle(recipe: Recipe, out: Path | None = None, half: bool = True) -> Path:
     """Collect the finished stages into one weight bundle (default: in the run folder)."""
-    states = {name: finished_state(recipe.run_dir, name) for name in RECIPE}
-    networks = {name: states[name]["networks"][name] for name in DAE_NAMES}
+    names = [n for n in RECIPE if n not in OPTIONAL_NETWORKS or _finished(recipe.run_dir, n)]
+    states = {name: finished_state(recipe.run_dir, name) for name in names}
+    networks = {name: states[name]["networks"][name] for name in DAE_NAMES if name in states}
     networks.update(states["pose_smpl"]["networks"])
     stages = {
         name: {
@@ -201,6 +221,26 @@ def export_bundle(recipe: Recipe, out: Path | None = None, half: bool = True) ->
     return save_bundle(bundle, out or recipe.run_dir / BUNDLE_NAME, half=half)
 
 
+def merge_stage(run_dir: Path, stage: str, bundle_path: Path, out: Path, half: bool = True) -> Path:
+    """Write ``out``: the bundle at ``bundle_path`` with the networks of a finished
+    ``stage`` of ``run_dir`` added or replaced (e.g. a keypoint DAE trained later);
+    the stage's record joins the bundle's ``meta["stages"]``."""
+    state = finished_state(run_dir, stage)
+    bundle = load_bundle(bundle_path)
+    for name, weights in state["networks"].items():
+        bundle.networks[name] = weights
+    check_networks(bundle.network_config, bundle.networks)
+    curves = state["curves"]
+    bundle.meta.setdefault("stages", {})[stage] = {
+        "steps": state["step"],
+        "batch_size": state["settings"]["batch_size"],
+        "wall_s": round(curves[-1]["elapsed_s"], 1) if curves else None,
+        "final": {k: v for k, v in curves[-1].items() if k.startswith("val_")} if curves else {},
+        "record": state.get("record", {}),
+    }
+    return save_bundle(bundle, out, half=half)
+
+
 def run_all(
     recipe: Recipe,
     settings: dict[str, TrainSettings],
@@ -211,6 +251,8 @@ def run_all(
     """Every stage of :data:`RECIPE` in order, then the bundle; returns its path."""
     data = recipe.data(env)
     for name in RECIPE:
+        if name in OPTIONAL_NETWORKS and recipe.context().site_body is None:
+            continue  # this body model names no keypoint vertices
         run_stage(recipe, name, settings[name], fresh, env, show_progress, data)
     env = env or DistributedEnv()
     path = recipe.run_dir / BUNDLE_NAME

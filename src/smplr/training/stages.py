@@ -7,7 +7,9 @@ dae_jl42       DAE on noisy 3D JL             L_DAE on JL
 dae_joints24   DAE on noisy joints, no        L_DAE on JL (it must complete landmarks)
                landmarks
 dae_2d         DAE on noisy JL, depth 0       L_DAE on JL (it must lift to 3D)
-               (one DAE stage per input format of :mod:`smplr.input_formats`)
+               (one DAE stage per JL input format of :mod:`smplr.input_formats`)
+dae_keypoints  one DAE for every detector     L1 on JL (formats, 2D/3D, missing
+               format (COCO-17, ...)          keypoints drawn per example)
 shape          Ψ on B                         L_β (10 betas + gender)
 pose           Ω on N                         L_R (rotation matrices)
 pose_smpl      Ω and Ψ, from the two above    L_R + L_β + w · L_SMPL (joints, landmarks)
@@ -22,17 +24,25 @@ DAE's outputs are (always for 2D input).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from smplr.body.keypoints import SiteBody
 from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import NUM_JOINTS
-from smplr.input_formats import INPUT_FORMATS, dae_input
+from smplr.input_formats import INPUT_FORMATS, JL_FORMATS, KEYPOINT_DAE, dae_input
 from smplr.networks import DAE_NAMES, NetworkConfig, build_networks
 from smplr.reverse.features import relative_directions, relative_distances
-from smplr.training.data import Corruption, PoolBatch, jitter, rotate, view_rotations
+from smplr.training.data import (
+    Corruption,
+    KeypointCorruption,
+    PoolBatch,
+    jitter,
+    rotate,
+    view_rotations,
+)
 
 MM = 1000.0
 SMPL_WEIGHT = 10.0  # default w of L_SMPL (L1 in metres) against L_R + L_β
@@ -52,6 +62,8 @@ class StageContext:
     sizes: NetworkConfig
     input_jitter: float = 0.01
     smpl_weight: float = SMPL_WEIGHT
+    site_body: SiteBody | None = None
+    keypoint_corruption: KeypointCorruption = field(default_factory=KeypointCorruption)
 
 
 class Stage(ABC):
@@ -122,6 +134,39 @@ class DAEStage(Stage):
         if self.input_format == "jl42":
             numbers["val_input_mm"] = _jl_error_mm(inputs, target)
         return numbers
+
+
+class KeypointDAEStage(Stage):
+    """The one DAE of the detector formats (COCO-17, ..., 2D and 3D, keypoints missing):
+    each example draws a format, a view and the missing keypoints
+    (:class:`smplr.training.data.KeypointCorruption`); the sites come from posing the
+    pool's bodies with ``ctx.site_body``."""
+
+    name = KEYPOINT_DAE
+    networks = (KEYPOINT_DAE,)
+
+    def _example(self, batch: PoolBatch, ctx: StageContext, rng: torch.Generator):
+        if ctx.site_body is None:
+            raise ValueError("the keypoint DAE stage needs StageContext.site_body")
+        with torch.no_grad():
+            sites, jl = ctx.site_body(batch.gender, batch.betas, batch.rotations)
+        root = jl[:, :1]
+        return ctx.keypoint_corruption.example(sites - root, jl - root, rng)
+
+    def loss(self, nets, batch, ctx, rng):
+        sites, mask, planar, target = self._example(batch, ctx, rng)
+        loss = (nets[self.name](sites, mask, planar) - target).abs().mean()
+        return loss, {"l_dae": _num(loss)}
+
+    def validate(self, nets, val, ctx, rng):
+        sites, mask, planar, target = self._example(val, ctx, rng)
+        pred = nets[self.name](sites, mask, planar)
+        flat = planar > 0
+        return {
+            "val_jl_mm": _jl_error_mm(pred, target),
+            "val_jl_mm_3d": _jl_error_mm(pred[~flat], target[~flat]),
+            "val_jl_mm_2d": _jl_error_mm(pred[flat], target[flat]),
+        }
 
 
 class ShapeStage(Stage):
@@ -213,7 +258,8 @@ class PoseSMPLStage(Stage):
 STAGES: dict[str, Stage] = {
     stage.name: stage
     for stage in (
-        *(DAEStage(fmt) for fmt in INPUT_FORMATS),
+        *(DAEStage(fmt) for fmt in JL_FORMATS),
+        KeypointDAEStage(),
         ShapeStage(),
         ShapeStage(landmarks=False),
         PoseStage(),

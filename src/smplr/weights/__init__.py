@@ -6,7 +6,7 @@ cannot run code) holding::
     {"format": "smplr-weights", "version": 1,
      "config": {**NetworkConfig.to_dict(), "body_model": str},
      "template_lengths": (41,) float32,          # B* of Eq. 2 for the body model trained on
-     "networks": {name: state_dict for name in smplr.networks.NETWORK_NAMES},
+     "networks": {name: state_dict for name in smplr.networks.NETWORK_NAMES},  # dae_keypoints optional
      "meta": {...}}                              # training record, free-form
 
 Loading validates the config (:meth:`NetworkConfig.from_dict`) and that every network's
@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from smplr.atomic_io import atomic_write
-from smplr.networks import NETWORK_NAMES, NetworkConfig, build_networks
+from smplr.networks import NETWORK_NAMES, OPTIONAL_NETWORKS, NetworkConfig, build_networks
 from smplr.reverse.features import NUM_BONES
 
 FORMAT = "smplr-weights"
@@ -101,7 +101,7 @@ def load_bundle(path: str | Path) -> WeightBundle:
             f"{path}: weight file version {payload.get('version')}, expected {VERSION}"
         )
     networks = payload.get("networks", {})
-    missing = [name for name in NETWORK_NAMES if name not in networks]
+    missing = [n for n in NETWORK_NAMES if n not in networks and n not in OPTIONAL_NETWORKS]
     if missing:
         raise ValueError(f"{path}: weight file lacks networks {missing}")
     stored = dict(payload.get("config", {}))
