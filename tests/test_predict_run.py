@@ -183,3 +183,33 @@ def test_cli_reports_each_input_and_exits_1(monkeypatch, capsys, tmp_path, model
         monkeypatch, capsys, "predict", "x.png", "--out", "o", "--keypoints", "shn"
     )
     assert code == 2 and "unknown keypoints route 'shn'" in err
+
+
+def test_too_few_visible_landmarks(tmp_path, model) -> None:
+    hidden = canned_person(640, 480)
+    hidden.detection.visibility[:] = 0.1
+    hidden.detection.visibility[:2] = 0.9
+    predictor = Predictor(model=model, detector=FakeDetector({640: [hidden.detection]}))
+    reports = predict_files([_photo(tmp_path / "h.png", 640)], tmp_path / "out", predictor)
+    assert reports[0].message.endswith("h.png: a person found, but only 2 landmarks visible")
+
+
+def test_keypoint_dae_route_when_the_weights_have_it(person) -> None:
+    """With a keypoint DAE in the weights, BlazePose-33 goes in as the blazepose33 input
+    format (here an untrained DAE: only shapes and frames are checked)."""
+    from smplr.networks import build_networks
+    from smplr.predict.lift import has_keypoint_dae
+    from smplr.weights import load_bundle, shipped_path
+
+    model = SMPLR.pretrained()
+    if not has_keypoint_dae(model):
+        config = load_bundle(shipped_path()).network_config
+        model.daes["keypoints"] = build_networks(config, ["dae_keypoints"])["dae_keypoints"]
+        model.eval()
+    assert has_keypoint_dae(model)
+    half = canned_person(640, 480)
+    half.detection.visibility[25:] = 0.1
+    row = Predictor(model=model, detector=FakeDetector({})).fit([half.detection], [(480, 640)])[0]
+    assert row["joints"].shape == (24, 3) and np.isfinite(row["joints"]).all()
+    assert row["joints"][0, 2] > 0  # in front of the camera
+    assert not row["observed"][[4, 5, 7, 8]].any()

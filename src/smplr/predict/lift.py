@@ -5,8 +5,13 @@ view frame SMPLR works in (y up) and fitted with the landmarks' visibilities as 
 refinement's per-keypoint confidences, so landmarks the detector did not see pull
 (almost) nothing and the DAE's and the priors' guess stands for them.
 
-Interim adapter (until the BlazePose-33 DAE and fit land; the format itself is
-:data:`smplr.body.keypoints.BLAZEPOSE33`): the 33 landmarks are mapped onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
+With weights that hold the detector formats' DAE (``dae_keypoints``), the 33 landmarks
+go in as the ``blazepose33`` input format (:data:`smplr.body.keypoints.BLAZEPOSE33`:
+each landmark a site on the body model; below visibility 0.5 a landmark is missing for
+the DAE, above it weights the refinement on the format's own keypoints).
+
+Interim adapter, for weights without that DAE (the shipped bundle until it is trained):
+the 33 landmarks are mapped onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
 spine joints are interpolated between the hip and shoulder centres) and fitted through
 the ``joints24`` DAE.
 """
@@ -19,6 +24,7 @@ import numpy as np
 
 from smplr.body.keypoints import BLAZEPOSE33
 from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
+from smplr.input_formats import KEYPOINT_DAE
 from smplr.pipeline import SMPLR, SMPLRResult
 from smplr.predict.detector import VISIBLE
 from smplr.predict.placement import FLIP
@@ -82,6 +88,12 @@ for _row, _name in enumerate(JOINT_NAMES):
         JOINT_READOUT[_row, _index] = _weight
 
 
+def has_keypoint_dae(model: SMPLR) -> bool:
+    """Whether ``model``'s weights include the detector formats' DAE (then BlazePose-33
+    goes through it; else through the interim ``joints24`` adapter)."""
+    return KEYPOINT_DAE.removeprefix("dae_") in model.daes
+
+
 @dataclass
 class Lifted:
     """Fitted bodies in the view frame and, per body, ``observed (N, 24)`` bool: the SMPL
@@ -113,6 +125,9 @@ def lift_blazepose(
             f"BlazePose landmarks must be (N, 33, 3) with visibility (N, 33), got "
             f"{world.shape} and {visibility.shape}"
         )
+    if has_keypoint_dae(model):
+        result = model.fit(world * FLIP, BLAZEPOSE33.name, refine=refine, confidence=visibility)
+        return Lifted(result, observed_joints(visibility))
     joints = np.einsum("jk,nkd->njd", JOINT_READOUT, world * FLIP)
     confidence = np.einsum("jk,nk->nj", (JOINT_READOUT > 0).astype(np.float64), visibility)
     confidence /= (JOINT_READOUT > 0).sum(1)

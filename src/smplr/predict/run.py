@@ -35,6 +35,7 @@ import torch
 from smplr.atomic_io import write_text_atomic
 from smplr.body.mesh_io import write_meshes
 from smplr.body.skeleton import JOINT_NAMES
+from smplr.input_formats import MIN_VISIBLE
 from smplr.pipeline import SMPLR
 from smplr.predict.detector import (
     Detector,
@@ -268,6 +269,9 @@ def _predict_photo(
     choice = pick_person(found)
     if choice.note:
         report.notes.append(choice.note)
+    seen = int(found[choice.index].visible.sum())
+    if seen < MIN_VISIBLE:
+        raise ValueError(f"{item.name}: a person found, but only {seen} landmarks visible")
     start = time.perf_counter()
     row = predictor.fit([found[choice.index]], [image.shape[:2]])[0]
     report.fit_s = time.perf_counter() - start
@@ -286,6 +290,10 @@ def _predict_photo(
     row.update(names=np.array(item.name), frame=np.int64(-1))
     rows.append(row)
     report.people = 1
+
+
+def _fittable(person: PoseDetection) -> bool:
+    return int(person.visible.sum()) >= MIN_VISIBLE
 
 
 def _repose(model: SMPLR, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -322,7 +330,7 @@ def _predict_video(
     start = time.perf_counter()
     for index, frame in video.frames(options.frame_step, options.max_frames):
         frames.append((index, resize(frame, options.video_side)[0]))
-        found = find_people(predictor.detector, frame, previous)
+        found = [p for p in find_people(predictor.detector, frame, previous) if _fittable(p)]
         if not found:
             continue
         choice = pick_person(found, previous)
