@@ -355,8 +355,8 @@ def _predict_video(
         for segment in sorted(set(segments)):
             rows_in = [i for i, s in enumerate(segments) if s == segment]
             if len(rows_in) > 1:
-                part = [fitted[i] for i in rows_in]
-                _smooth(predictor.model, frame_index[rows_in], part, options.smooth)
+                stretch = [fitted[i] for i in rows_in]
+                _smooth(predictor.model, frame_index[rows_in], stretch, options.smooth)
         report.notes.append(f"smoothed over time (sigma {options.smooth:g} frames)")
     if segments[-1] > 0:
         report.notes.append(f"the person followed changed {segments[-1]} times (smoothed apart)")
