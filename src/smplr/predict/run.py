@@ -380,11 +380,11 @@ def _predict_video(
     for k, (_, small) in enumerate(frames):
         if not (options.video or k in strip_at):
             continue
-        row = by_frame.get(k)
+        shown = by_frame.get(k)
         picture = small
-        if row is not None:
-            K = scaled_intrinsics(row["intrinsics"], factor)
-            picture = render_overlay(small, row["vertices"], predictor.faces, K, None)
+        if shown is not None:
+            K = scaled_intrinsics(shown["intrinsics"], factor)
+            picture = render_overlay(small, shown["vertices"], predictor.faces, K, None)
         if k in strip_at:  # close-ups: people are often small in a video frame
             strip.append(crop_around(picture, people[kept.index(k)].box() * factor))
         if options.video:
