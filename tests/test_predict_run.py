@@ -194,22 +194,62 @@ def test_too_few_visible_landmarks(tmp_path, model) -> None:
     assert reports[0].message.endswith("h.png: a person found, but only 2 landmarks visible")
 
 
-def test_keypoint_dae_route_when_the_weights_have_it(person) -> None:
-    """With a keypoint DAE in the weights, BlazePose-33 goes in as the blazepose33 input
-    format (here an untrained DAE: only shapes and frames are checked)."""
+def test_keypoint_dae_route_when_the_weights_have_it(monkeypatch, person) -> None:
+    """With a keypoint DAE in the weights, BlazePose-33 goes to SMPLR.fit as the
+    blazepose33 input format, view frame (y up), visibilities as confidences."""
     from smplr.networks import build_networks
-    from smplr.predict.lift import has_keypoint_dae
+    from smplr.predict.lift import has_keypoint_dae, lift_blazepose
     from smplr.weights import load_bundle, shipped_path
 
     model = SMPLR.pretrained()
     if not has_keypoint_dae(model):
         config = load_bundle(shipped_path()).network_config
         model.daes["keypoints"] = build_networks(config, ["dae_keypoints"])["dae_keypoints"]
-        model.eval()
     assert has_keypoint_dae(model)
-    half = canned_person(640, 480)
-    half.detection.visibility[25:] = 0.1
-    row = Predictor(model=model, detector=FakeDetector({})).fit([half.detection], [(480, 640)])[0]
-    assert row["joints"].shape == (24, 3) and np.isfinite(row["joints"]).all()
-    assert row["joints"][0, 2] > 0  # in front of the camera
-    assert not row["observed"][[4, 5, 7, 8]].any()
+    calls = []
+
+    class Called(Exception):
+        pass
+
+    def spy(points, input_format, **kwargs):
+        calls.append((points, input_format, kwargs))
+        raise Called
+
+    monkeypatch.setattr(model, "fit", spy)
+    detection = person.detection
+    with pytest.raises(Called):
+        lift_blazepose(model, detection.world[None], detection.visibility[None], refine=7)
+    points, input_format, kwargs = calls[0]
+    assert input_format == "blazepose33" and kwargs["refine"] == 7
+    assert points.shape == (1, 33, 3) and kwargs["confidence"].shape == (1, 33)
+    assert points[0, 0, 1] > points[0, 23, 1]  # y up: the nose above the left hip
+
+
+class _ByBrightness:
+    """Person ``dark`` in dark 640 × 480 frames, ``bright`` in bright ones (nobody in
+    crops: canned pixels are whole-frame pixels)."""
+
+    def __init__(self, dark, bright) -> None:
+        self.dark, self.bright = dark, bright
+
+    def detect(self, image: np.ndarray):
+        if image.shape[:2] != (480, 640):
+            return []
+        return [self.dark if image.mean() < 128 else self.bright]
+
+
+def test_video_person_change_is_smoothed_apart(tmp_path, model) -> None:
+    cv2 = pytest.importorskip("cv2", reason="videos need OpenCV (the photos extra)")
+    left = canned_person(640, 480, offset=(-1.0, 0.0))
+    right = canned_person(640, 480, offset=(1.0, 0.0))
+    path = tmp_path / "swap.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (640, 480))
+    for value in (40, 40, 40, 220, 220, 220):
+        writer.write(np.full((480, 640, 3), value, dtype=np.uint8))
+    writer.release()
+    predictor = Predictor(model=model, detector=_ByBrightness(left.detection, right.detection))
+    reports = predict_files([path], tmp_path / "out", predictor, PredictOptions(video=False))
+    assert "the person followed changed 1 times (smoothed apart)" in reports[0].notes
+    roots = np.load(tmp_path / "out" / "predictions.npz")["joints"][:, 0]
+    assert np.abs(roots[:3, 0] - left.joints[0, 0]).max() < 0.1
+    assert np.abs(roots[3:, 0] - right.joints[0, 0]).max() < 0.1

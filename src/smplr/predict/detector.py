@@ -222,7 +222,7 @@ def detect_in_region(
     moved = []
     for person in found:
         mask = None
-        if person.mask is not None:
+        if person.mask is not None and person.mask.shape == (v1 - v0, u1 - u0):
             mask = np.zeros((height, width), dtype=np.float32)
             mask[v0:v1, u0:u1] = person.mask
         moved.append(

@@ -299,20 +299,21 @@ def _fittable(person: PoseDetection) -> bool:
 def _repose(model: SMPLR, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Joints, landmarks, vertices and ``transl`` of bodies given ``betas, gender,
     global_orient, body_pose`` and their root joint's position ``root (T, 3)``."""
-    body = model.body
-    dtype = next(body.parameters(), torch.zeros(1)).dtype
-    tensor = {
-        k: torch.as_tensor(params[k], dtype=dtype) for k in ("betas", "global_orient", "body_pose")
-    }
-    gender = torch.as_tensor(params["gender"], dtype=dtype).clamp(-1, 1)
+
+    def on_device(values: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(values, dtype=torch.float32, device=model.device)
+
+    tensor = {k: on_device(params[k]) for k in ("betas", "global_orient", "body_pose")}
+    gender = on_device(params["gender"]).clamp(-1, 1)
     with torch.no_grad():
-        posed = body(gender, tensor["betas"], tensor["global_orient"], tensor["body_pose"])
-    shift = params["root"] - posed.joints[:, 0].numpy()
+        posed = model.body(gender, tensor["betas"], tensor["global_orient"], tensor["body_pose"])
+    joints = posed.joints.cpu().numpy()
+    shift = params["root"] - joints[:, 0]
     return {
         "transl": shift,
-        "joints": posed.joints.numpy() + shift[:, None],
-        "landmarks": posed.landmarks.numpy() + shift[:, None],
-        "vertices": posed.vertices.numpy() + shift[:, None],
+        "joints": joints + shift[:, None],
+        "landmarks": posed.landmarks.cpu().numpy() + shift[:, None],
+        "vertices": posed.vertices.cpu().numpy() + shift[:, None],
     }
 
 

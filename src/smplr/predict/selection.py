@@ -4,7 +4,8 @@ A photo: the largest person (by mask area, else landmark box; see
 :meth:`smplr.predict.detector.PoseDetection.area`), with a note saying how many were
 seen.  A video: the largest person of the first frame with someone in it, then in each
 frame the person whose landmark box overlaps the previous choice most (largest again
-when nobody overlaps it by more than 0.1 IoU: a note says the track was lost).
+when nobody overlaps it by more than 0.1 IoU, even if only one person is in view: a
+note says the track was lost, and the caller smooths the stretches apart).
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ def pick_person(detections: list[PoseDetection], previous: np.ndarray | None = N
         raise ValueError("no person found")
     areas = [d.area() for d in detections]
     largest = int(np.argmax(areas))
-    if len(detections) == 1:
-        return Choice(0, "")
     if previous is not None:
         overlaps = [box_iou(d.box(), previous) for d in detections]
         best = int(np.argmax(overlaps))
         if overlaps[best] > 0.1:
             return Choice(best, "")
-        return Choice(largest, f"{len(detections)} people, track lost: fitted the largest")
+        return Choice(largest, "track lost: followed the largest person in view")
+    if len(detections) == 1:
+        return Choice(0, "")
     return Choice(largest, f"{len(detections)} people found: fitted the largest")
