@@ -253,3 +253,19 @@ def test_video_person_change_is_smoothed_apart(tmp_path, model) -> None:
     roots = np.load(tmp_path / "out" / "predictions.npz")["joints"][:, 0]
     assert np.abs(roots[:3, 0] - left.joints[0, 0]).max() < 0.1
     assert np.abs(roots[3:, 0] - right.joints[0, 0]).max() < 0.1
+
+
+def test_unseen_limbs_hang_down(person) -> None:
+    from smplr.predict.lift import JOINT_READOUT, observed_joints, rest_limbs
+    from smplr.predict.placement import FLIP
+
+    visibility = np.ones((1, 33))
+    visibility[0, 25:] = 0.0  # knees, ankles, heels, toes unseen
+    joints = np.einsum("jk,nkd->njd", JOINT_READOUT, person.detection.world[None] * FLIP)
+    joints[0, 4] += [0.5, 0.5, 0.0]  # a made-up knee somewhere odd
+    hung = rest_limbs(joints, observed_joints(visibility))
+    assert hung[0, 1] == pytest.approx(joints[0, 1])  # seen hip stays
+    knee, ankle = hung[0, 4], hung[0, 7]
+    assert np.linalg.norm(knee - hung[0, 1]) == pytest.approx(0.40)
+    assert knee[1] < hung[0, 1][1] - 0.35 and ankle[1] < knee[1] - 0.35  # straight down (y up)
+    assert hung[0, 18] == pytest.approx(joints[0, 18])  # seen arms untouched

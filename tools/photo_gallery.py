@@ -72,8 +72,8 @@ def main() -> None:
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
 
-        figure = plt.figure(figsize=(16, 9.2), dpi=100)
-        grid = figure.add_gridspec(2, 4, height_ratios=[1.25, 1.0], hspace=0.25, wspace=0.04)
+        figure = plt.figure(figsize=(16, 15), dpi=100)
+        grid = figure.add_gridspec(3, 4, height_ratios=[1.25, 1.6, 1.0], hspace=0.2, wspace=0.04)
         for column, path in enumerate(photos):
             axis = figure.add_subplot(grid[0, column])
             axis.imshow(Image.open(out / "overlays" / f"{path.stem}.png"))
@@ -81,7 +81,17 @@ def main() -> None:
             caption = "\n".join(_wrap(n) for n in notes) or "all parts visible"
             axis.set_title(f"{path.name}\n{caption}", fontsize=8.5)
             axis.axis("off")
-        strip = figure.add_subplot(grid[1, :])
+        predictions = np.load(out / "predictions.npz")
+        for column, path in enumerate(p for p in photos if p.stem in HALF_BODIES):
+            axis = figure.add_subplot(grid[1, 2 * column : 2 * column + 2])
+            axis.imshow(zoomed_out(path, predictions, predictor))
+            axis.set_title(
+                f"{path.name}, zoomed out: the photo (framed) and the whole fitted body; "
+                "below the frame, legs and feet come from the prior",
+                fontsize=8.5,
+            )
+            axis.axis("off")
+        strip = figure.add_subplot(grid[2, :])
         strip.imshow(Image.open(out / "overlays" / "demo_strip.png"))
         video = summary["demo.mp4"]
         followed = [n for n in video["notes"] if n.startswith("the person followed")]
@@ -101,6 +111,47 @@ def main() -> None:
         print(f"wrote {args.out}")
         for report in reports:
             print(json.dumps({k: report.__dict__[k] for k in ("name", "detect_s", "fit_s")}))
+
+
+HALF_BODIES = ("astronaut", "grace_hopper")
+
+
+def zoomed_out(path: Path, predictions, predictor: Predictor) -> np.ndarray:
+    """The photo on a larger grey canvas with the fitted body drawn whole, through the
+    same camera: what the prior filled in below the frame."""
+    from smplr.predict.media import read_image
+    from smplr.predict.outputs import render_overlay
+
+    row = list(predictions["names"]).index(path.name)
+    body = predictor.model.body
+    with torch.no_grad():
+        posed = body(
+            torch.as_tensor(predictions["gender"][row : row + 1]),
+            *(
+                torch.as_tensor(predictions[k][row : row + 1])
+                for k in ("betas", "global_orient", "body_pose", "transl")
+            ),
+        )
+    vertices = posed.vertices[0].numpy()
+    K = predictions["intrinsics"][row].astype(np.float64)
+    photo = read_image(path)
+    height, width = photo.shape[:2]
+    pixels = vertices[:, :2] / vertices[:, 2:] * np.diag(K)[:2] + K[:2, 2]
+    low = np.minimum(pixels.min(0), 0) - 20
+    high = np.maximum(pixels.max(0), [width, height]) + 20
+    left, top = (-low).astype(int)
+    canvas_w, canvas_h = (high - low).astype(int)
+    canvas = np.full((canvas_h, canvas_w, 3), 235, dtype=np.uint8)
+    canvas[top : top + height, left : left + width] = photo
+    shifted = K.copy()
+    shifted[:2, 2] += [left, top]
+    picture = render_overlay(canvas, vertices, predictor.faces, shifted, 900)
+    scale = picture.shape[0] / canvas_h
+    y0, y1 = round(top * scale), round((top + height) * scale) - 1
+    x0, x1 = round(left * scale), round((left + width) * scale) - 1
+    picture[[y0, y1], x0 : x1 + 1] = (220, 30, 30)  # the photo's frame
+    picture[y0 : y1 + 1, [x0, x1]] = (220, 30, 30)
+    return picture
 
 
 def _wrap(text: str, width: int = 48) -> str:

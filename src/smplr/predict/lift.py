@@ -11,7 +11,9 @@ each landmark a site on the body model; below visibility 0.5 a landmark is missi
 the DAE, above it weights the refinement on the format's own keypoints).
 
 Interim adapter, for weights without that DAE (the shipped bundle until it is trained):
-the 33 landmarks are mapped onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
+limbs the detector did not see are hung straight down from the last seen joint
+(:func:`rest_limbs`; BlazePose still reports positions for them, guessed and often
+odd), then the 33 landmarks are mapped onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
 spine joints are interpolated between the hip and shoulder centres) and fitted through
 the ``joints24`` DAE.
 """
@@ -19,6 +21,7 @@ the ``joints24`` DAE.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -128,13 +131,60 @@ def lift_blazepose(
     if has_keypoint_dae(model):
         result = model.fit(world * FLIP, BLAZEPOSE33.name, refine=refine, confidence=visibility)
         return Lifted(result, observed_joints(visibility))
-    joints = np.einsum("jk,nkd->njd", JOINT_READOUT, world * FLIP)
+    observed = observed_joints(visibility)
+    joints = rest_limbs(np.einsum("jk,nkd->njd", JOINT_READOUT, world * FLIP), observed)
     confidence = np.einsum("jk,nk->nj", (JOINT_READOUT > 0).astype(np.float64), visibility)
     confidence /= (JOINT_READOUT > 0).sum(1)
     for row, name in enumerate(JOINT_NAMES):
         if name in _INTERPOLATED:
             confidence[:, row] *= 0.3
+    confidence[~observed & _LIMB_JOINT] = 0.0  # placed by rest_limbs: no pull
     result = model.fit(
         joints, "joints24", refine=refine, confidence=confidence if refine > 0 else None
     )
-    return Lifted(result, observed_joints(visibility))
+    return Lifted(result, observed)
+
+
+_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
+LIMB_CHAINS: tuple[tuple[tuple[str, float], ...], ...] = tuple(
+    ((f"{side}_{a}", 0.0), (f"{side}_{b}", lb), (f"{side}_{c}", lc), (f"{side}_{d}", ld))
+    for side in ("left", "right")
+    for (a, b, c, d), (lb, lc, ld) in (
+        (("hip", "knee", "ankle", "foot"), (0.40, 0.42, 0.14)),
+        (("shoulder", "elbow", "wrist", "hand"), (0.28, 0.25, 0.08)),
+    )
+)
+"""Legs and arms from their root joint down: (joint, bone length in metres)."""
+_LIMB_JOINT = np.zeros(NUM_JOINTS, dtype=bool)
+for _chain in LIMB_CHAINS:
+    for _name, _ in _chain[1:]:
+        _LIMB_JOINT[_INDEX[_name]] = True
+
+
+def rest_limbs(joints: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """``joints (N, 24, 3)`` (view frame) with the unseen joints of each leg and arm
+    (``observed (N, 24)`` False) hung straight down the body from the last seen one:
+    thigh 40 cm, shin 42 cm, foot 14 cm forward; upper arm 28 cm, forearm 25 cm, hand
+    8 cm — a standing person's limbs, the prior's guess, instead of what the detector
+    made up for landmarks it did not see.  Down and forward come from the torso (hip
+    and shoulder centres, the hip line)."""
+    out = np.array(joints, dtype=np.float64)
+    hips = (out[:, _INDEX["left_hip"]] + out[:, _INDEX["right_hip"]]) / 2
+    shoulders = (out[:, _INDEX["left_shoulder"]] + out[:, _INDEX["right_shoulder"]]) / 2
+    up = _unit(shoulders - hips)
+    left = out[:, _INDEX["left_hip"]] - out[:, _INDEX["right_hip"]]
+    left = _unit(left - (left * up).sum(1, keepdims=True) * up)
+    forward = np.cross(left, up)
+    for chain in LIMB_CHAINS:
+        for (parent, _), (name, length) in pairwise(chain):
+            child = _INDEX[name]
+            unseen = ~observed[:, child]
+            step = -up * length
+            if name.endswith("_foot"):
+                step = forward * length - up * 0.05
+            out[unseen, child] = out[unseen, _INDEX[parent]] + step[unseen]
+    return out
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
