@@ -86,8 +86,7 @@ def main() -> None:
             axis = figure.add_subplot(grid[1, 2 * column : 2 * column + 2])
             axis.imshow(zoomed_out(path, predictions, predictor))
             axis.set_title(
-                f"{path.name}, zoomed out: the photo (framed) and the whole fitted body; "
-                "below the frame, legs and feet come from the prior",
+                f"{path.name} zoomed out: the photo in red,\nbelow it what the prior guessed",
                 fontsize=8.5,
             )
             axis.axis("off")
