@@ -148,7 +148,7 @@ def _merge(parts: list[SMPLRResult]) -> SMPLRResult:
 
 
 class SMPLR(nn.Module):
-    """The trained SMPLR: three DAEs (one per input format), Ω, Ψ and the body model.
+    """The trained SMPLR: the DAEs (one per JL input format, one for every detector format), Ω, Ψ and the body model.
 
     Build it with :meth:`pretrained` (shipped weights, open body model) or
     :meth:`from_bundle` (your own training run and body model).

@@ -157,6 +157,60 @@ def ood(
     benchmark.run(weights, num, sets, device, threads, json_out, refine)
 
 
+@app.command("formats")
+def formats(
+    weights: Weights = None,
+    num: Annotated[int, typer.Option("--num", help="Bodies per set.")] = 200,
+    sets: Annotated[
+        str,
+        typer.Option("--sets", help="Comma-separated test-set names."),
+    ] = "in_distribution,real_mocap_test",
+    formats: Annotated[
+        str,
+        typer.Option("--formats", help="Comma-separated detector formats (3D and 2D of each)."),
+    ] = "coco17,h36m17,blazepose33,openpose25,smpl24",
+    refine: Annotated[
+        int, typer.Option("--refine", help="LM steps of the refined rows (0: one shot only).")
+    ] = 10,
+    device: Device = "cpu",
+    threads: Threads = 1,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the rows as JSON here.")
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write the markdown tables here.")
+    ] = None,
+    figure: Annotated[
+        Path | None,
+        typer.Option("--figure", help="Only draw the formats' definitions on the body (PNG)."),
+    ] = None,
+    checks: Annotated[
+        bool,
+        typer.Option(
+            "--checks",
+            help="Only measure the keypoint-order check (false alarms, COCO/H36M caught) "
+            "on --num noisy synthetic bodies.",
+        ),
+    ] = False,
+) -> None:
+    """MPJPE Protocols 1 and 2 and vertex error (mm) of SMPLR from each detector keypoint
+    format, 3D and 2D, with 0, 20 and 40 % of the keypoints missing, one shot and refined,
+    on test sets (default: the in-distribution held-out draw and the real motion-capture
+    test clips).
+
+    Example: smplr bench formats --num 200 --refine 10 --markdown formats.md
+    """
+    from smplr.benchmarks import formats as benchmark
+
+    if figure is not None:
+        benchmark.figure(figure)
+        return
+    if checks:
+        benchmark.measure_checks(num, threads=threads)
+        return
+    benchmark.run(weights, num, sets, formats, refine, device, threads, json_out, markdown)
+
+
 @app.command("refine")
 def refine(
     num: Annotated[int, typer.Option("--num", help="Bodies per refinement row.")] = 300,

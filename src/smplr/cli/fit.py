@@ -131,9 +131,9 @@ def fit(
         raise ValueError("give both --female and --male model files, or neither")
     points = load_keypoints(input_path, input_format)
     confidence = load_confidence(input_path, points.shape[:2], input_format)
-    index = np.arange(len(points))  # which bodies of the file are fitted
+    extra: dict[str, np.ndarray] = {}
     if not INPUT_FORMATS[input_format].is_jl:  # detector keypoints: skip empty bodies
-        points, confidence, index = drop_unfittable(input_path, points, confidence)
+        points, confidence, extra["body_index"] = drop_unfittable(input_path, points, confidence)
     if female is not None and male is not None:
         if weights is None:
             raise ValueError(
@@ -156,7 +156,7 @@ def fit(
     arrays = result.numpy()
     out.parent.mkdir(parents=True, exist_ok=True)
     saved = {k: arrays[k] for k in (*OUTPUT_KEYS, "keypoints") if k in arrays}
-    np.savez_compressed(out, body_index=index, **saved)  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
+    np.savez_compressed(out, **extra, **saved)  # type: ignore[arg-type]  # numpy stub: **kwds may bind allow_pickle
     typer.echo(f"wrote {out} ({len(points)} bodies)")
     if mesh_dir is not None:
         faces = model.body.faces.cpu().numpy()

@@ -58,7 +58,7 @@ from smplr.input_formats import (
     keypoint_format,
     visibility_mask,
 )
-from smplr.keypoint_checks import SCALE_HIGH, bone_scale
+from smplr.keypoint_checks import SCALE_HIGH, bone_scale, metres_from_pixels
 
 SUFFIXES = (".npy", ".npz", ".json")
 
@@ -186,16 +186,14 @@ def _pixels_by_bones(
     known = ~torch.isnan(scale)
     if not bool(known.any()) or float(scale[known].median()) < SCALE_HIGH:
         return points  # root-plane metres (or too few bones to tell: the fit will say)
-    # Foreshortening makes 2D bones ~0.85 of their length on average (synthetic views).
-    per_body = torch.where(known, scale, scale[known].median()).numpy() / 0.85
+    metres, per_metre = metres_from_pixels(torch.as_tensor(points), visible, kp)
     typer.echo(
         f"{path}: 2D keypoints in pixels without 'intrinsics': scaled to metres by the "
-        f"bone lengths (about {float(np.median(per_body)):.0f} px per metre; give "
+        f"bone lengths (about {float(per_metre.median()):.0f} px per metre; give "
         "'intrinsics' and 'root_depth' for a perspective camera)",
         err=True,
     )
-    metres = points / per_body[:, None, None]
-    return metres * np.array([1.0, -1.0])  # pixel rows grow downwards
+    return metres.numpy()
 
 
 def drop_unfittable(

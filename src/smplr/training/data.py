@@ -261,10 +261,12 @@ class KeypointCorruption:
         sites, jl = sites @ rotation, jl @ rotation
         mirror = torch.tensor([SITE_NAMES.index(mirror_name(n)) for n in SITE_NAMES])
         noisy = detector_noise(sites, mirror, generator, max_sigma=self.max_sigma)
-        noisy = noisy - noisy[:, :1]  # root-relative (site 0 is the pelvis)
-        pixels = project_to_pixels(noisy, views.root, views.intrinsics)
-        plane = pixels_to_root_plane(pixels, views.intrinsics, views.root[:, 2])
-        points = torch.where(planar[:, None, None], plane, noisy)
+        # Relative to the true root (appended as a last point), not a noisy keypoint:
+        # the target frame must not move with the noise.
+        with_root = torch.cat([noisy, torch.zeros_like(noisy[:, :1])], dim=1)
+        pixels = project_to_pixels(with_root, views.root, views.intrinsics)
+        plane = pixels_to_root_plane(pixels, views.intrinsics, views.root[:, 2], NUM_SITES)
+        points = torch.where(planar[:, None, None], plane[:, :NUM_SITES], noisy)
         missing = uniform(batch, NUM_SITES) < self.max_missing * uniform(batch, 1)
         truncated = uniform(batch) < self.truncate_rate
         missing[:, list(_LOWER_SITES)] |= truncated[:, None]
