@@ -66,6 +66,8 @@ KEYPOINT_ROUTES: dict[str, str] = {
 """The ways from an image to keypoints ``smplr predict --keypoints`` offers: name -> help."""
 
 DEFAULT_ROUTE = "mediapipe"
+FIT_BATCH = 64
+"""People fitted together (a video's frames): bounds the memory of skinning whole meshes."""
 
 PARTS: dict[str, tuple[str, ...]] = {
     "head": ("head",),
@@ -149,13 +151,20 @@ class Predictor:
     def fit(
         self, people: Sequence[PoseDetection], sizes: Sequence[tuple[int, int]]
     ) -> list[dict[str, np.ndarray]]:
-        """Fit detected ``people`` seen in images of ``sizes`` ``(H, W)`` (one batch):
-        one dict per person with the :data:`smplr.predict.outputs.PREDICTION_KEYS`
-        arrays (but ``names`` and ``frame``) plus ``vertices (V, 3)`` and
-        ``reprojection_px`` (mean pixel distance of the body's observed joints to the
-        detector's)."""
-        if not people:
-            return []
+        """Fit detected ``people`` seen in images of ``sizes`` ``(H, W)`` (in batches of
+        :data:`FIT_BATCH`): one dict per person with the
+        :data:`smplr.predict.outputs.PREDICTION_KEYS` arrays (but ``names`` and
+        ``frame``) plus ``vertices (V, 3)`` and ``reprojection_px`` (mean pixel distance
+        of the body's observed joints to the detector's)."""
+        rows: list[dict[str, np.ndarray]] = []
+        for start in range(0, len(people), FIT_BATCH):
+            end = start + FIT_BATCH
+            rows.extend(self._fit_batch(people[start:end], sizes[start:end]))
+        return rows
+
+    def _fit_batch(
+        self, people: Sequence[PoseDetection], sizes: Sequence[tuple[int, int]]
+    ) -> list[dict[str, np.ndarray]]:
         world = np.stack([p.world for p in people])
         visibility = np.stack([p.visibility for p in people])
         lifted = lift_blazepose(self.model, world, visibility, self.refine)
