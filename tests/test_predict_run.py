@@ -133,8 +133,9 @@ def test_video_with_fake_detector(tmp_path, model, person) -> None:
     for _ in range(5):
         writer.write(np.full((480, 640, 3), 100, dtype=np.uint8))
     writer.release()
-    predictor = Predictor(model=model, detector=FakeDetector({640: [person.detection]}))
-    reports = predict_files([path], tmp_path / "out", predictor, PredictOptions(strip_frames=3))
+    predictor = Predictor(model=model, detector=FakeDetector({640: [person.detection]}), refine=3)
+    options = PredictOptions(strip_frames=3, video_side=320)
+    reports = predict_files([path], tmp_path / "out", predictor, options)
     assert reports[0].status == "ok" and reports[0].people == 5 and reports[0].frames == 5
     data = np.load(tmp_path / "out" / "predictions.npz")
     assert data["frame"].tolist() == [0, 1, 2, 3, 4]
@@ -244,11 +245,13 @@ def test_video_person_change_is_smoothed_apart(tmp_path, model) -> None:
     right = canned_person(640, 480, offset=(1.0, 0.0))
     path = tmp_path / "swap.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (640, 480))
-    for value in (40, 40, 40, 220, 220, 220):
+    for value in (40, 40, 40, 220, 220):
         writer.write(np.full((480, 640, 3), value, dtype=np.uint8))
     writer.release()
-    predictor = Predictor(model=model, detector=_ByBrightness(left.detection, right.detection))
-    reports = predict_files([path], tmp_path / "out", predictor, PredictOptions(video=False))
+    detector = _ByBrightness(left.detection, right.detection)
+    predictor = Predictor(model=model, detector=detector, refine=3)
+    options = PredictOptions(video=False, strip_frames=2, video_side=320)
+    reports = predict_files([path], tmp_path / "out", predictor, options)
     assert "the person followed changed 1 times (smoothed apart)" in reports[0].notes
     roots = np.load(tmp_path / "out" / "predictions.npz")["joints"][:, 0]
     assert np.abs(roots[:3, 0] - left.joints[0, 0]).max() < 0.1
