@@ -86,13 +86,20 @@ def guessed_parts(observed: np.ndarray) -> list[str]:
     return [part for part, joints in PARTS.items() if not any(observed[index[j]] for j in joints)]
 
 
-def build_detector(route: str, max_people: int = 2) -> Detector:
-    """The detector of keypoints route ``route`` (one-line ValueError when unknown or
-    when its optional dependencies are missing)."""
+def check_route(route: str) -> str:
+    """``route`` if it names a keypoints route of :data:`KEYPOINT_ROUTES`, else a
+    one-line ValueError listing them."""
     if route not in KEYPOINT_ROUTES:
         raise ValueError(
             f"unknown keypoints route '{route}': expected one of {', '.join(KEYPOINT_ROUTES)}"
         )
+    return route
+
+
+def build_detector(route: str, max_people: int = 2) -> Detector:
+    """The detector of keypoints route ``route`` (one-line ValueError when unknown or
+    when its optional dependencies are missing)."""
+    check_route(route)
     return MediaPipeDetector(max_people=max_people)
 
 
@@ -132,10 +139,7 @@ class Predictor:
         focal: float | None = None,
         device: str = "cpu",
     ) -> None:
-        if keypoints not in KEYPOINT_ROUTES:
-            raise ValueError(
-                f"unknown keypoints route '{keypoints}': expected one of {', '.join(KEYPOINT_ROUTES)}"
-            )
+        check_route(keypoints)
         if focal is not None and not focal > 0:
             raise ValueError(f"focal length must be > 0 pixels, got {focal}")
         self.keypoints = keypoints
