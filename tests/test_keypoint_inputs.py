@@ -168,8 +168,26 @@ def test_refinement_fits_a_formats_keypoints_directly() -> None:
     before, _ = site_body(gender, betas, start)
     fitted = fit_bodies(
         site_body.model, targets, gender, BodyParams(start, betas, torch.zeros(2, 3, dtype=torch.float64)),
-        15, readout=site_body.readout,
+        8, readout=site_body.readout,
     ).params  # fmt: skip
     after, _ = site_body(gender, fitted.betas, fitted.rotations, fitted.transl)
     error = lambda p: float((p - targets).norm(dim=-1).mean())  # noqa: E731
     assert error(after) < 0.3 * error(before)
+
+
+def test_shipped_keypoint_dae_recovers_bodies_from_coco(posed) -> None:
+    """The shipped weights on exact COCO-17 keypoints of varied poses: measured 29 mm (3D)
+    and 85 mm (2D) joint error one shot on 150 held-out bodies (smplr bench formats)."""
+    from smplr.pipeline import SMPLR
+
+    model = SMPLR.pretrained()
+    coco = _format_points(posed, "coco17")
+    truth = posed["jl"][:, :24].float()
+    for points, fmt, bound in ((coco, "coco17", 0.06), (coco[..., :2], "coco17_2d", 0.16)):
+        result = model.fit(points, fmt, return_vertices=False)
+        joints = result.joints - result.joints[:, :1]
+        if fmt.endswith("_2d"):  # depth is unknown: compare the image-plane axes too
+            joints, target = joints[..., :2], truth[..., :2]
+        else:
+            target = truth
+        assert float((joints - target).norm(dim=-1).mean()) < bound
