@@ -196,8 +196,8 @@ def test_too_few_visible_landmarks(tmp_path, model) -> None:
 
 
 def test_keypoint_dae_route_when_the_weights_have_it(monkeypatch, person) -> None:
-    """With a keypoint DAE in the weights, BlazePose-33 goes to SMPLR.fit as the
-    blazepose33 input format, view frame (y up), visibilities as confidences."""
+    """With lift="keypoint-dae", BlazePose-33 goes to SMPLR.fit as the blazepose33 input
+    format, view frame (y up), visibilities as confidences."""
     from smplr.networks import build_networks
     from smplr.predict.lift import has_keypoint_dae, lift_blazepose
     from smplr.weights import load_bundle, shipped_path
@@ -219,7 +219,7 @@ def test_keypoint_dae_route_when_the_weights_have_it(monkeypatch, person) -> Non
     monkeypatch.setattr(model, "fit", spy)
     detection = person.detection
     with pytest.raises(Called):
-        lift_blazepose(model, detection.world[None], detection.visibility[None], refine=7)
+        lift_blazepose(model, detection.world[None], detection.visibility[None], 7, "keypoint-dae")
     points, input_format, kwargs = calls[0]
     assert input_format == "blazepose33" and kwargs["refine"] == 7
     assert points.shape == (1, 33, 3) and kwargs["confidence"].shape == (1, 33)

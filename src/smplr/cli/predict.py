@@ -10,6 +10,7 @@ import typer
 
 from smplr.cli.options import Device, Weights
 from smplr.pipeline import SMPLR
+from smplr.predict.lift import LIFTS
 from smplr.predict.run import (
     DEFAULT_ROUTE,
     KEYPOINT_ROUTES,
@@ -93,6 +94,15 @@ def predict(
         int,
         typer.Option("--video-size", help="Longest side of the overlay video and strip, pixels."),
     ] = 640,
+    lift: Annotated[
+        str,
+        typer.Option(
+            "--lift",
+            help="joints24: landmarks mapped onto SMPL's joints, unseen limbs hung down, "
+            "the joints24 DAE (default; better on half-body photos); keypoint-dae: the "
+            "blazepose33 format through the keypoint DAE.",
+        ),
+    ] = "joints24",
     weights: Weights = None,
     device: Device = "cpu",
 ) -> None:
@@ -131,7 +141,9 @@ def predict(
         raise ValueError("--overlay-size and --video-size must be at least 32 pixels")
     detector = build_detector(keypoints)
     model = SMPLR.load(weights or shipped_path(), device)
-    predictor = Predictor(keypoints, model, detector, refine=refine, focal=focal)
+    if lift not in LIFTS:
+        raise ValueError(f"unknown --lift '{lift}': expected one of {', '.join(LIFTS)}")
+    predictor = Predictor(keypoints, model, detector, refine=refine, focal=focal, lift=lift)
     options = PredictOptions(
         mesh_dir=mesh_dir,
         overlay_side=overlay_size,

@@ -5,17 +5,20 @@ view frame SMPLR works in (y up) and fitted with the landmarks' visibilities as 
 refinement's per-keypoint confidences, so landmarks the detector did not see pull
 (almost) nothing and the DAE's and the priors' guess stands for them.
 
-With weights that hold the detector formats' DAE (``dae_keypoints``), the 33 landmarks
-go in as the ``blazepose33`` input format (:data:`smplr.body.keypoints.BLAZEPOSE33`:
-each landmark a site on the body model; below visibility 0.5 a landmark is missing for
-the DAE, above it weights the refinement on the format's own keypoints).
+With ``lift="keypoint-dae"`` and weights that hold the detector formats' DAE
+(``dae_keypoints``), the 33 landmarks go in as the ``blazepose33`` input format
+(:data:`smplr.body.keypoints.BLAZEPOSE33`: each landmark a site on the body model;
+below visibility 0.5 a landmark is missing for the DAE, above it weights the
+refinement on the format's own keypoints).
 
-Interim adapter, for weights without that DAE (the shipped bundle until it is trained):
-limbs the detector did not see are hung straight down from the last seen joint
-(:func:`rest_limbs`; BlazePose still reports positions for them, guessed and often
-odd), then the 33 landmarks are mapped onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a joint is a landmark or the mean of a few;
-spine joints are interpolated between the hip and shoulder centres) and fitted through
-the ``joints24`` DAE.
+The default, ``lift="joints24"``, looked better on the real photos (with the shipped
+keypoint DAE the half-body portraits got splayed or misplaced guessed legs, and Grace
+Hopper's body was placed partly behind the camera): limbs the detector did not see are
+hung straight down from the last seen joint (:func:`rest_limbs`; BlazePose still
+reports positions for them, guessed and often odd), then the 33 landmarks are mapped
+onto SMPL's 24 joints (:data:`JOINT_SOURCES`: a landmark or the mean of a few; spine
+joints interpolated between the hip and shoulder centres) and fitted through the
+``joints24`` DAE.
 """
 
 from __future__ import annotations
@@ -113,8 +116,18 @@ def observed_joints(visibility: np.ndarray) -> np.ndarray:
     return np.stack([visible[:, list(JOINT_SOURCES[name])].all(1) for name in JOINT_NAMES], axis=1)
 
 
+LIFTS = ("joints24", "keypoint-dae")
+"""How BlazePose landmarks are lifted: ``joints24`` (default: mapped onto SMPL's joints,
+unseen limbs hung down, the ``joints24`` DAE) or ``keypoint-dae`` (the ``blazepose33``
+input format through the detector formats' DAE, when the weights hold it)."""
+
+
 def lift_blazepose(
-    model: SMPLR, world: np.ndarray, visibility: np.ndarray, refine: int = 10
+    model: SMPLR,
+    world: np.ndarray,
+    visibility: np.ndarray,
+    refine: int = 10,
+    lift: str = "joints24",
 ) -> Lifted:
     """Bodies from BlazePose world landmarks ``world (N, 33, 3)`` (metres, image axes:
     y down) and ``visibility (N, 33)``.
@@ -128,7 +141,11 @@ def lift_blazepose(
             f"BlazePose landmarks must be (N, 33, 3) with visibility (N, 33), got "
             f"{world.shape} and {visibility.shape}"
         )
-    if has_keypoint_dae(model):
+    if lift not in LIFTS:
+        raise ValueError(f"unknown lift '{lift}': expected one of {', '.join(LIFTS)}")
+    if lift == "keypoint-dae":
+        if not has_keypoint_dae(model):
+            raise ValueError("--lift keypoint-dae needs weights with the keypoint DAE")
         result = model.fit(world * FLIP, BLAZEPOSE33.name, refine=refine, confidence=visibility)
         return Lifted(result, observed_joints(visibility))
     observed = observed_joints(visibility)

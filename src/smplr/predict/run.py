@@ -138,6 +138,7 @@ class Predictor:
         refine: int = 10,
         focal: float | None = None,
         device: str = "cpu",
+        lift: str = "joints24",
     ) -> None:
         check_route(keypoints)
         if focal is not None and not focal > 0:
@@ -147,6 +148,7 @@ class Predictor:
         self.model = model if model is not None else SMPLR.pretrained(device)
         self.refine = refine
         self.focal = focal
+        self.lift = lift
 
     @property
     def faces(self) -> np.ndarray:
@@ -171,7 +173,7 @@ class Predictor:
     ) -> list[dict[str, np.ndarray]]:
         world = np.stack([p.world for p in people])
         visibility = np.stack([p.visibility for p in people])
-        lifted = lift_blazepose(self.model, world, visibility, self.refine)
+        lifted = lift_blazepose(self.model, world, visibility, self.refine, self.lift)
         arrays = {k: v.astype(np.float64) for k, v in lifted.result.numpy().items()}
         Ks = np.stack([intrinsics(w, h, self.focal) for h, w in sizes])
         turned = view_to_camera(arrays, np.zeros((len(people), 3)))
