@@ -84,7 +84,7 @@ JOINT_SOURCES: dict[str, dict[int, float]] = {
     "left_hand": {_LANDMARK["left_pinky"]: 0.5, _LANDMARK["left_index"]: 0.5},
     "right_hand": {_LANDMARK["right_pinky"]: 0.5, _LANDMARK["right_index"]: 0.5},
 }
-"""Each SMPL joint as weights of BlazePose landmarks (interim adapter)."""
+"""Each SMPL joint as weights of BlazePose landmarks (the default joints24 lift)."""
 
 _INTERPOLATED = {"spine1", "spine2", "spine3", "neck", "left_collar", "right_collar"}
 JOINT_READOUT = np.zeros((NUM_JOINTS, 33))
@@ -96,7 +96,7 @@ for _row, _name in enumerate(JOINT_NAMES):
 
 def has_keypoint_dae(model: SMPLR) -> bool:
     """Whether ``model``'s weights include the detector formats' DAE (then BlazePose-33
-    goes through it; else through the interim ``joints24`` adapter)."""
+    can go through it with ``lift="keypoint-dae"``)."""
     return KEYPOINT_DAE.removeprefix("dae_") in model.daes
 
 
