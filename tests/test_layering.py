@@ -26,10 +26,11 @@ layer, never from a higher one, and from its own layer only where
     pictures of people with exact annotations (rendered bodies over backgrounds);
 13. ``training``: fitting the networks;
 14. ``open_model_build``: the build-time tool that generates the open body model;
-15. ``smplr`` itself (the package's ``__init__``: the public names);
-16. ``benchmarks``: measured speed and accuracy (run by ``smplr bench``);
-17. ``cli``: the ``smplr`` command line;
-18. ``__main__``: ``python -m smplr``.
+15. ``predict``: photos and videos to bodies (detector, person selection, camera, outputs);
+16. ``smplr`` itself (the package's ``__init__``: the public names);
+17. ``benchmarks``: measured speed and accuracy (run by ``smplr bench``);
+18. ``cli``: the ``smplr`` command line;
+19. ``__main__``: ``python -m smplr``.
 
 Every import counts: at module level, inside functions and under ``TYPE_CHECKING``.
 A package is a folder under ``src/smplr`` or a top-level module (``smplr.dae``).
@@ -60,6 +61,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("evaluation", "image_data"),
     ("training",),
     ("open_model_build",),
+    ("predict",),
     ("smplr",),
     ("benchmarks",),
     ("cli",),

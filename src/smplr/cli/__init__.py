@@ -9,11 +9,11 @@ import warnings
 import typer
 from typer._click.exceptions import NoArgsIsHelpError  # typer vendors click
 
-from smplr.cli import bench, body, data, demo, evaluate, fit, report, train
+from smplr.cli import bench, body, data, demo, evaluate, fit, predict, report, train
 
 app = typer.Typer(
     name="smplr",
-    help="SMPLR: turn 3D/2D keypoints (and later images) into SMPL body meshes.",
+    help="SMPLR: turn 3D/2D keypoints, photos and videos into SMPL body meshes.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(body.app, name="body")
 app.command("evaluate")(evaluate.evaluate)
 app.command("fit")(fit.fit)
+app.command("predict")(predict.predict)
 app.add_typer(train.app, name="train")
 app.command("demo")(demo.demo)
 app.command("report")(report.report)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from smplr.atomic_io import atomic_write
+
 ArrayLike = torch.Tensor | np.ndarray
 
 
@@ -70,7 +72,8 @@ def to_uint8(image: ArrayLike) -> np.ndarray:
 
 def save_png(path: str | Path, image: ArrayLike) -> Path:
     """Write ``image`` — ``(H, W)`` grey or mask, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA,
-    float in [0, 1], uint8 or bool — as a PNG file (parent folders are created)."""
+    float in [0, 1], uint8 or bool — as a PNG file, whole or not at all (parent folders
+    are created)."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path}: expected a .png file name")
@@ -81,8 +84,8 @@ def save_png(path: str | Path, image: ArrayLike) -> Path:
         raise ValueError(f"image has shape {pixels.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
     from matplotlib import image as mpl_image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mpl_image.imsave(path, pixels)
+    with atomic_write(path) as handle:
+        mpl_image.imsave(handle, pixels, format="png")  # type: ignore[arg-type]  # a binary file
     return path
 
 
