@@ -89,7 +89,7 @@ def rotate_scale(record: Record, degrees: float, scale: float) -> Record:
     grid = grid / torch.tensor([(width - 1) / 2, (height - 1) / 2]) - 1.0
 
     def warp(array: np.ndarray, mode: str) -> np.ndarray:
-        tensor = torch.as_tensor(np.ascontiguousarray(array)).float()
+        tensor = torch.tensor(array, dtype=torch.float32)  # a copy: arrays may be read-only
         chw = tensor.permute(2, 0, 1) if tensor.ndim == 3 else tensor[None]
         warped = F.grid_sample(chw[None], grid, mode=mode, align_corners=True)[0]
         return (warped.permute(1, 2, 0) if tensor.ndim == 3 else warped[0]).numpy()
