@@ -14,7 +14,7 @@ from smplr.benchmarks import ood
 from smplr.training import budget
 from smplr.training.checkpoint import load_checkpoint
 from smplr.training.loop import TrainSettings
-from smplr.training.recipe import BUNDLE_NAME
+from smplr.training.recipe import BUNDLE_NAME, stages_to_train
 from smplr.training.stages import RECIPE
 from smplr.weights import load_bundle
 
@@ -58,8 +58,9 @@ def test_train_within_times_every_stage_and_exports(tmp_path) -> None:
     lines: list[str] = []
     base = TrainSettings(batch_size=16, steps=budget.MIN_STEPS)
     path = budget.train_within(recipe, started + 4.0, base, log=lines.append)
-    assert path.is_file() and sum(line.startswith("timed ") for line in lines) == len(RECIPE)
-    for name in RECIPE:
+    stages = stages_to_train(recipe)  # the fake body model has no keypoint DAE
+    assert path.is_file() and sum(line.startswith("timed ") for line in lines) == len(stages)
+    for name in stages:
         state = load_checkpoint(tmp_path / name / "checkpoint.pt", name)
         assert state["step"] >= budget.MIN_STEPS and state["record"]["poses"] == "prior"
 

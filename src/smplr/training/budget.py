@@ -25,16 +25,23 @@ import torch
 
 from smplr.training.data import PoolBatch, minibatch, pool_key
 from smplr.training.loop import DistributedEnv, TrainSettings, finished_state
-from smplr.training.recipe import BUNDLE_NAME, Recipe, export_bundle, run_stage
-from smplr.training.stages import RECIPE, STAGES
+from smplr.training.recipe import (
+    BUNDLE_NAME,
+    Recipe,
+    export_bundle,
+    run_stage,
+    stages_to_train,
+)
+from smplr.training.stages import STAGES
 
 SHARES: dict[str, float] = {
     "dae_jl42": 0.12,
     "dae_joints24": 0.08,
     "dae_2d": 0.10,
+    "dae_keypoints": 0.10,
     "shape": 0.12,
-    "pose": 0.20,
-    "pose_smpl": 0.38,  # fine-tuning with L_SMPL gains the most
+    "pose": 0.18,
+    "pose_smpl": 0.30,  # fine-tuning with L_SMPL gains the most
 }
 """Share of the training time of each stage of the recipe."""
 
@@ -153,12 +160,13 @@ def train_within(
     One process only (the plan follows this process's clock)."""
     pool, val = recipe.data()
     log(f"pool {len(pool):,} + validation {len(val):,} bodies ready on {recipe.device}")
-    pace = {name: time_stage(recipe, name, pool, val, base.batch_size) for name in RECIPE}
+    stages = stages_to_train(recipe)
+    pace = {name: time_stage(recipe, name, pool, val, base.batch_size) for name in stages}
     for name, p in pace.items():
         log(f"timed {name}: {1000 * p.step_s:.1f} ms/step, {p.validation_s:.2f} s/validation")
-    for i, name in enumerate(RECIPE):
+    for i, name in enumerate(stages):
         seconds = deadline - time.perf_counter()
-        settings = plan_stage(name, RECIPE[i:], seconds, pace[name], base)
+        settings = plan_stage(name, stages[i:], seconds, pace[name], base)
         log(f"{name}: {settings.steps} steps of {settings.batch_size} ({seconds:.0f} s left)")
         started = time.perf_counter()
         run_stage(recipe, name, settings, fresh, DistributedEnv(), False, (pool, val))

@@ -241,6 +241,13 @@ def merge_stage(run_dir: Path, stage: str, bundle_path: Path, out: Path, half: b
     return save_bundle(bundle, out, half=half)
 
 
+def stages_to_train(recipe: Recipe) -> list[str]:
+    """:data:`RECIPE` without the keypoint DAE where the body model names no keypoint
+    vertices (``dae_keypoints`` is optional in a bundle)."""
+    trainable = recipe.context().site_body is not None
+    return [n for n in RECIPE if n not in OPTIONAL_NETWORKS or trainable]
+
+
 def run_all(
     recipe: Recipe,
     settings: dict[str, TrainSettings],
@@ -250,9 +257,7 @@ def run_all(
 ) -> Path:
     """Every stage of :data:`RECIPE` in order, then the bundle; returns its path."""
     data = recipe.data(env)
-    for name in RECIPE:
-        if name in OPTIONAL_NETWORKS and recipe.context().site_body is None:
-            continue  # this body model names no keypoint vertices
+    for name in stages_to_train(recipe):
         run_stage(recipe, name, settings[name], fresh, env, show_progress, data)
     env = env or DistributedEnv()
     path = recipe.run_dir / BUNDLE_NAME
