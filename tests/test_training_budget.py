@@ -14,7 +14,7 @@ from smplr.benchmarks import ood
 from smplr.training import budget
 from smplr.training.checkpoint import load_checkpoint
 from smplr.training.loop import TrainSettings
-from smplr.training.recipe import BUNDLE_NAME, trainable_stages
+from smplr.training.recipe import BUNDLE_NAME, stages_to_train
 from smplr.training.stages import RECIPE
 from smplr.weights import load_bundle
 
@@ -24,9 +24,9 @@ PACE = budget.Pace(step_s=0.01, validation_s=0.5)
 def test_stage_plans_share_the_time_left() -> None:
     base = TrainSettings(batch_size=64, lr=3e-4, seed=2)
     first = budget.plan_stage("dae_jl42", RECIPE, 1000.0, PACE, base)
-    # 0.9 of the time, the stage's share 0.11 of 1.0: 99 s, 4 checkpoints of 1.5 s.
-    assert first.steps == int((99.0 - 4 * 1.5) / 0.01)
-    assert first.checkpoint_every == first.val_every == -(-first.steps // 4)
+    # 0.9 of the time, the stage's share 0.12 of 1.0: 108 s, 5 checkpoints of 1.5 s.
+    assert first.steps == int((108.0 - 5 * 1.5) / 0.01)
+    assert first.checkpoint_every == first.val_every == -(-first.steps // 5)
     assert (first.batch_size, first.lr, first.seed) == (64, 3e-4, 2)
     last = budget.plan_stage("pose_smpl", RECIPE[-1:], 100.0, PACE, base)  # all that is left
     assert last.steps == int((90.0 - 4 * 1.5) / 0.01)
@@ -58,8 +58,7 @@ def test_train_within_times_every_stage_and_exports(tmp_path) -> None:
     lines: list[str] = []
     base = TrainSettings(batch_size=16, steps=budget.MIN_STEPS)
     path = budget.train_within(recipe, started + 4.0, base, log=lines.append)
-    stages = trainable_stages(recipe)  # the fake body names no keypoint vertices
-    assert stages == [name for name in RECIPE if name != "dae_keypoints"]
+    stages = stages_to_train(recipe)  # the fake body model has no keypoint DAE
     assert path.is_file() and sum(line.startswith("timed ") for line in lines) == len(stages)
     for name in stages:
         state = load_checkpoint(tmp_path / name / "checkpoint.pt", name)

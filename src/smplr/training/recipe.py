@@ -241,11 +241,11 @@ def merge_stage(run_dir: Path, stage: str, bundle_path: Path, out: Path, half: b
     return save_bundle(bundle, out, half=half)
 
 
-def trainable_stages(recipe: Recipe) -> list[str]:
-    """The stages of :data:`RECIPE` this recipe's body model can train, in order: all but
-    the keypoint DAE where the body names no keypoint vertices."""
-    no_sites = recipe.context().site_body is None
-    return [name for name in RECIPE if not (no_sites and name in OPTIONAL_NETWORKS)]
+def stages_to_train(recipe: Recipe) -> list[str]:
+    """:data:`RECIPE` without the keypoint DAE where the body model names no keypoint
+    vertices (``dae_keypoints`` is optional in a bundle)."""
+    trainable = recipe.context().site_body is not None
+    return [n for n in RECIPE if n not in OPTIONAL_NETWORKS or trainable]
 
 
 def run_all(
@@ -257,7 +257,7 @@ def run_all(
 ) -> Path:
     """Every stage of :data:`RECIPE` in order, then the bundle; returns its path."""
     data = recipe.data(env)
-    for name in trainable_stages(recipe):
+    for name in stages_to_train(recipe):
         run_stage(recipe, name, settings[name], fresh, env, show_progress, data)
     env = env or DistributedEnv()
     path = recipe.run_dir / BUNDLE_NAME
