@@ -11,6 +11,7 @@ import torch
 
 from smplr.atomic_io import write_text_atomic
 from smplr.benchmarks.ood import set_names
+from smplr.body.keypoints import KEYPOINT_FORMATS
 from smplr.body.model import GenderedBodyModel
 from smplr.evaluation.keypoint_formats import (
     definitions_figure,
@@ -27,7 +28,7 @@ def run(
     weights: Path | None = None,
     num: int = 200,
     sets: str = "in_distribution,real_mocap_test",
-    formats: str = "coco17,h36m17,blazepose33,openpose25,smpl24",
+    formats: str = ",".join(KEYPOINT_FORMATS),
     refine: int = 10,
     device: str = "cpu",
     threads: int | None = 1,

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from smplr.body.keypoints import KEYPOINT_FORMATS
 from smplr.cli.options import Device, Weights
 
 app = typer.Typer(
@@ -182,7 +183,7 @@ def formats(
     formats: Annotated[
         str,
         typer.Option("--formats", help="Comma-separated detector formats (3D and 2D of each)."),
-    ] = "coco17,h36m17,blazepose33,openpose25,smpl24",
+    ] = ",".join(KEYPOINT_FORMATS),
     refine: Annotated[
         int, typer.Option("--refine", help="LM steps of the refined rows (0: one shot only).")
     ] = 10,

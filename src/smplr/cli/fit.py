@@ -8,6 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from smplr.body.keypoints import KEYPOINT_FORMATS
 from smplr.body.mesh_io import MESH_FORMATS
 from smplr.body.model import GenderedBodyModel
 from smplr.cli.keypoint_files import drop_unfittable, load_confidence, load_keypoints
@@ -56,7 +57,7 @@ def fit(
             help="jl42: 24 SMPL joints + 18 landmarks (N,42,3) metres, y up; joints24: (N,24,3) metres; "
             "2d: (N,42,2) pixels with 'intrinsics' [fx,fy,cx,cy] and 'root_depth' (m) keys, or "
             "root-plane metres without them. Detector keypoints (docs/keypoint_formats.md): "
-            "coco17, h36m17, blazepose33, openpose25, smpl24 (3D metres) and <name>_2d, with "
+            f"{', '.join(KEYPOINT_FORMATS)} (3D metres) and <name>_2d, with "
             "'keypoints' (N,K,D) (NaN: missing) and 'visibility' (N,K) (< 0.5: missing); "
             "OpenPose / COCO JSON too.",
         ),
