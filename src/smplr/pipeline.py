@@ -56,6 +56,18 @@ from smplr.refine import (
 from smplr.reverse.features import relative_directions, relative_distances
 from smplr.weights import WeightBundle, load_bundle, shipped_path
 
+BODY_KEYS: tuple[str, ...] = (
+    "betas",
+    "gender",
+    "global_orient",
+    "body_pose",
+    "transl",
+    "joints",
+    "landmarks",
+)
+"""The SMPL parameters and posed points every smplr output file holds, in the field's
+naming (``smplr fit``'s ``.npz``, ``smplr predict``'s ``predictions.npz``)."""
+
 
 @dataclass
 class SMPLRResult:

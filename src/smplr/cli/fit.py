@@ -16,20 +16,11 @@ from smplr.cli.options import Device, Female, Male, Overwrite, Weights, batch_si
 from smplr.cli.outputs import Outputs
 from smplr.input_formats import INPUT_FORMATS, check_input_format
 from smplr.keypoint_checks import KeypointError
-from smplr.pipeline import SMPLR, NetworkOutputError
+from smplr.pipeline import BODY_KEYS, SMPLR, NetworkOutputError
 from smplr.refine import default_steps
 from smplr.weights import shipped_path
 
-OUTPUT_KEYS = (
-    "betas",
-    "gender",
-    "global_orient",
-    "body_pose",
-    "transl",
-    "joints",
-    "landmarks",
-    "scale",
-)
+OUTPUT_KEYS = (*BODY_KEYS, "scale")
 
 
 def fit(

@@ -26,18 +26,13 @@ import numpy as np
 import torch
 
 from smplr.atomic_io import save_npz_atomic
+from smplr.pipeline import BODY_KEYS
 from smplr.predict.media import require_opencv
 from smplr.render import PinholeCamera, overlay, render_shaded, to_uint8
 
 PREDICTION_KEYS = (
     "names",
-    "betas",
-    "gender",
-    "global_orient",
-    "body_pose",
-    "transl",
-    "joints",
-    "landmarks",
+    *BODY_KEYS,
     "intrinsics",
     "image_size",
     "frame",
