@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,11 +63,18 @@ class ImageShards(Dataset):
     """The images of a dataset written by :func:`smplr.image_data.shards.write_dataset`
     (complete shards only), optionally augmented (:class:`Augmentation`).
 
-    Each item is one image's dict of tensors; the annotations of the last shard read are
-    kept in memory (per DataLoader worker)."""
+    Each item is one image's dict of tensors.  The annotations of the last ``cached_shards``
+    shards read are kept in memory (per DataLoader worker; about 83 KB an image at 128²,
+    most of it the maps): 1 suits reading in order, ``None`` (all) random draws for
+    training, where re-reading a shard's compressed annotations would cost more than the
+    training step."""
 
     def __init__(
-        self, root: str | Path, augment: Augmentation | None = None, seed: int = 0
+        self,
+        root: str | Path,
+        augment: Augmentation | None = None,
+        seed: int = 0,
+        cached_shards: int | None = 1,
     ) -> None:
         self.root = Path(root)
         self.settings = read_settings(self.root)
@@ -80,7 +88,10 @@ class ImageShards(Dataset):
             with np.load(folder / "annotations.npz", allow_pickle=False) as data:
                 self.counts.append(len(data["index"]))
         self.starts = np.cumsum([0, *self.counts])
-        self._cache: tuple[int, dict[str, np.ndarray]] | None = None
+        if cached_shards is not None and cached_shards < 1:
+            raise ValueError(f"cached_shards must be at least 1 or None, got {cached_shards}")
+        self.cached_shards = cached_shards
+        self._cache: OrderedDict[int, dict[str, np.ndarray]] = OrderedDict()
         self._draws = 0
 
     def __len__(self) -> int:
@@ -91,16 +102,25 @@ class ImageShards(Dataset):
         if not 0 <= item < len(self):
             raise IndexError(f"image {item} out of range for {len(self)} images")
         shard = int(np.searchsorted(self.starts, item, side="right") - 1)
-        if self._cache is None or self._cache[0] != shard:
-            with np.load(self.shards[shard] / "annotations.npz", allow_pickle=False) as data:
-                self._cache = (shard, {key: data[key] for key in data.files})
-        arrays = self._cache[1]
+        arrays = self._annotations(shard)
         row = item - int(self.starts[shard])
         record = {key: value[row] for key, value in arrays.items()}
         name = f"{int(record['index']):07d}.{self.settings['image_format']}"
         record["image"] = load_image_file(self.shards[shard] / name)
         record["depth"] = record["depth"].astype(np.float32)
         return record
+
+    def _annotations(self, shard: int) -> dict[str, np.ndarray]:
+        """Every annotation array of ``shard``, from the cache or read (and cached)."""
+        if shard in self._cache:
+            self._cache.move_to_end(shard)
+            return self._cache[shard]
+        with np.load(self.shards[shard] / "annotations.npz", allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        self._cache[shard] = arrays
+        if self.cached_shards is not None and len(self._cache) > self.cached_shards:
+            self._cache.popitem(last=False)
+        return arrays
 
     def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
         record = self.record(item)

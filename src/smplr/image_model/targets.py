@@ -42,7 +42,10 @@ def separable_cross_entropy(
     each summing to 1): ``(B, M)`` nats."""
     b, m = logits.shape[:2]
     lse = logits.reshape(b, m, -1).logsumexp(dim=-1)
-    expected = torch.einsum("bmsd,bmsh,bmsw,bmdhw->bm", gz, gy, gx, logits) / gz.shape[2]
+    # One axis at a time (batched matrix products): never a (B, M, S, D, H, W) tensor.
+    along_w = torch.einsum("bmdhw,bmsw->bmsdh", logits, gx)
+    along_h = torch.einsum("bmsdh,bmsh->bmsd", along_w, gy)
+    expected = (along_h * gz).sum(dim=(-2, -1)) / gz.shape[2]
     return lse - expected
 
 
