@@ -23,7 +23,16 @@ def test_demo_writes_every_output_and_recovers_the_bodies(tmp_path: Path) -> Non
     assert bodies["betas"].shape == (3, 10) and bodies["body_pose"].shape == (3, 69)
     assert len(list((out / "meshes").glob("*.obj"))) == 3
     assert (out / "comparison.png").stat().st_size > 1000
-    rows = re.findall(r"^SMPLR.*?(\d+\.\d)mm\s+(\d+\.\d)mm\s+(\d+\.\d)mm", result.output, re.M)
+    # the image half: rendered people through smplr predict --keypoints shn
+    assert len(list((out / "photos").glob("person_*.png"))) == 3
+    predicted = np.load(out / "predict" / "predictions.npz")
+    assert sorted(predicted["names"].tolist()) == [f"person_{i:02d}.png" for i in range(3)]
+    assert len(list((out / "predict" / "overlays").glob("*.png"))) == 3
+    assert (out / "side_by_side.png").stat().st_size > 1000
+    assert re.search(r"^image -> SHN -> DAE -> SMPLR\s+\d+\.\dmm", result.output, re.M)
+    rows = re.findall(
+        r"^keypoints -> SMPLR.*?(\d+\.\d)mm\s+(\d+\.\d)mm\s+(\d+\.\d)mm", result.output, re.M
+    )
     assert len(rows) == 2
     for p1, p2, surface in rows:  # a working model recovers the bodies to centimetres
         assert float(p1) < 60 and float(p2) < 60 and float(surface) < 80

@@ -181,9 +181,9 @@ def test_cli_reports_each_input_and_exits_1(monkeypatch, capsys, tmp_path, model
     assert err.strip() == "smplr: error: nobody.png: no person found"
     assert "ok.png: fitted" in out and "1 people from 1 of 2 inputs" in out
     code, _, err = run_smplr(
-        monkeypatch, capsys, "predict", "x.png", "--out", "o", "--keypoints", "shn"
+        monkeypatch, capsys, "predict", "x.png", "--out", "o", "--keypoints", "hrnet"
     )
-    assert code == 2 and "unknown keypoints route 'shn'" in err
+    assert code == 2 and "unknown keypoints route 'hrnet'" in err
 
 
 def test_too_few_visible_landmarks(tmp_path, model) -> None:

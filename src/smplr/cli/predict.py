@@ -10,6 +10,8 @@ import typer
 
 from smplr.cli.options import Device, Weights
 from smplr.pipeline import SMPLR
+from smplr.predict.boxes import parse_box, read_boxes
+from smplr.predict.image_route import ImageKeypoints
 from smplr.predict.lift import LIFTS
 from smplr.predict.run import (
     DEFAULT_ROUTE,
@@ -45,7 +47,8 @@ def predict(
             "--keypoints",
             help="How keypoints are found in the image: "
             + "; ".join(f"{k}: {v}" for k, v in KEYPOINT_ROUTES.items())
-            + f". Default {DEFAULT_ROUTE} (the only route so far).",
+            + f". Default {DEFAULT_ROUTE}: on real photos it beats the image model, "
+            "which has only seen synthetic renders (docs/photos.md).",
         ),
     ] = DEFAULT_ROUTE,
     refine: Annotated[
@@ -103,6 +106,37 @@ def predict(
             "blazepose33 format through the keypoint DAE.",
         ),
     ] = "joints24",
+    box: Annotated[
+        str | None,
+        typer.Option(
+            "--box",
+            help="--keypoints shn: the person's box x0,y0,x1,y1 in pixels, for every photo "
+            "(default: the whole photo is the crop, as in the paper).",
+        ),
+    ] = None,
+    boxes: Annotated[
+        Path | None,
+        typer.Option(
+            "--boxes",
+            help="--keypoints shn: a file of boxes per photo (JSON {name: [x0,y0,x1,y1]} or "
+            "CSV lines name,x0,y0,x1,y1); photos not in it use --box or the whole photo.",
+        ),
+    ] = None,
+    procrustes: Annotated[
+        bool,
+        typer.Option(
+            "--procrustes",
+            help="--keypoints shn: align the body onto the image model's points by a "
+            "similarity (the paper's post-processing).",
+        ),
+    ] = False,
+    image_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--image-weights",
+            help="--keypoints shn: image model from `smplr train image` (default: the shipped one).",
+        ),
+    ] = None,
     weights: Weights = None,
     device: Device = "cpu",
 ) -> None:
@@ -139,11 +173,23 @@ def predict(
         raise ValueError(f"--smooth must be >= 0 frames, got {smooth}")
     if min(overlay_size, video_size) < 32:
         raise ValueError("--overlay-size and --video-size must be at least 32 pixels")
+    if keypoints != "shn" and (box or boxes or image_weights):
+        raise ValueError("--box, --boxes and --image-weights are for --keypoints shn")
     detector = build_detector(keypoints)
     model = SMPLR.load(weights or shipped_path(), device)
     if lift not in LIFTS:
         raise ValueError(f"unknown --lift '{lift}': expected one of {', '.join(LIFTS)}")
-    predictor = Predictor(keypoints, model, detector, refine=refine, focal=focal, lift=lift)
+    image_model = ImageKeypoints.load(image_weights, device) if keypoints == "shn" else None
+    predictor = Predictor(
+        keypoints,
+        model,
+        detector,
+        refine=refine,
+        focal=focal,
+        lift=lift,
+        image_model=image_model,
+        procrustes=procrustes,
+    )
     options = PredictOptions(
         mesh_dir=mesh_dir,
         overlay_side=overlay_size,
@@ -152,6 +198,8 @@ def predict(
         smooth=smooth,
         video=not no_video,
         video_side=video_size,
+        box=None if box is None else parse_box(box),
+        boxes={} if boxes is None else read_boxes(boxes),
     )
     failed: list[str] = []
 

@@ -34,15 +34,17 @@ import torch
 
 from smplr.atomic_io import write_text_atomic
 from smplr.body.mesh_io import write_meshes
-from smplr.body.skeleton import JOINT_NAMES
+from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
 from smplr.input_formats import MIN_VISIBLE
 from smplr.pipeline import SMPLR
+from smplr.predict.boxes import check_box
 from smplr.predict.detector import (
     Detector,
     MediaPipeDetector,
     PoseDetection,
     find_people,
 )
+from smplr.predict.image_route import Crop, ImageKeypoints
 from smplr.predict.lift import JOINT_READOUT, lift_blazepose
 from smplr.predict.media import MediaInput, collect_inputs, open_video, read_image
 from smplr.predict.outputs import (
@@ -54,7 +56,13 @@ from smplr.predict.outputs import (
     write_predictions,
     write_video,
 )
-from smplr.predict.placement import intrinsics, project, solve_translation, view_to_camera
+from smplr.predict.placement import (
+    FLIP,
+    intrinsics,
+    project,
+    solve_translation,
+    view_to_camera,
+)
 from smplr.predict.selection import pick_person
 from smplr.predict.smoothing import smooth_track
 from smplr.render import save_png
@@ -62,6 +70,9 @@ from smplr.render import save_png
 KEYPOINT_ROUTES: dict[str, str] = {
     "mediapipe": "MediaPipe BlazePose-33 (pip install 'smplr[photos]'): 33 landmarks with "
     "visibility and metric 3D world landmarks, lifted and fitted by SMPLR",
+    "shn": "the paper's chain with smplr's own image model (shipped, no extra): a square "
+    "crop (--box, else the whole photo) -> volumetric stacked hourglass -> 41 3D points "
+    "-> DAE -> SMPLR; trained on synthetic renders only, photos only",
 }
 """The ways from an image to keypoints ``smplr predict --keypoints`` offers: name -> help."""
 
@@ -96,10 +107,12 @@ def check_route(route: str) -> str:
     return route
 
 
-def build_detector(route: str, max_people: int = 2) -> Detector:
-    """The detector of keypoints route ``route`` (one-line ValueError when unknown or
-    when its optional dependencies are missing)."""
-    check_route(route)
+def build_detector(route: str, max_people: int = 2) -> Detector | None:
+    """The detector of keypoints route ``route`` (None for ``shn``, which finds no people:
+    it reads a crop); one-line ValueError when unknown or when its optional dependencies
+    are missing."""
+    if check_route(route) == "shn":
+        return None
     return MediaPipeDetector(max_people=max_people)
 
 
@@ -125,9 +138,12 @@ class Predictor:
     """Detector + SMPLR: images to SMPL bodies in the camera frame.
 
     ``keypoints``: a route of :data:`KEYPOINT_ROUTES` (its detector is built here unless
-    ``detector`` is given, e.g. a fake in tests); ``model``: SMPLR (default the shipped
-    one); ``refine``: LM steps onto the visible landmarks (with priors); ``focal``: pixels
-    (default :func:`smplr.predict.placement.default_focal`).
+    ``detector`` is given, e.g. a fake in tests; the ``shn`` route's image model is
+    ``image_model``, default the shipped one); ``model``: SMPLR (default the shipped
+    one); ``refine``: LM steps onto the visible landmarks (with priors), or onto the
+    image model's points; ``focal``: pixels (default
+    :func:`smplr.predict.placement.default_focal`); ``procrustes``: ``shn`` route, align
+    the body onto the image model's points by a similarity (the paper's post-processing).
     """
 
     def __init__(
@@ -139,16 +155,24 @@ class Predictor:
         focal: float | None = None,
         device: str = "cpu",
         lift: str = "joints24",
+        image_model: ImageKeypoints | None = None,
+        procrustes: bool = False,
     ) -> None:
         check_route(keypoints)
         if focal is not None and not focal > 0:
             raise ValueError(f"focal length must be > 0 pixels, got {focal}")
+        if procrustes and keypoints != "shn":
+            raise ValueError("--procrustes aligns onto the image model's points: --keypoints shn")
         self.keypoints = keypoints
-        self.detector = detector if detector is not None else build_detector(keypoints)
         self.model = model if model is not None else SMPLR.pretrained(device)
+        self.detector = detector if detector is not None else build_detector(keypoints)
+        self.image_model: ImageKeypoints | None = None
+        if keypoints == "shn":
+            self.image_model = image_model or ImageKeypoints.load(device=str(self.model.device))
         self.refine = refine
         self.focal = focal
         self.lift = lift
+        self.procrustes = procrustes
 
     @property
     def faces(self) -> np.ndarray:
@@ -187,26 +211,48 @@ class Predictor:
         camera = view_to_camera(arrays, shifts)
         rows = []
         for i in range(len(people)):
-            joints_px = project(camera["joints"][i], Ks[i])
-            target_px = targets[i]
-            seen = lifted.observed[i]
-            error = np.linalg.norm(joints_px - target_px, axis=1)[seen]
-            rows.append(
-                {
-                    "betas": camera["betas"][i].astype(np.float32),
-                    "gender": np.float32(camera["gender"][i]),
-                    "global_orient": camera["global_orient"][i].astype(np.float32),
-                    "body_pose": camera["body_pose"][i].astype(np.float32),
-                    "transl": camera["transl"][i].astype(np.float32),
-                    "joints": camera["joints"][i].astype(np.float32),
-                    "landmarks": camera["landmarks"][i].astype(np.float32),
-                    "vertices": camera["vertices"][i].astype(np.float32),
-                    "intrinsics": Ks[i].astype(np.float32),
-                    "image_size": np.array(sizes[i], dtype=np.int64),
-                    "observed": seen,
-                    "reprojection_px": np.float32(error.mean() if error.size else np.nan),
-                }
+            row = _camera_row(camera, i, Ks[i], sizes[i], lifted.observed[i])
+            error = np.linalg.norm(project(camera["joints"][i], Ks[i]) - targets[i], axis=1)
+            error = error[lifted.observed[i]]
+            row["reprojection_px"] = np.float32(error.mean() if error.size else np.nan)
+            rows.append(row)
+        return rows
+
+    def _detector(self) -> Detector:
+        if self.detector is None:
+            raise ValueError(f"the {self.keypoints} route finds no people: it reads crops")
+        return self.detector
+
+    def fit_crops(
+        self, images: Sequence[np.ndarray], crops: Sequence[Crop]
+    ) -> list[dict[str, np.ndarray]]:
+        """The ``shn`` route: one body per ``images[i] (H, W, 3) uint8`` read in
+        ``crops[i]`` (:mod:`smplr.predict.image_route`), as :meth:`fit`'s dicts; every
+        joint counts as observed and ``reprojection_px`` is NaN (no 2D evidence)."""
+        if self.image_model is None:
+            raise ValueError("fit_crops needs the shn route (keypoints='shn')")
+        rows: list[dict[str, np.ndarray]] = []
+        side = self.image_model.input_size
+        for start in range(0, len(images), FIT_BATCH):
+            chunk = range(start, min(start + FIT_BATCH, len(images)))
+            pixels = np.stack([crops[i].pixels(images[i], side) for i in chunk])
+            jl = self.image_model.jl(pixels) * FLIP  # camera axes -> SMPLR's view frame
+            result = self.model.fit(jl, "jl42", procrustes=self.procrustes, refine=self.refine)
+            arrays = {k: v.astype(np.float64) for k, v in result.numpy().items()}
+            sizes = [images[i].shape[:2] for i in chunk]
+            Ks = np.stack([intrinsics(w, h, self.focal) for h, w in sizes])
+            turned = view_to_camera(arrays, np.zeros((len(chunk), 3)))["joints"]
+            targets = np.stack(
+                [
+                    crops[i].mean_joint(K, self.image_model.crop_metres)
+                    for i, K in zip(chunk, Ks, strict=True)
+                ]
             )
+            camera = view_to_camera(arrays, targets - turned.mean(axis=1))
+            for k in range(len(chunk)):
+                rows.append(
+                    _camera_row(camera, k, Ks[k], sizes[k], np.ones(NUM_JOINTS, dtype=bool))
+                )
         return rows
 
     @staticmethod
@@ -222,12 +268,27 @@ class Predictor:
         weights = person.visibility * person.visible
         return solve_translation(person.world, person.pixels, weights, K)
 
-    def predict(self, images: Sequence[np.ndarray]) -> list[dict[str, np.ndarray] | None]:
+    def predict(
+        self, images: Sequence[np.ndarray], boxes: Sequence[np.ndarray | None] | None = None
+    ) -> list[dict[str, np.ndarray] | None]:
         """Per RGB image ``(H, W, 3) uint8``: the largest person's fit (:meth:`fit`'s
-        dict, with a ``note``), or None when nobody was found."""
+        dict, with a ``note``), or None when nobody was found.  The ``shn`` route reads
+        the crop around ``boxes[i]`` ``(x0, y0, x1, y1)`` pixels, or the whole image."""
+        if self.image_model is not None:
+            boxes = boxes if boxes is not None else [None] * len(images)
+            crops = [
+                Crop.whole(*image.shape[:2])
+                if box is None
+                else Crop.around_box(check_box(box, *image.shape[:2]))
+                for image, box in zip(images, boxes, strict=True)
+            ]
+            rows = self.fit_crops(images, crops)
+            for row in rows:
+                row["note"] = np.array("")
+            return list(rows)
         out: list[dict[str, np.ndarray] | None] = []
         for image in images:
-            found = find_people(self.detector, image)
+            found = find_people(self._detector(), image)
             if not found:
                 out.append(None)
                 continue
@@ -236,6 +297,25 @@ class Predictor:
             row["note"] = np.array(choice.note)
             out.append(row)
         return out
+
+
+def _camera_row(
+    camera: dict[str, np.ndarray], i: int, K: np.ndarray, size: tuple[int, int],
+    observed: np.ndarray,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Body ``i`` of the camera-frame arrays ``camera`` as one output row (float32)."""
+    row = {key: camera[key][i].astype(np.float32) for key in _BODY_ARRAYS}
+    row.update(
+        gender=np.float32(camera["gender"][i]),
+        intrinsics=K.astype(np.float32),
+        image_size=np.array(size, dtype=np.int64),
+        observed=observed,
+        reprojection_px=np.float32(np.nan),
+    )
+    return row
+
+
+_BODY_ARRAYS = ("betas", "global_orient", "body_pose", "transl", "joints", "landmarks", "vertices")
 
 
 def _unique_stem(path: Path, used: set[str]) -> str:
@@ -254,7 +334,8 @@ class PredictOptions:
     OBJ per fitted person), overlays at most ``overlay_side`` pixels; for videos every
     ``frame_step``-th frame, at most ``max_frames``, parameters smoothed over ``smooth``
     frames (Gaussian σ; 0 = off), an overlay video (``video``) and a strip of
-    ``strip_frames`` frames."""
+    ``strip_frames`` frames; for the ``shn`` route the person box of every photo
+    (``box``) or per file name (``boxes``)."""
 
     mesh_dir: Path | None = None
     overlay_side: int = 1024
@@ -264,6 +345,13 @@ class PredictOptions:
     video: bool = True
     strip_frames: int = 6
     video_side: int = 640
+    box: np.ndarray | None = None
+    boxes: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def box_of(self, name: str) -> np.ndarray | None:
+        """The person box ``(x0, y0, x1, y1)`` pixels for input ``name`` (``shn`` route):
+        its entry in ``boxes``, else ``box``, else None (the whole photo)."""
+        return self.boxes.get(name, self.box)
 
 
 def _note_guessed(row: dict[str, np.ndarray]) -> str:
@@ -271,13 +359,12 @@ def _note_guessed(row: dict[str, np.ndarray]) -> str:
     return f"not visible, guessed from the prior: {', '.join(guessed)}" if guessed else ""
 
 
-def _predict_photo(
-    predictor: Predictor, item: MediaInput, stem: str, out: Path, options: PredictOptions,
-    report: InputReport, rows: list[dict[str, np.ndarray]],
-) -> None:  # fmt: skip
-    image = read_image(item.path)
+def _photo_by_detector(
+    predictor: Predictor, image: np.ndarray, item: MediaInput, report: InputReport
+) -> dict[str, np.ndarray]:
+    """The largest person the detector finds in ``image``, fitted."""
     start = time.perf_counter()
-    found = find_people(predictor.detector, image)
+    found = find_people(predictor._detector(), image)
     report.detect_s = time.perf_counter() - start
     if not found:
         raise ValueError(f"{item.name}: no person found")
@@ -294,6 +381,37 @@ def _predict_photo(
     if guessed:
         report.notes.append(guessed)
     report.notes.append(f"reprojection {float(row['reprojection_px']):.1f} px")
+    return row
+
+
+def _photo_by_crop(
+    predictor: Predictor, image: np.ndarray, item: MediaInput, options: PredictOptions,
+    report: InputReport,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """The ``shn`` route: the person in the photo's box (``options``), else the photo."""
+    height, width = image.shape[:2]
+    box = options.box_of(item.name)
+    if box is None:
+        crop = Crop.whole(height, width)
+        report.notes.append("crop: the whole photo (give --box for a person in a larger scene)")
+    else:
+        crop = Crop.around_box(check_box(box, height, width, item.name))
+        report.notes.append("crop: around the box")
+    start = time.perf_counter()
+    row = predictor.fit_crops([image], [crop])[0]
+    report.fit_s = time.perf_counter() - start
+    return row
+
+
+def _predict_photo(
+    predictor: Predictor, item: MediaInput, stem: str, out: Path, options: PredictOptions,
+    report: InputReport, rows: list[dict[str, np.ndarray]],
+) -> None:  # fmt: skip
+    image = read_image(item.path)
+    if predictor.image_model is not None:
+        row = _photo_by_crop(predictor, image, item, options, report)
+    else:
+        row = _photo_by_detector(predictor, image, item, report)
     start = time.perf_counter()
     picture = render_overlay(
         image, row["vertices"], predictor.faces, row["intrinsics"], options.overlay_side
@@ -336,6 +454,9 @@ def _predict_video(
     predictor: Predictor, item: MediaInput, stem: str, out: Path, options: PredictOptions,
     report: InputReport, rows: list[dict[str, np.ndarray]],
 ) -> None:  # fmt: skip
+    if predictor.detector is None:
+        raise ValueError(f"{item.name}: videos need a detector route (--keypoints mediapipe)")
+    detector = predictor.detector
     video = open_video(item.path)
     frames: list[tuple[int, np.ndarray]] = []  # (frame index, frame shrunk for rendering)
     people: list[PoseDetection] = []
@@ -346,7 +467,7 @@ def _predict_video(
     start = time.perf_counter()
     for index, frame in video.frames(options.frame_step, options.max_frames):
         frames.append((index, resize(frame, options.video_side)[0]))
-        found = [p for p in find_people(predictor.detector, frame, previous) if _fittable(p)]
+        found = [p for p in find_people(detector, frame, previous) if _fittable(p)]
         if not found:
             continue
         choice = pick_person(found, previous)

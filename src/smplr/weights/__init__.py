@@ -73,6 +73,11 @@ def shipped_path() -> Path:
     return Path(str(resources.files("smplr.weights") / "smplr_open.pt"))
 
 
+def shipped_image_path() -> Path:
+    """The shipped image model (``smplr predict --keypoints shn``; docs/image_model.md)."""
+    return Path(str(resources.files("smplr.weights") / "image_shn_small.pt"))
+
+
 def _cast(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
     return {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
 

@@ -1,0 +1,115 @@
+"""The image model's keypoints route (``smplr predict --keypoints shn``): the paper's chain.
+
+    photo ─► square crop around the person (a box, or the whole photo) ─► volumetric
+    stacked hourglass ─► 41 root-relative 3D points ─► DAE ─► Ω, Ψ ─► body ─► camera
+
+The crop is the paper's: a square that holds a 2.5 m cube around the body
+(:data:`CROP_METRES`), resized to the model's input side.  Given a person box, its
+longer side is taken to fill :data:`BOX_FILL` of the crop (the median of the synthetic
+training crops, where the fill ranged 0.43–0.71 over the middle 80 %); without a box the
+whole photo, padded to a square, is the crop (the paper's setting: a photo framed on
+one person).
+
+Placement in the camera: the training crops are centred on the mean of the 24 joints
+and span 2.5 m at its depth, so a crop of ``side`` pixels in a photo with focal ``f``
+puts the mean joint at depth ``Z = f · 2.5 / side`` on the ray through the crop centre.
+The body is moved so that its mean joint lies there.  The points and the body keep the
+camera's axes (OpenCV: x right, y down, z forward); SMPLR, trained in the view frame (y
+up, z towards the camera), sees them turned by :data:`~smplr.predict.placement.FLIP`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from smplr.image_model import ImageModel, build_image_model, jl_from_points
+from smplr.weights import load_image_weights, shipped_image_path
+
+BOX_FILL = 0.57
+"""Longer side of the person's box over the crop side, in the synthetic training crops
+(median; :mod:`smplr.image_data`)."""
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A square of the photo: centre ``(x, y)`` and ``side`` in pixels (may reach past
+    the photo's borders, which are filled with black)."""
+
+    centre_x: float
+    centre_y: float
+    side: float
+
+    @classmethod
+    def around_box(cls, box: np.ndarray) -> Crop:
+        """The crop of a person box ``(x0, y0, x1, y1)`` pixels (see :data:`BOX_FILL`)."""
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return cls((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / BOX_FILL)
+
+    @classmethod
+    def whole(cls, height: int, width: int) -> Crop:
+        """The whole photo, padded to a square."""
+        return cls((width - 1) / 2, (height - 1) / 2, float(max(height, width)))
+
+    def pixels(self, image: np.ndarray, size: int) -> np.ndarray:
+        """The crop of ``image (H, W, 3) uint8`` resized to ``(size, size, 3) uint8``
+        (antialiased)."""
+        from PIL import Image
+
+        half = self.side / 2
+        box = (
+            round(self.centre_x + 0.5 - half),
+            round(self.centre_y + 0.5 - half),
+            round(self.centre_x + 0.5 + half),
+            round(self.centre_y + 0.5 + half),
+        )
+        cut = Image.fromarray(image).crop(box)  # black outside the photo
+        return np.asarray(cut.resize((size, size), Image.Resampling.BILINEAR))
+
+    def mean_joint(self, K: np.ndarray, crop_metres: float) -> np.ndarray:
+        """Where the crop puts the body's mean joint: ``(3,)`` camera frame, metres."""
+        depth = K[0, 0] * crop_metres / self.side
+        ray = np.linalg.solve(K, np.array([self.centre_x, self.centre_y, 1.0]))
+        return ray / ray[2] * depth
+
+
+class ImageKeypoints:
+    """A trained image model (default the shipped one) reading crops: ``points`` gives
+    the 41 root-relative points, ``jl`` the JL42 that SMPLR takes."""
+
+    def __init__(self, model: ImageModel, device: str | torch.device = "cpu") -> None:
+        self.model = model.to(device).eval()
+        self.device = torch.device(device)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "cpu") -> ImageKeypoints:
+        """The image model of an image-weights file (or a SMPLR bundle holding one);
+        default: the shipped one."""
+        weights = load_image_weights(shipped_image_path() if path is None else path)
+        model = build_image_model(weights.config)
+        model.load_state_dict(weights.state)
+        return cls(model, device)
+
+    @property
+    def input_size(self) -> int:
+        return self.model.config.input_size
+
+    @property
+    def crop_metres(self) -> float:
+        return 2 * self.model.config.half_range_m
+
+    @torch.no_grad()
+    def points(self, crops: np.ndarray) -> np.ndarray:
+        """``crops (B, S, S, 3) uint8`` at the model's input side -> ``(B, P, 3)`` metres,
+        root-relative, camera axes (P = 41, or 23 for a model without landmarks)."""
+        images = torch.as_tensor(crops, device=self.device).permute(0, 3, 1, 2).float() / 255
+        return self.model.predict(images).double().cpu().numpy()
+
+    def jl(self, crops: np.ndarray) -> np.ndarray:
+        """``crops (B, S, S, 3) uint8`` -> JL ``(B, 42, 3)`` root-relative, camera axes."""
+        if not self.model.config.landmarks:
+            raise ValueError("this image model predicts no landmarks: SMPLR needs all 41 points")
+        return jl_from_points(torch.as_tensor(self.points(crops))).numpy()
