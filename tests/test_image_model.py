@@ -18,6 +18,8 @@ from smplr.image_model import (
     points_from_jl,
     soft_argmax,
 )
+from smplr.image_model.mobilenet import imagenet_encoder_state, mobilenet_v2_features
+from smplr.image_model.model import imagenet_start
 from smplr.image_model.points import limb_segments
 from smplr.image_model.targets import (
     axis_gaussians,
@@ -49,6 +51,7 @@ def _points(batch: int, count: int, seed: int = 0, scale: float = 0.4) -> torch.
         ({"landmarks": 1}, "landmarks must be true or false"),
         ({"architecture": "alexnet", "limbs": True}, "limb heatmaps need"),
         ({"stacks": 2.0}, "stacks must be a positive integer"),
+        ({"architecture": "mobilenet", "input_size": 48}, "multiple of 32"),
     ],
 )
 def test_bad_configs_are_refused_in_one_line(changes: dict, message: str) -> None:
@@ -224,8 +227,9 @@ def test_loss_refuses_targets_of_the_wrong_shape() -> None:
         TINY,
         ImageModelConfig(**{**TINY.to_dict(), "limbs": True}),
         ImageModelConfig(architecture="alexnet", features=16, input_size=64, landmarks=False),
+        ImageModelConfig(architecture="mobilenet", features=16, input_size=32, depth_bins=4),
     ],
-    ids=["shn", "shn_limbs", "alexnet"],
+    ids=["shn", "shn_limbs", "alexnet", "mobilenet"],
 )
 def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(config: ImageModelConfig) -> None:
     torch.manual_seed(0)
@@ -264,3 +268,53 @@ def test_the_table5_benchmark_times_a_config() -> None:
     assert all(value > 0 for value in row.values())
     with pytest.raises(ValueError, match="unknown image configs"):
         run(("huge",))
+
+
+# ----------------------------------------------------------------------------- MobileNetV2
+MOBILE = ImageModelConfig(architecture="mobilenet", features=16, input_size=64, depth_bins=4)
+
+
+def test_mobilenet_outputs_the_shn_volume_and_takes_limbs() -> None:
+    model = build_image_model(ImageModelConfig(**{**MOBILE.to_dict(), "limbs": True})).eval()
+    outputs = model(torch.rand(2, 3, 64, 64))
+    assert len(outputs) == 1 and outputs[0].shape == (2, 45, 4, 16, 16)
+    assert model.points(outputs).shape == (2, 41, 3)
+
+
+def _torchvision_like_file(path, corrupt: bool = False) -> dict[str, torch.Tensor]:
+    """A file laid out as torchvision's MobileNetV2 ImageNet weights (random values)."""
+    torch.manual_seed(3)
+    features = mobilenet_v2_features().state_dict()
+    state = {f"features.{k}": torch.randn_like(v.float()).to(v.dtype) for k, v in features.items()}
+    state["features.18.0.weight"] = torch.zeros(1280, 320, 1, 1)
+    state["classifier.1.weight"] = torch.zeros(1000, 1280)
+    if corrupt:
+        state["features.3.conv.0.0.weight"] = torch.zeros(5, 5)
+    torch.save(state, path)
+    return state
+
+
+def test_imagenet_initialisation_loads_the_encoder_only(tmp_path) -> None:
+    state = _torchvision_like_file(tmp_path / "mobilenet_v2.pth")
+    start = imagenet_start(MOBILE, tmp_path / "mobilenet_v2.pth")
+    fresh = build_image_model(MOBILE).state_dict()
+    assert set(start) == set(fresh)
+    for name, tensor in state.items():
+        if name.startswith("features.") and not name.startswith("features.18."):
+            assert torch.equal(
+                start[f"backbone.{name}"], tensor.to(start[f"backbone.{name}"].dtype)
+            )
+    model = build_image_model(MOBILE)
+    model.load_state_dict(start)  # loads whole: the decoder keeps its fresh initialisation
+    assert start["backbone.head.weight"].shape == fresh["backbone.head.weight"].shape
+
+
+def test_imagenet_initialisation_refuses_other_files(tmp_path) -> None:
+    _torchvision_like_file(tmp_path / "bad.pth", corrupt=True)
+    with pytest.raises(ValueError, match="not torchvision's MobileNetV2"):
+        imagenet_encoder_state(tmp_path / "bad.pth")
+    (tmp_path / "text.pth").write_text("hello")
+    with pytest.raises(ValueError, match="not a readable weights file"):
+        imagenet_encoder_state(tmp_path / "text.pth")
+    with pytest.raises(ValueError, match="not found"):
+        imagenet_encoder_state(tmp_path / "missing.pth")

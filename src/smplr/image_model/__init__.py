@@ -15,7 +15,7 @@ architecture: :mod:`smplr.image_model.hourglass`; docs: ``docs/image_model.md``.
 """
 
 from smplr.image_model.config import ARCHITECTURES, ImageModelConfig
-from smplr.image_model.model import ImageModel, build_image_model
+from smplr.image_model.model import ImageModel, build_image_model, imagenet_start
 from smplr.image_model.points import jl_from_points, points_from_jl
 from smplr.image_model.targets import heatmap_loss
 from smplr.image_model.volume import soft_argmax
@@ -26,6 +26,7 @@ __all__ = [
     "ImageModelConfig",
     "build_image_model",
     "heatmap_loss",
+    "imagenet_start",
     "jl_from_points",
     "points_from_jl",
     "soft_argmax",

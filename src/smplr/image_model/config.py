@@ -30,7 +30,11 @@ from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_LANDMARKS
 ARCHITECTURES: dict[str, str] = {
     "shn": "volumetric stacked hourglass, soft-argmax (paper 4.1)",
     "alexnet": "AlexNet-like direct regressor of the points, L2 loss (paper 4.4.1 baseline)",
+    "mobilenet": "MobileNetV2 encoder (ImageNet-initialisable) + volumetric decoder, "
+    "soft-argmax: the SHN's heatmaps and loss on a CPU-friendly pretrained backbone",
 }
+VOLUMETRIC = ("shn", "mobilenet")  # architectures with heatmap volumes and soft-argmax
+MOBILENET_STRIDE = 32
 NUM_LIMBS = 4  # SHN^final's limb heatmaps: left arm, right arm, left leg, right leg
 DOWNSAMPLE = 4  # input pixels per heatmap cell (the hourglass stem: stride-2 conv + pool)
 
@@ -83,7 +87,12 @@ class ImageModelConfig:
         if self.depth_bins < 2:
             raise ValueError(f"image model depth_bins must be at least 2, got {self.depth_bins}")
         step = DOWNSAMPLE * 2**self.hourglass_depth
-        if self.input_size % step:
+        if self.architecture == "mobilenet" and self.input_size % MOBILENET_STRIDE:
+            raise ValueError(
+                f"image model input_size {self.input_size} must be a multiple of "
+                f"{MOBILENET_STRIDE} (MobileNetV2's stride)"
+            )
+        if self.architecture == "shn" and self.input_size % step:
             raise ValueError(
                 f"image model input_size {self.input_size} must be a multiple of "
                 f"{step} (4 x 2^hourglass_depth)"
@@ -96,8 +105,8 @@ class ImageModelConfig:
                 f"image model half_range_m and sigma_cells must be positive, got "
                 f"{self.half_range_m}, {self.sigma_cells}"
             )
-        if self.limbs and self.architecture != "shn":
-            raise ValueError("limb heatmaps need the volumetric 'shn' architecture")
+        if self.limbs and not self.volumetric:
+            raise ValueError(f"limb heatmaps need a volumetric architecture ({VOLUMETRIC})")
 
     @classmethod
     def small(cls, **changes: Any) -> ImageModelConfig:
@@ -108,6 +117,11 @@ class ImageModelConfig:
     def paper(cls, **changes: Any) -> ImageModelConfig:
         """The paper's (4.1): 5 stacks, 256 features, 256² input, 64×64×16 per point."""
         return cls(**{"stacks": 5, "features": 256, "input_size": 256, **changes})
+
+    @property
+    def volumetric(self) -> bool:
+        """Whether the model outputs heatmap volumes (read by soft-argmax)."""
+        return self.architecture in VOLUMETRIC
 
     @property
     def heatmap_size(self) -> int:

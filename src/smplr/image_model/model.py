@@ -16,12 +16,15 @@ prediction never branch on the architecture::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
 from smplr.image_model.alexnet import DirectRegressor
 from smplr.image_model.config import ImageModelConfig
 from smplr.image_model.hourglass import VolumetricHourglass
+from smplr.image_model.mobilenet import VolumetricMobileNet, imagenet_encoder_state
 from smplr.image_model.targets import heatmap_loss
 from smplr.image_model.volume import soft_argmax
 
@@ -36,9 +39,12 @@ class ImageModel(nn.Module):
     def __init__(self, config: ImageModelConfig) -> None:
         super().__init__()
         self.config = config
-        self.backbone: nn.Module = (
-            VolumetricHourglass(config) if config.architecture == "shn" else DirectRegressor(config)
-        )
+        backbones = {
+            "shn": VolumetricHourglass,
+            "mobilenet": VolumetricMobileNet,
+            "alexnet": DirectRegressor,
+        }
+        self.backbone: nn.Module = backbones[config.architecture](config)
         for layer in self.modules():  # paper 4.1: Xavier initialisation
             if isinstance(layer, nn.Conv2d | nn.Linear):
                 nn.init.xavier_uniform_(layer.weight)
@@ -48,14 +54,14 @@ class ImageModel(nn.Module):
             self.backbone.reset_output()
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """Per stack, ``(B, M, D, H, W)`` heatmap logits (``shn``); or one ``(B, P, 3)``
-        point tensor (``alexnet``)."""
+        """Per stack, ``(B, M, D, H, W)`` heatmap logits (``shn``; one for ``mobilenet``);
+        or one ``(B, P, 3)`` point tensor (``alexnet``)."""
         return self.backbone(images)
 
     def points(self, outputs: list[torch.Tensor]) -> torch.Tensor:
         """The predicted points of the last output: ``(B, P, 3)`` metres."""
         last = outputs[-1]
-        if self.config.architecture != "shn":
+        if not self.config.volumetric:
             return last
         return soft_argmax(last[:, : self.config.num_points], self.config.half_range_m)
 
@@ -89,7 +95,7 @@ class ImageModel(nn.Module):
         pred = self.points(outputs)
         error = (pred - points) * mask
         parts = {"mpjpe_mm": float(error.detach().norm(dim=-1).sum() / count) * MM}
-        if self.config.architecture != "shn":
+        if not self.config.volumetric:
             loss = (error**2).sum() / (3 * count)
             parts["l_l2"] = float(loss.detach())
             return loss, parts
@@ -106,3 +112,15 @@ class ImageModel(nn.Module):
 def build_image_model(config: ImageModelConfig) -> ImageModel:
     """A fresh (Xavier-initialised) image model of ``config``."""
     return ImageModel(config)
+
+
+def imagenet_start(
+    config: ImageModelConfig, path: str | Path | None = None
+) -> dict[str, torch.Tensor]:
+    """A fresh ``mobilenet`` model's state dict with its encoder from ImageNet
+    (:func:`smplr.image_model.mobilenet.imagenet_encoder_state`; ``path`` default: the
+    installed weights package's file); the decoder keeps its fresh initialisation."""
+    state = build_image_model(config).state_dict()
+    for name, tensor in imagenet_encoder_state(path).items():
+        state[f"backbone.{name}"] = tensor.to(state[f"backbone.{name}"].dtype)
+    return state

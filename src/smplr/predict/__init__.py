@@ -3,6 +3,8 @@ selection, SMPLR's lift and fit, the camera, and the files written.
 
 - :mod:`smplr.predict.media`      which files, read as RGB (images; videos need OpenCV)
 - :mod:`smplr.predict.detector`   MediaPipe BlazePose, offline (the ``photos`` extra)
+- :mod:`smplr.predict.image_route` the other route: a crop through smplr's own image model
+- :mod:`smplr.predict.boxes`      person boxes for that crop (``--box``, ``--boxes``)
 - :mod:`smplr.predict.selection`  whom to fit: the largest person; tracking in videos
 - :mod:`smplr.predict.lift`       BlazePose landmarks -> DAE -> refinement with priors
 - :mod:`smplr.predict.placement`  the camera and the body moved into its frame
@@ -12,6 +14,7 @@ selection, SMPLR's lift and fit, the camera, and the files written.
 """
 
 from smplr.predict.detector import MediaPipeDetector, PoseDetection
+from smplr.predict.image_route import Crop, ImageKeypoints
 from smplr.predict.run import (
     KEYPOINT_ROUTES,
     InputReport,
@@ -22,6 +25,8 @@ from smplr.predict.run import (
 
 __all__ = [
     "KEYPOINT_ROUTES",
+    "Crop",
+    "ImageKeypoints",
     "InputReport",
     "MediaPipeDetector",
     "PoseDetection",

@@ -327,9 +327,11 @@ def train_image_model(
     env: DistributedEnv | None = None,
     show_progress: bool = True,
     record: dict | None = None,
+    init: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Train the image model of ``ctx.config`` in ``run_dir/<stage_name>/`` (resuming its
-    checkpoint unless ``fresh``) and write its weights there (:data:`WEIGHTS_NAME`,
+    checkpoint unless ``fresh``; a fresh start from the state dict ``init`` when given,
+    e.g. :func:`imagenet_start`) and write its weights there (:data:`WEIGHTS_NAME`,
     float32; :func:`smplr.weights.load_image_weights` reads it).  Returns that path."""
     env = env or DistributedEnv()
     stage = ImageStage(stage_name(ctx.config))
@@ -350,6 +352,7 @@ def train_image_model(
         env=env,
         show_progress=show_progress,
         record=record,
+        init=None if init is None else {"image": init},
     )
     path = Path(run_dir) / stage.name / WEIGHTS_NAME
     if env.is_main:
