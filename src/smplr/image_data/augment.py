@@ -71,14 +71,20 @@ def flip(record: Record) -> Record:
 
 def rotate_scale(record: Record, degrees: float, scale: float) -> Record:
     """``record`` turned by ``degrees`` (clockwise on the screen, as the camera rolls the
-    other way) about the principal point and zoomed by ``scale`` (> 1: the person grows).
-    Pixels that come from outside the old image become background (no person, no occluder)."""
+    other way) about the image centre and zoomed by ``scale`` (> 1: the person grows).
+    Pixels that come from outside the old image become background (no person, no occluder).
+
+    Turning about the image centre ``c`` (where the paper's crop puts the body) rather
+    than the principal point ``p`` is exact too: the image map ``T(c)·s·R·T(−c)`` times
+    ``K`` equals ``K'·R_z``, a camera roll ``R_z`` with focal ``s·f`` and principal point
+    ``c + s·R·(p − c)`` — so the person stays centred in the crop (turning about a
+    principal point far from the centre moved people up to 56 px off it)."""
     if scale <= 0 or not math.isfinite(scale) or not math.isfinite(degrees):
         raise ValueError(f"scale must be positive and both finite, got {degrees}, {scale}")
     out = dict(record)
     height, width = record["image"].shape[:2]
     K = record["K"].astype(np.float64)
-    centre = K[:2, 2]
+    centre = np.array([(width - 1) / 2, (height - 1) / 2])
     angle = math.radians(degrees)
     turn = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     # Output pixel p' shows input pixel p = c + Rᵀ (p' − c) / s.
@@ -108,6 +114,7 @@ def rotate_scale(record: Record, degrees: float, scale: float) -> Record:
     K = K.copy()
     K[0, 0] *= scale
     K[1, 1] *= scale
+    K[:2, 2] = centre + scale * turn @ (K[:2, 2] - centre)
     out["K"] = K.astype(np.float32)
     orient = axis_angle_to_matrix(torch.as_tensor(record["global_orient"], dtype=torch.float64))
     out["global_orient"] = matrix_to_axis_angle(roll @ orient).numpy().astype(np.float32)
