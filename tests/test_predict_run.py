@@ -157,7 +157,8 @@ def test_cli_without_the_extra_says_what_to_install(monkeypatch, capsys, tmp_pat
     assert code == 2
     assert err.strip() == (
         "smplr: error: the mediapipe detector needs the photos extra: pip install "
-        "'smplr[photos]' (see docs/photos.md for numpy 2)"
+        "'smplr[photos]' (see docs/photos.md for numpy 2), or use --keypoints shn (smplr's "
+        "own image model, no extra)"
     )
 
 

@@ -24,6 +24,8 @@ CONFIGS: dict[str, ImageModelConfig] = {
     "small": ImageModelConfig.small(),
     "paper": ImageModelConfig.paper(),
     "alexnet": ImageModelConfig.small(architecture="alexnet", landmarks=False),
+    "mobilenet": ImageModelConfig.small(architecture="mobilenet", features=64),
+    "shn64": ImageModelConfig.small(features=64),
 }
 PAPER_TABLE5 = {"train": (6, 16.8), "test": (6, 3.1), "test1": (1, 0.36)}
 
@@ -121,12 +123,13 @@ def run(
     )
     for name in names:
         c, r = CONFIGS[name], rows[name]
-        what = (
-            f"{c.stacks} stacks, {c.features} features, {c.input_size}² input, "
-            f"{c.heatmap_size}²×{c.depth_bins} per point"
-            if c.architecture == "shn"
-            else f"AlexNet-like, {c.features} base width, {c.input_size}² input"
-        )
+        what = {
+            "shn": f"{c.stacks} stacks, {c.features} features, {c.input_size}² input, "
+            f"{c.heatmap_size}²×{c.depth_bins} per point",
+            "mobilenet": f"MobileNetV2 + {c.features}-wide decoder, {c.input_size}² input, "
+            f"{c.heatmap_size}²×{c.depth_bins} per point",
+            "alexnet": f"AlexNet-like, {c.features} base width, {c.input_size}² input",
+        }[c.architecture]
         print(
             f"  {name}: {what}, {c.num_points} points, {r['params_m']:.1f} M parameters: "
             f"{batch / r['train']:.1f} images/s training ({batch / r['train_cpu']:.1f} per CPU "

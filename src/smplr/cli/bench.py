@@ -253,10 +253,11 @@ def image_model(
         str,
         typer.Option(
             "--configs",
-            help="Comma-separated image configs: small (CPU SHN), paper (the paper's SHN), "
-            "alexnet (the AlexNet-like baseline).",
+            help="Comma-separated image configs: small (CPU SHN), shn64 (the small SHN at "
+            "64 features), mobilenet (MobileNetV2 + volumetric decoder), paper (the paper's "
+            "SHN), alexnet (the AlexNet-like baseline).",
         ),
-    ] = "small,paper",
+    ] = "shn64,mobilenet,small,paper",
     batch: Annotated[int, typer.Option("--batch", help="Batch size (paper: 6).")] = 6,
     threads: Annotated[
         int,

@@ -95,7 +95,8 @@ def require_mediapipe() -> Any:
     except ImportError:
         raise ValueError(
             "the mediapipe detector needs the photos extra: pip install 'smplr[photos]' "
-            "(see docs/photos.md for numpy 2)"
+            "(see docs/photos.md for numpy 2), or use --keypoints shn (smplr's own image "
+            "model, no extra)"
         ) from None
     return mediapipe
 
