@@ -27,7 +27,7 @@ from smplr.image_model.targets import (
     point_factors,
     separable_cross_entropy,
 )
-from smplr.image_model.volume import cell_centres, inside_volume
+from smplr.image_model.volume import cell_centres, inside_volume, volume_logits
 
 TINY = ImageModelConfig(stacks=2, features=16, input_size=32, depth_bins=4, hourglass_depth=1)
 
@@ -318,3 +318,36 @@ def test_imagenet_initialisation_refuses_other_files(tmp_path) -> None:
         imagenet_encoder_state(tmp_path / "text.pth")
     with pytest.raises(ValueError, match="not found"):
         imagenet_encoder_state(tmp_path / "missing.pth")
+
+
+# ----------------------------------------------------------------------------- factorised heads
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), d=st.integers(2, 5), h=st.integers(1, 4), w=st.integers(1, 4))
+def test_factorised_volumes_are_distributions_and_reach_any_volume(seed, d, h, w) -> None:
+    g = torch.Generator().manual_seed(seed)
+    target = torch.rand(1, 1, d, h, w, generator=g, dtype=torch.float64) + 0.01
+    target = target / target.sum()
+    plane = target.sum(dim=2)  # p(h, w)
+    depth = target / plane[:, :, None]  # p(d | h, w)
+    raw = torch.cat([plane.log()[:, :, None], depth.log()], dim=2).reshape(1, d + 1, h, w)
+    logits = volume_logits(raw, d, factorised=True)
+    assert torch.allclose(logits.exp(), target, atol=1e-12)  # exactly that volume
+    noise = torch.randn(2, 3 * (d + 1), h, w, generator=g, dtype=torch.float64)
+    sums = volume_logits(noise, d, factorised=True).exp().sum(dim=(2, 3, 4))
+    assert torch.allclose(sums, torch.ones_like(sums))
+
+
+def test_factorised_heads_give_the_same_volumes_to_the_loss() -> None:
+    for architecture in ("shn", "mobilenet"):
+        config = ImageModelConfig(
+            architecture=architecture, stacks=2, features=16, input_size=64, depth_bins=4,
+            hourglass_depth=2, factorised=True, limbs=True,
+        )  # fmt: skip
+        model = build_image_model(config).eval()
+        outputs = model(torch.rand(2, 3, 64, 64))
+        assert outputs[-1].shape == (2, 45, 4, 16, 16)
+        assert config.head_channels == 45 * 5
+        loss, _ = model.loss(outputs, _points(2, 41), torch.ones(2, 41, dtype=torch.bool))
+        assert torch.isfinite(loss)
+    with pytest.raises(ValueError, match="not a multiple of 5"):
+        volume_logits(torch.zeros(1, 7, 2, 2), 4, factorised=True)

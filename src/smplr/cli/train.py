@@ -356,7 +356,7 @@ IMAGE_CONFIGS = {"small": ImageModelConfig.small, "paper": ImageModelConfig.pape
 
 
 def image_config(
-    base: str, architecture: str, landmarks: bool, limbs: bool, **sizes: int | None
+    base: str, architecture: str, landmarks: bool, limbs: bool, **sizes: int | bool | None
 ) -> ImageModelConfig:
     """``small`` or ``paper`` with the given changes (``None``: keep the base's)."""
     if base not in IMAGE_CONFIGS:
@@ -421,6 +421,14 @@ def image(
     limbs: Annotated[
         bool, typer.Option("--limbs", help="4 extra limb heatmaps (SHN^final).")
     ] = False,
+    factorised: Annotated[
+        bool,
+        typer.Option(
+            "--factorised",
+            help="Heads give each volume as a 2D heatmap times a depth distribution per "
+            "cell (the same distributions, learnt faster; docs/image_model.md).",
+        ),
+    ] = False,
     coordinate_weight: Annotated[
         float,
         typer.Option(
@@ -462,6 +470,7 @@ def image(
         features=features,
         input_size=input_size,
         depth_bins=depth_bins,
+        factorised=factorised,
     )
     if coordinate_weight < 0 or val_size < 1:
         raise ValueError("--coordinate-weight must be >= 0 and --val-size positive")

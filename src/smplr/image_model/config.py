@@ -52,7 +52,12 @@ class ImageModelConfig:
     SHN_nL, 23 points).  ``limbs``: 4 extra volumetric limb heatmaps (SHN^final).
     ``half_range_m``: the volume spans ``[-half_range_m, half_range_m)`` metres on each
     axis around the root (1.25: the paper's 2.5 m crop).  ``sigma_cells``: the standard
-    deviation of the Gaussian training target, in cells.
+    deviation of the Gaussian training target, in cells.  ``factorised``: the head gives
+    each volume as a 2D heatmap times a depth distribution per cell,
+    ``p(d, h, w) = p(h, w) · p(d | h, w)`` (:func:`smplr.image_model.volume.volume_logits`;
+    ``D + 1`` channels per map instead of ``D``): the same family of distributions as the
+    paper's direct ``D × H × W`` logits, but the image-plane position is learnt once per
+    point instead of once per depth slice.
     """
 
     architecture: str = "shn"
@@ -65,6 +70,7 @@ class ImageModelConfig:
     limbs: bool = False
     half_range_m: float = 1.25
     sigma_cells: float = 1.0
+    factorised: bool = False
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -97,7 +103,7 @@ class ImageModelConfig:
                 f"image model input_size {self.input_size} must be a multiple of "
                 f"{step} (4 x 2^hourglass_depth)"
             )
-        for name in ("landmarks", "limbs"):
+        for name in ("landmarks", "limbs", "factorised"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"image model {name} must be true or false")
         if not (self.half_range_m > 0 and self.sigma_cells > 0):
@@ -122,6 +128,11 @@ class ImageModelConfig:
     def volumetric(self) -> bool:
         """Whether the model outputs heatmap volumes (read by soft-argmax)."""
         return self.architecture in VOLUMETRIC
+
+    @property
+    def head_channels(self) -> int:
+        """Channels of a volumetric head: ``M × D`` (``M × (D + 1)`` when factorised)."""
+        return self.num_maps * (self.depth_bins + int(self.factorised))
 
     @property
     def heatmap_size(self) -> int:

@@ -23,6 +23,7 @@ from torch import nn
 
 from smplr.image_model.config import ImageModelConfig
 from smplr.image_model.input import normalise_images
+from smplr.image_model.volume import volume_logits
 
 
 class Residual(nn.Module):
@@ -79,8 +80,8 @@ class VolumetricHourglass(nn.Module):
         super().__init__()
         f = config.features
         self.config = config
-        self.maps, self.bins = config.num_maps, config.depth_bins
-        out = config.num_maps * config.depth_bins
+        self.bins = config.depth_bins
+        out = config.head_channels
         self.stem = nn.Sequential(
             nn.Conv2d(3, max(f // 4, 8), 7, stride=2, padding=3),
             nn.BatchNorm2d(max(f // 4, 8)),
@@ -107,9 +108,8 @@ class VolumetricHourglass(nn.Module):
             zip(self.hourglasses, self.features, self.heads, strict=True)
         ):
             y = features(hourglass(x))
-            logits = head(y)
-            b, _, h, w = logits.shape
-            outputs.append(logits.reshape(b, self.maps, self.bins, h, w))
+            raw = head(y)
+            outputs.append(volume_logits(raw, self.bins, self.config.factorised))
             if k < len(self.remap_features):
-                x = x + self.remap_features[k](y) + self.remap_heatmaps[k](logits)
+                x = x + self.remap_features[k](y) + self.remap_heatmaps[k](raw)
         return outputs

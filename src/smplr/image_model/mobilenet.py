@@ -31,6 +31,7 @@ from torch import nn
 
 from smplr.image_model.config import ImageModelConfig
 from smplr.image_model.input import normalise_images
+from smplr.image_model.volume import volume_logits
 
 # (expansion t, channels c, repeats n, first stride s): MobileNetV2's table 2
 _BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
@@ -90,7 +91,7 @@ class VolumetricMobileNet(nn.Module):
     def __init__(self, config: ImageModelConfig) -> None:
         super().__init__()
         self.config = config
-        self.maps, self.bins = config.num_maps, config.depth_bins
+        self.bins = config.depth_bins
         f = config.features
         self.features = mobilenet_v2_features()
         self.lateral = nn.ModuleList(nn.Conv2d(c, f, 1) for _, c in _TAPS)
@@ -98,7 +99,7 @@ class VolumetricMobileNet(nn.Module):
             nn.Sequential(nn.Conv2d(f, f, 3, padding=1, bias=False), nn.BatchNorm2d(f), nn.ReLU())
             for _ in _TAPS[:-1]
         )
-        self.head = nn.Conv2d(f, self.maps * self.bins, 1)
+        self.head = nn.Conv2d(f, config.head_channels, 1)
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         x = normalise_images(images, self.config)
@@ -112,9 +113,7 @@ class VolumetricMobileNet(nn.Module):
             skip = self.lateral[k](taps[k])
             y = F.interpolate(y, size=skip.shape[-2:], mode="nearest") + skip
             y = self.smooth[k](y)
-        logits = self.head(y)
-        b, _, h, w = logits.shape
-        return [logits.reshape(b, self.maps, self.bins, h, w)]
+        return [volume_logits(self.head(y), self.bins, self.config.factorised)]
 
 
 def find_imagenet_weights() -> Path:

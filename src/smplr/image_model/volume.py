@@ -59,3 +59,22 @@ def soft_argmax(logits: torch.Tensor, half_range: float) -> torch.Tensor:
     y = (prob.sum(dim=(2, 4)) * cell_centres(h, half_range, dtype, device)).sum(-1)
     z = (prob.sum(dim=(3, 4)) * cell_centres(d, half_range, dtype, device)).sum(-1)
     return torch.stack([x, y, z], dim=-1)
+
+
+def volume_logits(raw: torch.Tensor, depth_bins: int, factorised: bool) -> torch.Tensor:
+    """A volumetric head's output ``raw (B, M·C, H, W)`` as logit volumes ``(B, M, D, H, W)``.
+
+    Direct (the paper's): ``C = D`` channels are the logits.  Factorised: ``C = D + 1``;
+    channel 0 is a 2D heatmap and channels 1..D a depth distribution at each cell, and the
+    volume is ``log softmax_hw(2D) + log softmax_d(depth)`` — normalised log-probabilities
+    of ``p(h, w) · p(d | h, w)``, which any volume distribution can be written as.
+    """
+    b, channels, h, w = raw.shape
+    per_map = depth_bins + int(factorised)
+    if channels % per_map:
+        raise ValueError(f"head output has {channels} channels, not a multiple of {per_map}")
+    raw = raw.reshape(b, channels // per_map, per_map, h, w)
+    if not factorised:
+        return raw
+    plane = raw[:, :, 0].reshape(b, -1, h * w).log_softmax(dim=-1).reshape(b, -1, 1, h, w)
+    return plane + raw[:, :, 1:].log_softmax(dim=2)
