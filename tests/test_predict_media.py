@@ -283,3 +283,40 @@ def test_videos_without_opencv_say_what_to_install(monkeypatch, tmp_path) -> Non
     monkeypatch.setitem(sys.modules, "cv2", None)
     with pytest.raises(ValueError, match=r"pip install 'smplr\[photos\]'"):
         open_video(tmp_path / "x.mp4")
+
+
+def test_a_batch_of_good_and_bad_files(tmp_path) -> None:
+    """Through ``predict_files`` with canned landmarks: every readable kind is fitted, each
+    bad file is one line naming it, and the good ones are all written."""
+    import torch
+
+    from helpers.detections import FakeDetector, canned_person
+    from smplr.pipeline import SMPLR
+    from smplr.predict import PredictOptions, Predictor, predict_files
+
+    torch.set_num_threads(1)
+    person = canned_person(640, 480)
+    detector = FakeDetector({640: [person.detection]})  # 500 wide: nobody
+    predictor = Predictor(model=SMPLR.pretrained(), detector=detector, refine=0)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths = [write_kind(folder, kind) for kind in (*GOOD_KINDS, *sorted(BAD_KINDS))]
+    paths.append(write_kind(tmp_path, "rgb.png", 500).rename(folder / "nobody.png"))
+    lines: list[str] = []
+    options = PredictOptions(overlay_side=64)
+    reports = predict_files(paths, tmp_path / "out", predictor, options, lines.append)
+    assert [r.name for r in reports] == [p.name for p in paths]
+    by_name = {r.name: r for r in reports}
+    assert all(by_name[kind].status == "ok" for kind in GOOD_KINDS), lines
+    expected = {**BAD_KINDS, "nobody.png": "no person found"}
+    for name, message in expected.items():
+        assert by_name[name].status == "error", name
+        assert name in by_name[name].message and message in by_name[name].message, name
+    assert len(lines) == len(paths) and all("\n" not in line for line in lines)
+    assert sum(line.startswith("error: ") for line in lines) == len(expected)
+    data = np.load(tmp_path / "out" / "predictions.npz")
+    assert data["names"].tolist() == list(GOOD_KINDS)
+    assert (data["image_size"] == (480, 640)).all()
+    assert sorted(p.name for p in (tmp_path / "out" / "overlays").iterdir()) == sorted(
+        f"{Path(kind).stem}.png" for kind in GOOD_KINDS
+    )
