@@ -164,6 +164,9 @@ def test_damaged_and_odd_files(tmp_path) -> None:
     broken = tmp_path / "broken.png"
     broken.write_bytes(bytes(flipped))
     _one_line_error(broken, "not a readable image")
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image at all")
+    _one_line_error(text, "not a readable image (not an image format Pillow knows)")
     _one_line_error(tmp_path, "not a readable image")  # a folder
     _one_line_error(_save(tmp_path, "thin.png", Image.new("RGB", (200, 31))), "200x31 pixels")
     exif = Image.Exif()

@@ -155,7 +155,7 @@ def read_image(path: str | Path) -> np.ndarray:
     :data:`MAX_PIXELS` pixels or Pillow's decompression-bomb limit, and one with a side
     under :data:`MIN_SIDE` pixels.
     """
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     try:
@@ -174,6 +174,10 @@ def read_image(path: str | Path) -> np.ndarray:
                 if width * height <= MAX_PIXELS:
                     handle.load()
                     pixels = _to_rgb8(ImageOps.exif_transpose(handle) or handle)
+    except UnidentifiedImageError:
+        raise ValueError(
+            f"{path}: not a readable image (not an image format Pillow knows)"
+        ) from None
     except Image.DecompressionBombError as exc:
         raise ValueError(f"{path}: image too large to read safely ({_one_line(exc)})") from None
     except Exception as exc:  # a decoder may raise anything on a corrupt or truncated file
