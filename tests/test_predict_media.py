@@ -167,7 +167,7 @@ def test_damaged_and_odd_files(tmp_path) -> None:
     text = tmp_path / "notes.jpg"
     text.write_text("not an image at all")
     _one_line_error(text, "not a readable image (not an image format Pillow knows)")
-    _one_line_error(tmp_path, "not a readable image")  # a folder
+    _one_line_error(tmp_path, "not a readable image (Is a directory)")
     _one_line_error(_save(tmp_path, "thin.png", Image.new("RGB", (200, 31))), "200x31 pixels")
     exif = Image.Exif()
     exif[0x0112] = 6

@@ -120,7 +120,7 @@ def _grey_to_rgb8(image: Any) -> np.ndarray:
         low, high = 0.0, 1.0
     values = np.where(finite, values, low)
     scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
-    grey = (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    grey = (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # clip: float rounding
     return np.repeat(grey[..., None], 3, axis=2)
 
 
@@ -141,7 +141,10 @@ def _to_rgb8(image: Any) -> np.ndarray:
 
 
 def _one_line(error: BaseException) -> str:
-    """A decoder's error message on one line (its type's name when it has none)."""
+    """An error's reason on one line: the system's for a file that cannot be opened (no
+    path repeated), else the decoder's message (its type's name when it has none)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
     return " ".join(str(error).split()) or type(error).__name__
 
 
@@ -161,7 +164,7 @@ def read_image(path: str | Path) -> np.ndarray:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+        raise ValueError(f"{path}: cannot read the file ({_one_line(exc)})") from None
     if size == 0:
         raise ValueError(f"{path}: empty file (0 bytes), not an image")
     try:
