@@ -137,7 +137,7 @@ def _to_rgb8(image: Any) -> np.ndarray:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
-    return np.asarray(image.convert("RGB"))
+    return np.asarray(image if mode == "RGB" else image.convert("RGB"))  # no extra copy
 
 
 def _one_line(error: BaseException) -> str:
@@ -176,7 +176,8 @@ def read_image(path: str | Path) -> np.ndarray:
                 width, height = handle.size
                 if width * height <= MAX_PIXELS:
                     handle.load()
-                    pixels = _to_rgb8(ImageOps.exif_transpose(handle) or handle)
+                    ImageOps.exif_transpose(handle, in_place=True)  # no copy when upright
+                    pixels = _to_rgb8(handle)
     except UnidentifiedImageError:
         raise ValueError(
             f"{path}: not a readable image (not an image format Pillow knows)"
