@@ -5,18 +5,22 @@ values and runs them through the real entry point in-process (``smplr.cli.main``
 fake body model and an untrained tiny bundle (fast).  Every run must either succeed with
 whole, finite outputs, or fail with exit code 2 and ONE ``smplr: error:`` line naming the
 file or option at fault (``smplr: warning:`` lines may come before it), leaving no output
-file (and no temporary) behind.  No other exception may escape.
+file (and no temporary) behind.  No other exception may escape.  ``smplr predict`` runs
+a batch: each bad photo is one such line and the good ones are still fitted (exit code 1
+when some failed, 2 when none worked); it runs on canned landmarks (no MediaPipe).
 
-Size: 60 + 40 + 40 + 30 + 30 + 20 = 220 generated cases per run (``MAX_EXAMPLES``).
+Size: 60 + 40 + 40 + 30 + 30 + 20 + 12 = 232 generated cases per run (``MAX_EXAMPLES``).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import pickle
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -26,6 +30,7 @@ from hypothesis import strategies as st
 from helpers.cli import fake_model_args, run_cli, write_fake_fit_files
 from helpers.fake_model import fake_smpl_arrays
 from helpers.fakes import fake_gendered, random_params
+from helpers.images import BAD_KINDS, GOOD_KINDS, write_kind
 
 MAX_EXAMPLES = {
     "keypoints": 60,
@@ -34,6 +39,7 @@ MAX_EXAMPLES = {
     "weights": 30,
     "options": 30,
     "synth": 20,
+    "predict": 12,
 }
 FUZZ = {
     "deadline": None,
@@ -478,3 +484,108 @@ def test_data_synth_bad_options_are_one_line_errors(option: str, data) -> None:
         code, _, err = run_cli(*args, option, value)
         assert code == 2, err
         check_outcome(code, err, folder, set(), [option, option.lstrip("-")])
+
+
+# ------------------------------------------------------------------ smplr predict
+
+_PREDICT_KINDS = (*GOOD_KINDS, *sorted(BAD_KINDS), "nobody.png", "damaged.png", "damaged.jpg")
+_PHOTO = (160, 120)
+"""Width, height of the photos (small: fast); canned landmarks for this width only."""
+_DAMAGED_FROM = {"damaged.png": "rgb.png", "damaged.jpg": "cmyk.jpg"}
+"""Damaged photos: byte flips in these."""
+_PREDICT_BAD_OPTIONS = {
+    "--refine": ("-1", "--refine"),
+    "--overlay-size": ("8", "--overlay-size"),
+    "--smooth": ("-1", "--smooth"),
+    "--focal": ("0", "focal length"),
+    "--keypoints": ("sift", "keypoints route 'sift'"),
+}
+
+
+@functools.cache
+def _predict_fakes():
+    """The shipped SMPLR and the canned landmarks of a person in a :data:`_PHOTO` image
+    (made once: each takes seconds)."""
+    from helpers.detections import canned_person
+    from smplr.pipeline import SMPLR
+
+    return SMPLR.pretrained(), canned_person(*_PHOTO).detection
+
+
+@st.composite
+def predict_batches(draw):
+    """(file names, {name: bytes or None for a missing file}, a bad option or None)."""
+    names = draw(st.lists(st.sampled_from(_PREDICT_KINDS), min_size=1, max_size=4, unique=True))
+    files: dict[str, bytes | None] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            if name.startswith("damaged"):
+                path = write_kind(Path(tmp), _DAMAGED_FROM[name], *_PHOTO)
+                blob = bytearray(path.read_bytes())
+                for where, mask in draw(
+                    st.lists(
+                        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)),
+                        min_size=1,
+                        max_size=3,
+                    )
+                ):
+                    blob[int(where * len(blob))] ^= mask
+                files[name] = bytes(blob)
+            elif name == "nobody.png":
+                files[name] = write_kind(Path(tmp), "rgb.png", 100, _PHOTO[1]).read_bytes()
+            elif name == "missing.png":
+                files[name] = None
+            else:
+                files[name] = write_kind(Path(tmp), name, *_PHOTO).read_bytes()
+    option = draw(st.one_of(st.none(), st.none(), st.sampled_from(sorted(_PREDICT_BAD_OPTIONS))))
+    return names, files, option
+
+
+@settings(max_examples=MAX_EXAMPLES["predict"], **FUZZ)
+@given(batch=predict_batches())
+def test_predict_on_fuzzed_image_batches(batch) -> None:
+    """``smplr predict`` on batches of good, bad and damaged photos (canned landmarks for
+    160-pixel-wide images, nobody in others; the shipped SMPLR): every good photo is
+    fitted and written, every other input is one ``smplr: error:`` line naming it, the
+    exit code is 0 / 1 / 2 for all / some / none fitted; a bad option is one line and
+    exit 2 before anything is read."""
+    import smplr.cli.predict as command
+    from helpers.detections import FakeDetector
+
+    names, files, option = batch
+    model, person = _predict_fakes()  # before SMPLR.load is patched: pretrained() calls it
+    detector = FakeDetector({_PHOTO[0]: [person]})
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, data in files.items():
+            if data is not None:
+                (folder / name).write_bytes(data)
+        out = folder / "out"
+        args = ["predict", *(str(folder / n) for n in names), "--out", str(out)]
+        args += ["--refine", "0", "--overlay-size", "64"]
+        if option is not None:
+            args += [option, _PREDICT_BAD_OPTIONS[option][0]]
+        with (
+            mock.patch.object(command, "build_detector", lambda route: detector),
+            mock.patch.object(command.SMPLR, "load", lambda *a, **k: model),
+        ):
+            code, stdout, err = run_cli(*args)
+        errors = err.strip().splitlines()
+        if option is not None:
+            check_outcome(code, err, folder, set(files), [_PREDICT_BAD_OPTIONS[option][1]])
+            assert code == 2, err
+            return
+        assert all(line.startswith("smplr: error: ") for line in errors), err
+        fitted = [n for n in names if f"{n}: fitted" in stdout]
+        failed = [n for n in names if any(f"{n}: " in line for line in errors)]
+        assert sorted(fitted + failed) == sorted(names), (stdout, err)
+        assert len(errors) == len(failed), err
+        assert set(GOOD_KINDS) & set(names) <= set(fitted), err
+        assert (set(BAD_KINDS) | {"nobody.png"}) & set(names) <= set(failed), stdout
+        assert code == (0 if not failed else 2 if not fitted else 1), (code, err)
+        with np.load(out / "predictions.npz") as data:
+            assert data["names"].tolist() == fitted
+            for key in data.files:
+                if key != "names":
+                    assert np.isfinite(data[key]).all(), key
+        assert not list(out.rglob("*.tmp")), "a temporary file left behind"

@@ -1,12 +1,23 @@
 """Photos and videos in: which files a ``smplr predict`` call covers, each read as RGB.
 
-Images are read with Pillow (in the core package): the EXIF orientation is applied and
-every mode is turned into 8-bit RGB ``(H, W, 3) uint8`` — grey, palette, RGBA (alpha
-composited on white), 16-bit and 32-bit integer or float grey (scaled by their own range),
-CMYK.  Videos need OpenCV, which the ``photos`` extra brings with MediaPipe.
+Images are read with Pillow (in the core package) as 8-bit RGB ``(H, W, 3) uint8``, the
+EXIF orientation applied (phones store portraits sideways and say so in EXIF):
 
-Each input that cannot be read raises a one-line ``ValueError`` naming the file, so a
-batch can report it and go on with the others.
+- grey ``1``/``L``, palette ``P``, ``CMYK`` (JPEG, Adobe inverted ones too), ``YCbCr``,
+  ``LAB``: Pillow's conversion;
+- transparency (``RGBA``, ``LA``, ``PA``, ``P`` with a transparent colour): composited on
+  white, so a cut-out person stands on white rather than on whatever colour the
+  transparent pixels happen to hold;
+- 16-bit grey (``I;16``) by the full 16-bit range (``v / 257``); 16-bit colour PNGs the
+  same way (Pillow keeps the high byte); ``I`` and ``F`` grey by the 16-bit or 0..1 range
+  when they fit it, else by their own range (:func:`_grey_to_rgb8`);
+- animated GIF / WebP: the first frame; multi-page TIFF: the first page.
+
+Colour profiles (ICC) are not applied.  Each input that cannot be read raises a one-line
+``ValueError`` naming the file, so a batch can report it and go on with the others:
+empty, not an image, truncated or corrupt, over :data:`MAX_PIXELS` pixels, or a side
+under :data:`MIN_SIDE` pixels.  Videos need OpenCV, which the ``photos`` extra brings
+with MediaPipe.
 
 Example::
 
@@ -33,9 +44,14 @@ import numpy as np
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 MIN_SIDE = 32
-"""Smallest image side (pixels) a person can be found in; smaller images are refused."""
+"""Smallest image side (pixels) a person can be found in; smaller images are refused
+(BlazePose's person detector sees a 224-pixel copy: a person under 32 pixels tall is a
+smudge there)."""
 MAX_PIXELS = 100_000_000
-"""Largest image (pixels) read; larger files are refused rather than filling memory."""
+"""Largest image (pixels) read: 100 Mpx (12000 x 8000 and every phone or DSLR photo
+fit; 300 MB as RGB).  Larger files, and decompression bombs (a small file that claims a
+huge size; checked on the header, before decoding), are refused rather than filling
+memory."""
 
 
 @dataclass(frozen=True)
@@ -86,54 +102,100 @@ def collect_inputs(paths: Sequence[str | Path]) -> list[MediaInput]:
     return items
 
 
+def _grey_to_rgb8(image: Any) -> np.ndarray:
+    """A Pillow image of a 16-bit, 32-bit integer or float grey mode -> ``(H, W, 3) uint8``.
+
+    16-bit modes (and ``I`` holding values in 0..65535: how some decoders give 16-bit
+    files) are scaled by the full 16-bit range, ``v / 257``, as Pillow does for 16-bit
+    colour PNGs; ``F`` in 0..1 by 255; anything else by its own range (min -> 0, max
+    -> 255).  Never clipped; NaN and infinite float pixels become 0 (black).
+    """
+    values = np.asarray(image, dtype=np.float32)
+    finite = np.isfinite(values)
+    low = float(values[finite].min()) if finite.any() else 0.0
+    high = float(values[finite].max()) if finite.any() else 0.0
+    if image.mode.startswith("I;16") or (image.mode == "I" and low >= 0 and high <= 65535):
+        low, high = 0.0, 65535.0
+    elif image.mode == "F" and low >= 0 and high <= 1:
+        low, high = 0.0, 1.0
+    values = np.where(finite, values, low)
+    scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    grey = (np.clip(scaled, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)  # clip: float rounding
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
 def _to_rgb8(image: Any) -> np.ndarray:
-    """A Pillow image of any mode -> ``(H, W, 3) uint8``."""
+    """A Pillow image of any mode -> ``(H, W, 3) uint8``: grey modes of more than 8 bits by
+    :func:`_grey_to_rgb8`, transparent pixels composited on white, the rest (``1``, ``L``,
+    ``P``, ``CMYK``, ``YCbCr``, ``LAB``, ...) by Pillow's conversion."""
     from PIL import Image
 
     mode = image.mode
-    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        low, high = float(values.min()), float(values.max())
-        scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
-        grey = (scaled * 255.0 + 0.5).astype(np.uint8)
-        return np.repeat(grey[..., None], 3, axis=2)
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+    if mode in ("I", "F") or mode.startswith("I;16"):
+        return _grey_to_rgb8(image)
+    if mode in ("RGBA", "RGBa", "LA", "La", "PA") or (mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
-    return np.asarray(image.convert("RGB"))
+    return np.asarray(image if mode == "RGB" else image.convert("RGB"))  # no extra copy
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's reason on one line: the system's for a file that cannot be opened (no
+    path repeated), else the decoder's message (its type's name when it has none)."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def read_image(path: str | Path) -> np.ndarray:
     """The image at ``path`` as RGB ``(H, W, 3) uint8``, EXIF orientation applied.
 
-    Raises a one-line ``ValueError`` for a file that is not a readable image, one with a
-    side under :data:`MIN_SIDE` pixels or over :data:`MAX_PIXELS` pixels.
+    Every Pillow mode is converted (see the module's docstring); an animated GIF or WebP
+    gives its first frame, a multi-page TIFF its first page.  Raises a one-line
+    ``ValueError`` starting with ``path`` for an empty file, a file that is not an image
+    or is truncated or corrupt (whatever the decoder raised), an image over
+    :data:`MAX_PIXELS` pixels or Pillow's decompression-bomb limit, and one with a side
+    under :data:`MIN_SIDE` pixels.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the file ({_one_line(exc)})") from None
+    if size == 0:
+        raise ValueError(f"{path}: empty file (0 bytes), not an image")
+    try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # one line per file: an image or an error, no decoder warnings (corrupt EXIF,
+            # Pillow's decompression-bomb warning at 89 Mpx: MAX_PIXELS is the limit)
+            warnings.simplefilter("ignore")
             with Image.open(path) as handle:
                 width, height = handle.size
-                if width * height > MAX_PIXELS:
-                    raise ValueError(
-                        f"{path}: image is {width}x{height} pixels, over the "
-                        f"{MAX_PIXELS:,}-pixel limit; downscale it first"
-                    )
-                handle.load()
-                image = ImageOps.exif_transpose(handle) or handle
-                pixels = _to_rgb8(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValueError(f"{path}: not a readable image") from None
-    except (OSError, SyntaxError) as exc:  # truncated or corrupt files
-        raise ValueError(f"{path}: not a readable image ({exc})") from None
+                if width * height <= MAX_PIXELS:
+                    handle.load()
+                    ImageOps.exif_transpose(handle, in_place=True)  # no copy when upright
+                    pixels = _to_rgb8(handle)
+    except UnidentifiedImageError:
+        raise ValueError(
+            f"{path}: not a readable image (not an image format Pillow knows)"
+        ) from None
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"{path}: image too large to read safely ({_one_line(exc)})") from None
+    except Exception as exc:  # a decoder may raise anything on a corrupt or truncated file
+        raise ValueError(f"{path}: not a readable image ({_one_line(exc)})") from None
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"{path}: image is {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel "
+            "limit; downscale it first"
+        )
     height, width = pixels.shape[:2]
     if min(height, width) < MIN_SIDE:
         raise ValueError(
-            f"{path}: image is {width}x{height} pixels; at least {MIN_SIDE} per side needed"
+            f"{path}: image is {width}x{height} pixels; at least {MIN_SIDE} per side needed "
+            "to find a person"
         )
     return np.ascontiguousarray(pixels)
 
