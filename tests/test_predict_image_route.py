@@ -14,7 +14,7 @@ from helpers.cli import run_smplr
 from smplr.image_model import ImageModelConfig, build_image_model
 from smplr.pipeline import SMPLR
 from smplr.predict import PredictOptions, Predictor, predict_files
-from smplr.predict.boxes import check_box, parse_box, read_boxes
+from smplr.predict.boxes import check_box
 from smplr.predict.image_route import BOX_FILL, Crop, ImageKeypoints
 from smplr.predict.placement import intrinsics, project
 from smplr.weights import ImageModelWeights, save_image_weights
@@ -66,30 +66,6 @@ def test_mean_joint_projects_to_the_crop_centre_at_the_crop_depth(x, y, side, fo
     assert np.allclose(project(point, K), [x, y], atol=1e-6)
     # 2.5 m at that depth spans `side` pixels
     assert point[2] == pytest.approx(focal * 2.5 / side)
-
-
-def test_boxes_are_checked_clipped_and_parsed(tmp_path) -> None:
-    assert check_box(np.array([-5.0, 10, 50, 500]), 100, 80).tolist() == [0, 10, 50, 100]
-    for bad, words in (
-        ([10, 10, 5, 20], "empty or inverted"),
-        ([200, 10, 300, 20], "outside the 80x100 image"),
-        ([0, 0, np.nan, 4], "4 finite numbers"),
-        ([0, 0, 4], "4 finite numbers"),
-    ):
-        with pytest.raises(ValueError, match=words):
-            check_box(np.array(bad, dtype=float), 100, 80)
-    assert parse_box("1,2,3.5,4").tolist() == [1, 2, 3.5, 4]
-    with pytest.raises(ValueError, match="x0,y0,x1,y1"):
-        parse_box("1,2,3")
-    json_file = tmp_path / "boxes.json"
-    json_file.write_text('{"a.png": [1, 2, 3, 4]}')
-    csv_file = tmp_path / "boxes.csv"
-    csv_file.write_text("a.png, 1, 2, 3, 4\nb.jpg,5,6,7,8\n")
-    assert read_boxes(json_file)["a.png"].tolist() == [1, 2, 3, 4]
-    assert read_boxes(csv_file)["b.jpg"].tolist() == [5, 6, 7, 8]
-    csv_file.write_text("a.png,1,2,x,4\n")
-    with pytest.raises(ValueError, match=r"the box of 'a\.png'"):
-        read_boxes(csv_file)
 
 
 def test_shn_route_places_the_body_on_the_crop(tmp_path, model, keypoints) -> None:
