@@ -65,7 +65,9 @@ def shn_alone(args: argparse.Namespace) -> None:
     )
     path = Path(args.run_dir) / STAGE / "image_model.pt"
     meta = {"stage": STAGE, "steps": args.steps, "start": str(args.start)}
-    print(f"wrote {save_image_weights(ImageModelWeights(start.config, states['image'], meta), path)}")
+    print(
+        f"wrote {save_image_weights(ImageModelWeights(start.config, states['image'], meta), path)}"
+    )
 
 
 def evaluate_command(args: argparse.Namespace) -> None:
