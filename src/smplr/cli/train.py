@@ -33,6 +33,14 @@ from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
 from smplr.networks import DAE_NAMES
 from smplr.training import budget
 from smplr.training.data import default_corruption
+from smplr.training.end_to_end import (
+    MODES,
+    SHN_WEIGHT,
+    end_to_end_context,
+    file_id,
+    start_image_weights,
+    train_end_to_end,
+)
 from smplr.training.image import (
     HeldOut,
     ImageContext,
@@ -52,7 +60,7 @@ from smplr.training.recipe import (
     run_stage,
 )
 from smplr.training.stages import RECIPE, SMPL_WEIGHT
-from smplr.weights import load_image_weights, save_image_weights
+from smplr.weights import load_bundle, load_image_weights, save_image_weights, shipped_path
 
 app = typer.Typer(
     help="Train SMPLR (DAE, Ψ, Ω, then Ω+Ψ through the body model) on synthetic bodies, "
@@ -352,6 +360,20 @@ def train_all(
         typer.echo(f"finished in {time.perf_counter() - started:.0f} s of {60 * minutes:.0f} s")
 
 
+def _image_data(
+    data: Path, val_data: Path | None, val_size: int, augment: bool
+) -> tuple[SampleSource, SampleSource]:
+    """Training and validation samples: ``--val-data``, or the last ``val_size`` of ``data``
+    held out (at most a tenth); the training part augmented on a shard folder."""
+    if val_data is not None:
+        return load_samples(data, augment), load_samples(val_data)
+    source = load_samples(data)
+    train, val = split_validation(source, min(val_size, len(source) // 10))
+    if augment and data.is_dir():
+        train = HeldOut(load_samples(data, augment=True), train.rows)
+    return train, val
+
+
 IMAGE_CONFIGS = {"small": ImageModelConfig.small, "paper": ImageModelConfig.paper}
 
 
@@ -367,38 +389,52 @@ def image_config(
     )
 
 
+ImageData = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        help="Training images: a folder written by `smplr data synth`, or an .npz with "
+        "images (N, 3, H, W) or (N, H, W, 3), points (N, 41, 3) root-relative metres in "
+        "the camera frame (OpenCV axes), optional valid (N, 41); see docs/image_model.md.",
+    ),
+]
+ValData = Annotated[
+    Path | None,
+    typer.Option(
+        "--val-data",
+        help="Validation images (same form); default: hold out "
+        "the last --val-size samples of --data.",
+    ),
+]
+Augment = Annotated[
+    bool,
+    typer.Option(
+        "--augment/--no-augment",
+        help="The paper's augmentations on a shard folder (flip, rotation, scale, colour, "
+        "background swap); resumed runs are then not bit-identical.",
+    ),
+]
+ValSize = Annotated[
+    int, typer.Option("--val-size", help="Validation samples scored at each validation.")
+]
+CoordinateWeight = Annotated[
+    float,
+    typer.Option(
+        "--coordinate-weight",
+        help="Weight of an L1 (metres) on the soft-argmax points beside the "
+        "cross-entropy (0: the paper's loss).",
+    ),
+]
+
+
 @app.command("image")
 @with_options(LoopOptions, batch_size=16, checkpoint_every=100)
 def image(
     options: LoopOptions,
-    data: Annotated[
-        Path,
-        typer.Option(
-            "--data",
-            help="Training images: a folder written by `smplr data synth`, or an .npz with "
-            "images (N, 3, H, W) or (N, H, W, 3), points (N, 41, 3) root-relative metres in "
-            "the camera frame (OpenCV axes), optional valid (N, 41); see docs/image_model.md.",
-        ),
-    ],
-    val_data: Annotated[
-        Path | None,
-        typer.Option(
-            "--val-data",
-            help="Validation images (same form); default: hold out "
-            "the last --val-size samples of --data.",
-        ),
-    ] = None,
-    augment: Annotated[
-        bool,
-        typer.Option(
-            "--augment/--no-augment",
-            help="The paper's augmentations on a shard folder (flip, rotation, scale, colour, "
-            "background swap); resumed runs are then not bit-identical.",
-        ),
-    ] = True,
-    val_size: Annotated[
-        int, typer.Option("--val-size", help="Validation samples scored at each validation.")
-    ] = 256,
+    data: ImageData,
+    val_data: ValData = None,
+    augment: Augment = True,
+    val_size: ValSize = 256,
     config: Annotated[
         str, typer.Option("--config", help="Base sizes: small (CPU) or paper (GPU).")
     ] = "small",
@@ -429,14 +465,7 @@ def image(
             "cell (the same distributions, learnt faster; docs/image_model.md).",
         ),
     ] = False,
-    coordinate_weight: Annotated[
-        float,
-        typer.Option(
-            "--coordinate-weight",
-            help="Weight of an L1 (metres) on the soft-argmax points beside the "
-            "cross-entropy (0: the paper's loss).",
-        ),
-    ] = 0.0,
+    coordinate_weight: CoordinateWeight = 0.0,
     init: Annotated[
         str | None,
         typer.Option(
@@ -476,15 +505,7 @@ def image(
         raise ValueError("--coordinate-weight must be >= 0 and --val-size positive")
     settings = options.settings(steps)
     env, target = options.process()
-    train: SampleSource
-    val: SampleSource
-    if val_data is None:
-        source = load_samples(data)
-        train, val = split_validation(source, min(val_size, len(source) // 10))
-        if augment and data.is_dir():
-            train = HeldOut(load_samples(data, augment=True), train.rows)
-    else:
-        train, val = load_samples(data, augment), load_samples(val_data)
+    train, val = _image_data(data, val_data, val_size, augment)
     ctx = ImageContext(model_config, coordinate_weight, val_size=val_size)
     record = {"data": data.name, "samples": len(train), "augment": augment, "init": init}
     start = None
@@ -508,6 +529,93 @@ def image(
         typer.echo(f"wrote {path}; curves in {path.parent}/curves.csv, curves.png")
         if out is not None:
             typer.echo(f"wrote {save_image_weights(load_image_weights(path), out)}")
+
+
+@app.command("e2e")
+@with_options(LoopOptions, batch_size=16, lr=1e-4, checkpoint_every=100)
+def e2e(
+    options: LoopOptions,
+    image_weights: Annotated[
+        Path,
+        typer.Option(
+            "--image",
+            help="The trained image model to start from: `smplr train image`'s "
+            "image_model.pt (or a bundle holding one) or its checkpoint.pt.",
+        ),
+    ],
+    data: ImageData,
+    val_data: ValData = None,
+    augment: Augment = True,
+    val_size: ValSize = 256,
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="SMPLR weight bundle (DAE, Ω, Ψ); default: the shipped."),
+    ] = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="; ".join(f"{k}: {v}" for k, v in MODES.items()))
+    ] = "frozen",
+    shn_weight: Annotated[
+        float,
+        typer.Option("--shn-weight", help="Weight of the image model's own loss (paper: ~1e-5)."),
+    ] = SHN_WEIGHT,
+    smpl_weight: SmplWeight = SMPL_WEIGHT,
+    coordinate_weight: CoordinateWeight = 0.0,
+    female: Female = None,
+    male: Male = None,
+    steps: Steps = 2000,
+) -> None:
+    """Fine-tune a trained image model end to end through the DAE, Ω, Ψ and the body
+    model (paper 4.5): loss L_DAE + L_R + L_β + w·(L_SMPL + L_V) + shn_weight·L_SHN.
+    Writes RUN_DIR/e2e_<mode>/: checkpoint, curves, image_model.pt (image weights, as
+    `smplr train image` writes them) and, naive, smplr_bundle.pt (the fine-tuned DAE, Ω,
+    Ψ with the image model).
+
+    Example: smplr train e2e --image runs/image/image_shn/image_model.pt --data out/images
+    --val-data out/images_test --steps 1000 --run-dir runs/e2e
+    """
+    if shn_weight < 0 or smpl_weight < 0 or coordinate_weight < 0 or val_size < 1:
+        raise ValueError("the loss weights must be >= 0 and --val-size positive")
+    settings = options.settings(steps)
+    env, target = options.process()
+    body, body_name = _body(female, male)
+    bundle_path = bundle or shipped_path()
+    weights = load_bundle(bundle_path)
+    start = start_image_weights(image_weights)
+    ctx = end_to_end_context(
+        start.config,
+        weights,
+        body,
+        mode,
+        target,
+        shn_weight=shn_weight,
+        smpl_weight=smpl_weight,
+        coordinate_weight=coordinate_weight,
+        val_size=val_size,
+    )
+    train, val = _image_data(data, val_data, val_size, augment)
+    record = {
+        "data": data.name,
+        "samples": len(train),
+        "augment": augment,
+        "start": file_id(image_weights),
+        "bundle": file_id(bundle_path),
+        "body": body_name,
+    }
+    path = train_end_to_end(
+        ctx,
+        start,
+        weights,
+        train,
+        val,
+        options.run_dir,
+        settings,
+        target,
+        options.fresh,
+        env,
+        record=record,
+    )
+    if env.is_main:
+        typer.echo(f"wrote {path}; curves in {path.parent}/curves.csv, curves.png")
 
 
 @app.command("merge")

@@ -36,10 +36,10 @@ one (without, it is).
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -126,35 +126,50 @@ def collate(samples: Sequence[dict[str, Any]], config: ImageModelConfig) -> Imag
     )
 
 
-class ImageBatches:
-    """Minibatches of a sample source for the training loop, collated for ``config``,
-    on ``device``: random ones (:meth:`minibatch`) and all in order (:meth:`chunks`)."""
+BatchT = TypeVar("BatchT")
+
+
+class SampleBatches(Generic[BatchT]):
+    """Minibatches of a sample source for the training loop, made by ``make`` (samples ->
+    one batch on the training device): random ones (:meth:`minibatch`) and all in order
+    (:meth:`chunks`)."""
 
     def __init__(
-        self, source: SampleSource, config: ImageModelConfig, device: torch.device | str = "cpu"
+        self, source: SampleSource, make: Callable[[Sequence[dict[str, Any]]], BatchT]
     ) -> None:
         if len(source) < 1:
             raise ValueError("the image data set is empty")
-        self.source, self.config, self.device = source, config, torch.device(device)
+        self.source, self.make = source, make
 
     def __len__(self) -> int:
         return len(self.source)
 
-    def minibatch(self, batch_size: int, generator: torch.Generator) -> ImageBatch:
+    def minibatch(self, batch_size: int, generator: torch.Generator) -> BatchT:
         """``batch_size`` samples drawn uniformly with replacement by ``generator``."""
         rows = torch.randint(
             0, len(self.source), (batch_size,), generator=generator, device=generator.device
         )
         return self.take(rows.tolist())
 
-    def take(self, rows: Sequence[int]) -> ImageBatch:
-        return collate([self.source[int(i)] for i in rows], self.config).to(self.device)
+    def take(self, rows: Sequence[int]) -> BatchT:
+        return self.make([self.source[int(i)] for i in rows])
 
-    def chunks(self, size: int, limit: int | None = None) -> Iterator[ImageBatch]:
+    def chunks(self, size: int, limit: int | None = None) -> Iterator[BatchT]:
         """The first ``limit`` samples (all by default), ``size`` at a time."""
         total = len(self.source) if limit is None else min(limit, len(self.source))
         for start in range(0, total, size):
             yield self.take(range(start, min(start + size, total)))
+
+
+class ImageBatches(SampleBatches[ImageBatch]):
+    """:class:`SampleBatches` of images and points, collated for ``config``, on ``device``."""
+
+    def __init__(
+        self, source: SampleSource, config: ImageModelConfig, device: torch.device | str = "cpu"
+    ) -> None:
+        target = torch.device(device)
+        super().__init__(source, lambda samples: collate(samples, config).to(target))
+        self.config, self.device = config, target
 
 
 class TensorImageDataset:

@@ -118,14 +118,43 @@ def _random_view(batch: PoolBatch, ctx: StageContext, rng: torch.Generator) -> P
     return rotate(batch, view_rotations(batch, rng, ctx.corruption.view_fraction))
 
 
-def _decode_jl(
-    ctx: StageContext, gender: torch.Tensor, betas: torch.Tensor, rotations: torch.Tensor
+def decode_jl(
+    jl_body: GenderedBodyModel, gender: torch.Tensor, betas: torch.Tensor, rotations: torch.Tensor
 ) -> torch.Tensor:
-    """Root-relative JL of the body model for the given parameters ``(B, 42, 3)``."""
+    """Root-relative JL ``(B, 42, 3)`` of ``jl_body`` for ``gender (B,)``, ``betas (B, 10)``
+    and ``rotations (B, 24, 3, 3)``."""
     gender = gender.clamp(-1.0, 1.0)  # a predicted g may overshoot; the body model refuses that
-    out = ctx.jl_body(gender, betas, rotations[:, :1], rotations[:, 1:])
+    out = jl_body(gender, betas, rotations[:, :1], rotations[:, 1:])
     jl = out.jl
     return jl - jl[:, :1]
+
+
+def encode_jl(
+    nets: dict[str, nn.Module], jl: torch.Tensor, template_lengths: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Ω and Ψ (``nets["pose"]``, ``nets["shape"]``) on JL ``(B, 42, 3)``: rotations
+    ``(B, 24, 3, 3)``, betas ``(B, 10)``, gender ``(B,)`` (not clamped)."""
+    rotations = nets["pose"](relative_directions(jl))
+    betas, gender = nets["shape"](relative_distances(jl, template_lengths))
+    return rotations, betas, gender
+
+
+def reverse_loss(
+    rotations: torch.Tensor,
+    betas: torch.Tensor,
+    gender: torch.Tensor,
+    truth: PoolBatch,
+    jl_body: GenderedBodyModel,
+    smpl_weight: float,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """``pose_smpl``'s L_R + L_β + w·L_SMPL (all L1; L_SMPL on the root-relative JL, in
+    metres) of Ω's and Ψ's outputs against ``truth``, and its parts."""
+    l_r = (rotations - truth.rotations).abs().mean()
+    l_beta = torch.cat([betas - truth.betas, (gender - truth.gender)[:, None]], 1).abs().mean()
+    # The true gender picks the model here: the sign of g is not differentiable.
+    l_smpl = (decode_jl(jl_body, truth.gender, betas, rotations) - truth.jl).abs().mean()
+    loss = l_r + l_beta + smpl_weight * l_smpl
+    return loss, {"l_r": _num(l_r), "l_beta": _num(l_beta), "l_smpl": _num(l_smpl)}
 
 
 class DAEStage(KeypointStage):
@@ -207,7 +236,7 @@ class ShapeStage(KeypointStage):
 
     def validate(self, nets, val, ctx, rng):
         betas, gender = nets["shape"](self.features(val.jl, ctx))
-        jl = _decode_jl(ctx, gender, betas, val.rotations)
+        jl = decode_jl(ctx.jl_body, gender, betas, val.rotations)
         return {
             "val_betas_l1": float((betas - val.betas).abs().mean()),
             "val_gender_acc": float(((gender >= 0) == (val.gender >= 0)).float().mean()),
@@ -229,7 +258,7 @@ class PoseStage(KeypointStage):
 
     def validate(self, nets, val, ctx, rng):
         rotations = nets["pose"](relative_directions(val.jl))
-        jl = _decode_jl(ctx, val.gender, val.betas, rotations)
+        jl = decode_jl(ctx.jl_body, val.gender, val.betas, rotations)
         return {
             "val_rot_l1": float((rotations - val.rotations).abs().mean()),
             "val_jl_mm_gt_shape": _jl_error_mm(jl, val.jl),
@@ -243,30 +272,21 @@ class PoseSMPLStage(KeypointStage):
     networks = ("pose", "shape")
     depends_on = ("pose", "shape")
 
-    def _forward(self, nets, jl, ctx):
-        rotations = nets["pose"](relative_directions(jl))
-        betas, gender = nets["shape"](relative_distances(jl, ctx.template_lengths))
-        return rotations, betas, gender
-
     def loss(self, nets, batch, ctx, rng):
         batch = _random_view(batch, ctx, rng)
-        rotations, betas, gender = self._forward(nets, jitter(batch.jl, ctx.input_jitter, rng), ctx)
-        l_r = (rotations - batch.rotations).abs().mean()
-        l_beta = torch.cat([betas - batch.betas, (gender - batch.gender)[:, None]], 1).abs().mean()
-        # The true gender picks the model here: the sign of g is not differentiable.
-        l_smpl = (_decode_jl(ctx, batch.gender, betas, rotations) - batch.jl).abs().mean()
-        loss = l_r + l_beta + ctx.smpl_weight * l_smpl
-        return loss, {"l_r": _num(l_r), "l_beta": _num(l_beta), "l_smpl": _num(l_smpl)}
+        jl = jitter(batch.jl, ctx.input_jitter, rng)
+        rotations, betas, gender = encode_jl(nets, jl, ctx.template_lengths)
+        return reverse_loss(rotations, betas, gender, batch, ctx.jl_body, ctx.smpl_weight)
 
     def validate(self, nets, val, ctx, rng):
-        rotations, betas, gender = self._forward(nets, val.jl, ctx)
+        rotations, betas, gender = encode_jl(nets, val.jl, ctx.template_lengths)
         return {
             "val_rot_l1": float((rotations - val.rotations).abs().mean()),
             "val_gender_acc": float(((gender >= 0) == (val.gender >= 0)).float().mean()),
             "val_jl_mm_gt_shape": _jl_error_mm(
-                _decode_jl(ctx, val.gender, val.betas, rotations), val.jl
+                decode_jl(ctx.jl_body, val.gender, val.betas, rotations), val.jl
             ),
-            "val_jl_mm": _jl_error_mm(_decode_jl(ctx, gender, betas, rotations), val.jl),
+            "val_jl_mm": _jl_error_mm(decode_jl(ctx.jl_body, gender, betas, rotations), val.jl),
         }
 
 
