@@ -187,3 +187,52 @@ def test_command_reads_weights_and_checkpoints(shards, tmp_path, monkeypatch, ca
         "--data", str(shards), "--methods", "baselines",
     )  # fmt: skip
     assert code == 2 and "--baseline-data" in err
+
+
+def _summary(method: str, joints: float) -> dict:
+    from smplr.metrics import PART_GROUPS
+
+    return {
+        "method": method,
+        "protocol_1": {"parts": dict.fromkeys(PART_GROUPS, joints), "joints": joints},
+        "protocol_2": {"joints": joints / 2},
+        "bones": 5.0,
+    }
+
+
+def test_report_section_checks_the_paper_claims_on_stored_runs(tmp_path) -> None:
+    from smplr.evaluation.reproduction.image_ablations import render_image_ablations
+
+    def run(stage, row, dae_row, points, dae):
+        return {
+            "stage": stage,
+            "paper_row": row,
+            "paper_dae_row": dae_row,
+            "command": f"smplr train image {stage}",
+            "steps": 10,
+            "batch_size": 2,
+            "wall_s": 1.0,
+            "evaluations": {"points": _summary(stage, points), "dae": _summary("d", dae)},
+        }
+
+    results = {
+        "description": "Tiny.",
+        "data": {"train": "a", "test": "b"},
+        "runs": [
+            run("image_shn", "SHN", "DAE_SHN", 100.0, 90.0),
+            run("image_alexnet_nl", "Alexnet", "DAE_Alexnet", 80.0, 95.0),
+        ],
+        "baselines": [_summary("mean training JL", 120.0)],
+    }
+    path = tmp_path / "ablations.json"
+    path.write_text(json.dumps(results))
+    text = render_image_ablations(path)
+    assert text.startswith("## Table 1 (image ablations)")
+    rows = [line.split("|") for line in text.splitlines() if line.startswith("|")]
+    claims = {cells[1].strip(): cells[-2].strip() for cells in rows if " < " in cells[1]}
+    assert claims["SHN < Alexnet"] == "does not hold"  # 100 vs 80
+    assert claims["DAE_SHN < SHN"] == "holds"  # 90 vs 100
+    assert claims["DAE_Alexnet < Alexnet"] == "does not hold"
+    assert claims["SHN^final < SHN"] == "not measured"
+    assert "baseline: mean training JL" in text
+    assert "No measured" in render_image_ablations(tmp_path / "missing.json")

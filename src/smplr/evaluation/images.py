@@ -128,7 +128,7 @@ def image_sample(record: Mapping[str, Any], key: str, split: str = "test") -> Sa
 
 def _true_roots(samples: Sequence[Sample]) -> np.ndarray:
     """``(B, 3)`` the annotated root joints (where every method's body is put)."""
-    return np.stack([np.asarray(s.joints3d, dtype=np.float64)[0] for s in samples])  # type: ignore[index]
+    return np.stack([np.asarray(s.joints3d, dtype=np.float64)[0] for s in samples])
 
 
 class ImagePointsPredictor:

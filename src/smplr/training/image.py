@@ -239,9 +239,7 @@ def load_samples(path: str | Path, augment: bool = False) -> SampleSource:
         from smplr.image_data.augment import Augmentation
         from smplr.image_data.dataset import ImageShards
 
-        return ImageShards(
-            path, augment=Augmentation() if augment else None, cached_shards=None
-        )
+        return ImageShards(path, augment=Augmentation() if augment else None, cached_shards=None)
     return TensorImageDataset.from_npz(path)
 
 
