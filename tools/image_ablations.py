@@ -2,8 +2,9 @@
 
 The run folder holds, per variant, ``<stage>/`` (``smplr train image``: checkpoint,
 curves.csv, image_model.pt) and ``eval_<stage>.json`` (``smplr evaluate images --json``),
-plus ``run_all.log``: for each variant a line ``=== HH:MM:SS smplr train image ARGS`` and
-one ``=== HH:MM:SS done in N s: VARIANT`` (the shell script that trained them).
+plus ``run_all.log``: for each variant a line ``=== HH:MM:SS smplr train image ARGS`` (the
+shell scripts that trained them).  Wall times are the training loop's own (``elapsed_s`` of
+the last row of curves.csv).
 
 Usage::
 
@@ -44,15 +45,12 @@ def _compact(summary: dict) -> dict:
     return out
 
 
-def _training_log(path: Path) -> dict[str, tuple[str, float]]:
-    """Variant flags -> (command, wall seconds) from the training script's log."""
-    found: dict[str, tuple[str, float]] = {}
-    command = None
+def _training_commands(path: Path) -> dict[str, str]:
+    """Stage -> its ``smplr train image`` command, from the training scripts' log."""
+    found: dict[str, str] = {}
     for line in path.read_text().splitlines():
         if m := re.match(r"=== \S+ (smplr train image .*)$", line):
-            command = m.group(1).strip()
-        elif (m := re.match(r"=== \S+ done in (\d+) s: ?(.*)$", line)) and command:
-            found[m.group(2).strip()] = (command, float(m.group(1)))
+            found[_stage(m.group(1))] = m.group(1).strip()
     return found
 
 
@@ -67,8 +65,7 @@ def _stage(flags: str) -> str:
 
 def collect(folder: Path) -> dict:
     runs, baselines = [], []
-    for flags, (command, wall) in _training_log(folder / "run_all.log").items():
-        stage = _stage(flags)
+    for stage, command in _training_commands(folder / "run_all.log").items():
         evaluation = folder / f"eval_{stage}.json"
         if not evaluation.is_file():
             continue
@@ -81,7 +78,8 @@ def collect(folder: Path) -> dict:
             else:
                 evaluations[_method(s["method"], stage)] = _compact(s)
         with open(folder / stage / "curves.csv") as f:
-            last = [row for row in csv.DictReader(f) if row.get("val_joints_mm")][-1]
+            rows = list(csv.DictReader(f))
+        last = [row for row in rows if row.get("val_joints_mm")][-1]
         paper_row, paper_dae_row = PAPER_ROWS[stage]
         runs.append(
             {
@@ -91,7 +89,7 @@ def collect(folder: Path) -> dict:
                 "command": command,
                 "steps": meta["steps"],
                 "batch_size": meta["batch_size"],
-                "wall_s": wall,
+                "wall_s": float(rows[-1]["elapsed_s"]),
                 "config": meta["record"]["image_config"],
                 "final_validation": {k: float(v) for k, v in last.items() if v},
                 "evaluations": evaluations,
