@@ -168,7 +168,12 @@ class _Fit:
         self.smplr, self.input_format, self.use_dae = smplr, input_format, use_dae
 
     def fit(self, points: np.ndarray) -> Any:
-        return self.smplr.fit(points, self.input_format, use_dae=self.use_dae)
+        """SMPLR's fit without the input sanity checks (``smplr.keypoint_checks``): they
+        guard users against wrong units, but a poorly trained network's collapsed
+        skeletons are a prediction to score, not an input error."""
+        tensor = torch.as_tensor(points, dtype=torch.float64, device=self.smplr.device)
+        with torch.no_grad():
+            return self.smplr._fit_batch(tensor, self.input_format, False, 0, self.use_dae, True)
 
 
 class ImageBodyPredictor:
