@@ -49,7 +49,7 @@ def _training_commands(path: Path) -> dict[str, str]:
     """Stage -> its ``smplr train image`` command, from the training scripts' log."""
     found: dict[str, str] = {}
     for line in path.read_text().splitlines():
-        if m := re.match(r"=== \S+ (smplr train image .*)$", line):
+        if m := re.search(r"=== \S+ (smplr train image .*)$", line):
             found[_stage(m.group(1))] = m.group(1).strip()
     return found
 
