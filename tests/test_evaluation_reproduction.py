@@ -22,7 +22,9 @@ PAPER_TEXT = Path(__file__).parent / "data" / "paper_numbers.txt"
 def report(tmp_path_factory) -> tuple[str, Path]:
     folder = tmp_path_factory.mktemp("report")
     weights = write_tiny_open_bundle(folder / "tiny.pt")
-    settings = Settings(num=6, threads=1, weights=weights, ood_num=3, ood_refine=2)
+    settings = Settings(
+        num=6, threads=1, weights=weights, ood_num=3, ood_refine=2, image_ablations=None
+    )
     out = generate(folder / "docs" / "reproduction.md", settings)
     return out.read_text(), weights
 
@@ -58,6 +60,7 @@ def test_report_has_every_section_in_order(report) -> None:
         "## Gender accuracy",
         "## Both protocols",
         "## Beyond the training distribution: out-of-distribution and real motion-capture",
+        "## Table 1 (image ablations)",
         "## Definitions",
     ]
     assert len(headings) == len(expected)

@@ -20,7 +20,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(body.app, name="body")
-app.command("evaluate")(evaluate.evaluate)
+app.add_typer(evaluate.app, name="evaluate")
 app.command("fit")(fit.fit)
 app.command("predict")(predict.predict)
 app.add_typer(train.app, name="train")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import torch
 import typer
 
 from smplr.cli.options import Device, Weights, batch_size_option
@@ -68,10 +71,22 @@ def _samples(dataset: str, root: Path | None, split: str, options: dict, gt_body
     return open_dataset(dataset, root, split, **kwargs), bodies
 
 
+app = typer.Typer(
+    name="evaluate",
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="Score a method on a benchmark (the paper's Tables 1-4); `smplr evaluate images`: "
+    "an image model on rendered test crops.",
+)
+
+
+@app.callback()
 def evaluate(
+    ctx: typer.Context,
     dataset: Annotated[
-        str, typer.Option("--dataset", "-d", help=f"Benchmark: {', '.join(DATASETS)}.")
-    ],
+        str | None,
+        typer.Option("--dataset", "-d", help=f"Benchmark: {', '.join(DATASETS)} (required)."),
+    ] = None,
     root: Annotated[
         Path | None,
         typer.Option(
@@ -161,7 +176,13 @@ def evaluate(
     smplr evaluate -d up3d -r up-3d --gt-body ~/smpl -p mine.npz
 
     smplr evaluate -d synthetic --model smplr --num 500
+
+    smplr evaluate images --image-model runs/image/image_shn/image_model.pt --data out/images_test
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if dataset is None:
+        raise ValueError("give --dataset (or use `smplr evaluate images`)")
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset '{dataset}': expected one of {', '.join(DATASETS)}")
     if (predictions is None) == (model is None):
@@ -212,5 +233,194 @@ def evaluate(
         outputs.record(written)
         if json_out is not None:
             written.append(write_json([summary], json_out))
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+IMAGE_METHODS = ("points", "dae", "no-dae", "baselines")
+
+
+def load_image_model(path: Path, device: str = "cpu") -> tuple[Any, dict]:
+    """An image model from a weights file (``smplr.weights.load_image_weights``) or a
+    training checkpoint of ``smplr train image`` (its config from the checkpoint's
+    record), and what is known of it (stage, step).  The checkpoint is copied first, so
+    reading one that a running training writes never touches its folder."""
+    from smplr.image_model import ImageModelConfig, build_image_model
+    from smplr.training.checkpoint import load_checkpoint
+    from smplr.weights import load_image_weights
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: image model file not found")
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / path.name
+        shutil.copyfile(path, copy)
+        try:
+            state = load_checkpoint(copy)
+        except ValueError:
+            state = None
+        if state is None:
+            weights = load_image_weights(copy)
+            config, networks, meta = weights.config, weights.state, dict(weights.meta)
+        else:
+            record = state.get("record", {})
+            if "image_config" not in record or "image" not in state["networks"]:
+                raise ValueError(f"{path}: a checkpoint, but not one of `smplr train image`")
+            config = ImageModelConfig.from_dict(record["image_config"])
+            networks = state["networks"]["image"]
+            meta = {"stage": state["stage"], "steps": int(state["step"]), "record": record}
+    model = build_image_model(config)
+    model.load_state_dict(networks)
+    return model.to(device).eval(), {"path": str(path), "config": config.to_dict(), **meta}
+
+
+def _training_jl3d(folder: Path, num: int) -> Any:
+    """``(n, 42, 3)`` camera-frame JL of the first ``num`` crops of a shard folder."""
+    import numpy as np
+
+    from smplr.image_data.dataset import ImageShards
+
+    shards = ImageShards(folder)
+    return np.stack([shards.record(i)["jl3d"] for i in range(min(num, len(shards)))])
+
+
+@app.command("images")
+def images(
+    image_model: Annotated[
+        Path,
+        typer.Option(
+            "--image-model",
+            help="Image weights (image_model.pt of `smplr train image`) or its checkpoint.pt.",
+        ),
+    ],
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Test crops: a folder of `smplr data synth --split test`."),
+    ],
+    num: Annotated[int, typer.Option("--num", min=1, help="Evaluate the first NUM crops.")] = 500,
+    methods: Annotated[
+        str,
+        typer.Option(
+            "--methods",
+            help="Comma-separated: points (the image model alone), dae (points -> DAE -> SMPLR), "
+            "no-dae (points -> SMPLR), baselines (mean training JL; mean-shape rest-pose body).",
+        ),
+    ] = ",".join(IMAGE_METHODS),
+    baseline_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline-data",
+            help="Training crops whose mean JL defines the baselines (needed for 'baselines').",
+        ),
+    ] = None,
+    baseline_num: Annotated[
+        int, typer.Option("--baseline-num", min=1, help="Training crops averaged.")
+    ] = 2000,
+    weights: Weights = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Image model's name in the tables.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write every method's summary as JSON here.")
+    ] = None,
+    plots: Annotated[
+        Path | None, typer.Option("--plots", help="Write per-joint and distribution PNGs here.")
+    ] = None,
+    batch_size: Annotated[int, batch_size_option("Crops per batch.")] = 32,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="CPU threads for torch.")
+    ] = None,
+    iou: Annotated[
+        bool,
+        typer.Option(
+            "--iou/--no-iou",
+            help="Silhouette IoU: the predicted mesh rendered with the crop's K at the true "
+            "root against the stored silhouette.",
+        ),
+    ] = True,
+    device: Device = "cpu",
+) -> None:
+    """An image model on rendered test crops: (a) its points alone, (b) points -> DAE ->
+    SMPLR body, (c) points -> SMPLR without the DAE, (d) trivial baselines; Protocol 1
+    and 2 joint errors, landmarks, surface against the true mesh (open body model),
+    silhouette IoU and gender accuracy, next to the paper's SURREAL rows.
+
+    Every method's body is put with its root on the true root (the model predicts
+    root-relative points); the ground truth is the crop's SMPL parameters posed by the
+    open body model of its gender.
+
+    Example: smplr evaluate images --image-model runs/image/image_shn/image_model.pt
+    --data out/images_test --baseline-data out/images --json eval.json --plots figs
+    """
+    from smplr.evaluation import images as image_eval
+    from smplr.evaluation.plots import write_plots
+    from smplr.evaluation.run import evaluate as run_evaluation
+    from smplr.evaluation.tables import format_report, write_json
+    from smplr.image_data.dataset import ImageShards
+
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    unknown = sorted(set(chosen) - set(IMAGE_METHODS))
+    if unknown or not chosen:
+        raise ValueError(
+            f"unknown --methods {unknown}: expected some of {', '.join(IMAGE_METHODS)}"
+        )
+    if "baselines" in chosen and baseline_data is None:
+        raise ValueError("the baselines need --baseline-data (training crops for the mean JL)")
+    if threads is not None:
+        torch.set_num_threads(threads)
+    model, meta = load_image_model(image_model, device)
+    points = image_eval.ImagePointsPredictor(model, name or meta.get("stage", image_model.stem))
+    predictors: list[Predictor] = []
+    if "points" in chosen:
+        predictors.append(points)
+    if {"dae", "no-dae"} & set(chosen):
+        from smplr.pipeline import SMPLR
+
+        smplr = SMPLR.pretrained(device) if weights is None else SMPLR.load(weights, device=device)
+    if "dae" in chosen:
+        predictors.append(image_eval.ImageBodyPredictor(points, smplr, use_dae=True))
+    if "no-dae" in chosen and model.config.landmarks:
+        predictors.append(image_eval.ImageBodyPredictor(points, smplr, use_dae=False))
+    if "baselines" in chosen:
+        assert baseline_data is not None
+        train_jl = _training_jl3d(baseline_data, baseline_num)
+        predictors.append(image_eval.mean_jl_baseline(train_jl))
+        from smplr.body.model import BodyModel
+
+        neutral = BodyModel.open("neutral", dtype=torch.float64)
+        predictors.append(image_eval.mean_body_baseline(train_jl, neutral))
+    shards = ImageShards(data)
+    samples = [
+        image_eval.image_sample(shards.record(i), f"{i:07d}") for i in range(min(num, len(shards)))
+    ]
+    bodies = GroundTruthBodies.open_models()
+    renderer = None
+    if iou:
+        from smplr.render import render_camera_silhouettes
+
+        renderer = render_camera_silhouettes
+    summaries, results = [], []
+    for predictor in predictors:
+        result = run_evaluation(
+            samples,
+            predictor,
+            bodies=bodies,
+            renderer=renderer,
+            batch_size=batch_size,
+            progress=True,
+        )
+        results.append(result)
+        summaries.append({**result.summary(), "image_model": meta})
+    typer.echo(format_report(summaries))
+    typer.echo("")
+    typer.echo(image_eval.compact_table(summaries))
+    outputs = Outputs()
+    with outputs.writing():
+        written = []
+        if plots is not None:
+            for result in results:
+                written.extend(write_plots(result, plots))
+        outputs.record(written)
+        if json_out is not None:
+            written.append(write_json(summaries, json_out))
     for path in written:
         typer.echo(f"wrote {path}")

@@ -61,6 +61,14 @@ def report(
             "the last section.",
         ),
     ] = DEFAULTS.ood_num,
+    image_ablations: Annotated[
+        Path,
+        typer.Option(
+            "--image-ablations",
+            help="Stored image-model ablation results (JSON of tools/image_ablations.py) "
+            "shown as 'Table 1 (image ablations)'; read, not retrained.",
+        ),
+    ] = DEFAULTS.image_ablations or Path("docs/results/image_ablations.json"),
 ) -> None:
     """Measure smplr's shipped models on the synthetic benchmark and write the paper's
     Tables 1, 3, 4 and gender accuracy beside the published numbers.
@@ -89,6 +97,7 @@ def report(
         weights=weights,
         iou=iou,
         ood_num=ood_num,
+        image_ablations=image_ablations,
     )
     command = "smplr report " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     typer.echo(f"wrote {generate(out, settings, command.strip(), progress=True)}")

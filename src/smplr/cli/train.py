@@ -450,6 +450,13 @@ def image(
         int | None, typer.Option("--input-size", help="Crop side, pixels (heatmaps: /4).")
     ] = None,
     depth_bins: Annotated[int | None, typer.Option("--depth-bins", help="Depth cells.")] = None,
+    hourglass_depth: Annotated[
+        int | None,
+        typer.Option(
+            "--hourglass-depth",
+            help="Down-samplings inside one hourglass (input size: a multiple of 4·2^depth).",
+        ),
+    ] = None,
     landmarks: Annotated[
         bool,
         typer.Option("--landmarks/--no-landmarks", help="41 points, or the 23 joints (SHN_nL)."),
@@ -500,6 +507,7 @@ def image(
         input_size=input_size,
         depth_bins=depth_bins,
         factorised=factorised,
+        hourglass_depth=hourglass_depth,
     )
     if coordinate_weight < 0 or val_size < 1:
         raise ValueError("--coordinate-weight must be >= 0 and --val-size positive")

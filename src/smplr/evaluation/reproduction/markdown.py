@@ -10,6 +10,7 @@ from smplr.datasets.synthetic import CROP_METRES, IMAGE_SIZE
 from smplr.datasets.test_sets import TEST_SETS
 from smplr.evaluation import paper_results as paper
 from smplr.evaluation.reproduction.conditions import NOISE_MODELS, Condition
+from smplr.evaluation.reproduction.image_ablations import render_image_ablations
 from smplr.evaluation.reproduction.measuring import Measurements
 from smplr.evaluation.tables import format_cell
 from smplr.metrics import ALL_JOINTS, PART_GROUPS
@@ -88,6 +89,7 @@ def render_markdown(m: Measurements, env: dict[str, str], command: str) -> str:
     out.append(_gender(m))
     out.append(_protocol2(m))
     out.append(_test_sets(m))
+    out.append(render_image_ablations(s.image_ablations))
     out.append(_definitions(m))
     return "\n".join(out).rstrip() + "\n"
 

@@ -30,7 +30,9 @@ class Settings:
     silhouettes for the IoU rows.  (64-body chunks keep each mesh array under glibc's
     32 MB mmap threshold: larger chunks spent a third of the run in page faults.)
     ``ood_num`` bodies of each named test set (all of a smaller set) are scored one-shot
-    and after ``ood_refine`` refinement steps (about 80 s for 300 bodies on one thread)."""
+    and after ``ood_refine`` refinement steps (about 80 s for 300 bodies on one thread).
+    ``image_ablations``: the stored image-model ablation results the report shows (read,
+    not measured: :mod:`smplr.evaluation.reproduction.image_ablations`)."""
 
     num: int = 2000
     seed: int = 12345
@@ -41,6 +43,7 @@ class Settings:
     iou: bool = True
     ood_num: int = 300
     ood_refine: int = 10
+    image_ablations: Path | None = Path("docs/results/image_ablations.json")
 
     def __post_init__(self) -> None:
         for name in ("num", "chunk", "threads", "ood_num", "ood_refine"):
