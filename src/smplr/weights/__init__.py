@@ -75,7 +75,7 @@ def shipped_path() -> Path:
 
 def shipped_image_path() -> Path:
     """The shipped image model (``smplr predict --keypoints shn``; docs/image_model.md)."""
-    return Path(str(resources.files("smplr.weights") / "image_shn_small.pt"))
+    return Path(str(resources.files("smplr.weights") / "image_open.pt"))
 
 
 def _cast(state: dict[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
