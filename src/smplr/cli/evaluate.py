@@ -71,6 +71,10 @@ def _samples(dataset: str, root: Path | None, split: str, options: dict, gt_body
     return open_dataset(dataset, root, split, **kwargs), bodies
 
 
+Plots = Annotated[
+    Path | None, typer.Option("--plots", help="Write per-joint and distribution PNGs here.")
+]
+
 app = typer.Typer(
     name="evaluate",
     invoke_without_command=True,
@@ -122,9 +126,7 @@ def evaluate(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the summary as JSON here.")
     ] = None,
-    plots: Annotated[
-        Path | None, typer.Option("--plots", help="Write per-joint and distribution PNGs here.")
-    ] = None,
+    plots: Plots = None,
     limit: Annotated[
         int | None, typer.Option("--limit", help="Evaluate only the first N samples (models only).")
     ] = None,
@@ -322,9 +324,7 @@ def images(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write every method's summary as JSON here.")
     ] = None,
-    plots: Annotated[
-        Path | None, typer.Option("--plots", help="Write per-joint and distribution PNGs here.")
-    ] = None,
+    plots: Plots = None,
     batch_size: Annotated[int, batch_size_option("Crops per batch.")] = 32,
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="CPU threads for torch.")
