@@ -122,7 +122,7 @@ def test_frozen_mode_trains_only_the_image_model(tmp_path, samples, body, bundle
     # the frozen networks kept their weights and BatchNorm statistics through training
     ctx = end_to_end_context(TINY, bundle, body, "frozen")
     nets = {"image": build_image_model(TINY).train()}
-    run_chain(nets, torch.rand(2, 3, 32, 32), ctx)
+    run_chain(nets, collate(samples[:2], TINY), ctx)
     for name in SMPLR_NETWORKS:
         assert not ctx.frozen[name].training
         assert not _changed(bundle.networks[name], ctx.frozen[name].state_dict())

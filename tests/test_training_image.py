@@ -84,7 +84,7 @@ def test_collate_converts_resizes_and_selects_points() -> None:
         ({"image": torch.rand(3, 32, 32)}, "with 'image' and 'points'"),
         ({"image": torch.rand(32, 32, 3), "points": torch.zeros(41, 3)}, "image must be"),
         ({"image": torch.rand(3, 32, 32), "points": torch.zeros(42, 3)}, "points must be"),
-        ({"image": torch.rand(3, 32, 32), "jl3d": torch.zeros(24, 3)}, "jl must be"),
+        ({"image": torch.rand(3, 32, 32), "jl3d": torch.zeros(24, 3)}, "jl3d must be"),
         (
             {"image": torch.rand(3, 32, 32), "points": torch.zeros(41, 3), "valid": torch.ones(3)},
             "valid must be",

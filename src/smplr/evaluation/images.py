@@ -43,6 +43,7 @@ from smplr.evaluation.predictor import FitPredictor, Prediction, PredictorInputs
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.image_model import ImageModel
+from smplr.image_model.crop_frame import resized_intrinsics
 
 DATASET = "synth-images"
 GENDERS = {-1: "female", 1: "male"}
@@ -126,6 +127,13 @@ def image_sample(record: Mapping[str, Any], key: str, split: str = "test") -> Sa
     )
 
 
+def _intrinsics(sample: Sample) -> np.ndarray:
+    """``(3, 3)`` the camera of a rendered crop's sample (:func:`image_sample` gives one)."""
+    if sample.camera is None:
+        raise ValueError(f"sample {sample.key} has no camera: the image model needs the crop's")
+    return np.asarray(sample.camera.intrinsics, dtype=np.float64)
+
+
 def _true_roots(samples: Sequence[Sample]) -> np.ndarray:
     """``(B, 3)`` the annotated root joints (where every method's body is put)."""
     return np.stack([np.asarray(s.joints3d, dtype=np.float64)[0] for s in samples])
@@ -136,20 +144,27 @@ class ImagePointsPredictor:
     root.  Joints are the root and the 23 predicted ones; landmarks the 18 predicted ones
     (none for a model without landmarks, the paper's SHN_nL and Alexnet rows)."""
 
-    def __init__(self, model: ImageModel, name: str = "image model") -> None:
+    def __init__(
+        self, model: ImageModel, name: str = "image model", flip_test: bool = True
+    ) -> None:
         self.model = model.eval()
         self.name = name
+        self.flip_test = flip_test  # as smplr predict reads crops
 
     @torch.no_grad()
     def points(self, samples: Sequence[Sample]) -> np.ndarray:
         """``(B, P, 3)`` root-relative metres, camera frame, for the samples' images
         (resized to the model's input size as in training: bilinear, antialiased)."""
         images = torch.from_numpy(np.stack([s.source["image"] for s in samples])).float()
+        cameras = torch.from_numpy(np.stack([_intrinsics(s) for s in samples]))
         size = self.model.config.input_size
         if images.shape[-1] != size or images.shape[-2] != size:
+            cameras = resized_intrinsics(cameras, images.shape[-1], size)
             images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
         device = next(self.model.parameters()).device
-        points = self.model.predict(images.clamp(0.0, 1.0).to(device))
+        points = self.model.predict(
+            images.clamp(0.0, 1.0).to(device), cameras.to(device), flip_test=self.flip_test
+        )
         return points.double().cpu().numpy()
 
     def predict(self, inputs: PredictorInputs) -> Prediction:
@@ -171,9 +186,7 @@ class _Fit:
         """SMPLR's fit without the input sanity checks (``smplr.keypoint_checks``): they
         guard users against wrong units, but a poorly trained network's collapsed
         skeletons are a prediction to score, not an input error."""
-        tensor = torch.as_tensor(points, dtype=torch.float64, device=self.smplr.device)
-        with torch.no_grad():
-            return self.smplr._fit_batch(tensor, self.input_format, False, 0, self.use_dae, True)
+        return self.smplr.fit(points, self.input_format, use_dae=self.use_dae, checks=False)
 
 
 class ImageBodyPredictor:

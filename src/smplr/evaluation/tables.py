@@ -24,6 +24,31 @@ def format_cell(value: float | None, digits: int = 1, missing: str = "-") -> str
     return missing if value is None else f"{value:.{digits}f}"
 
 
+def dash_cell(value: float | None, digits: int = 1) -> str:
+    """A Markdown report cell: ``value`` with ``digits`` decimals, or an en dash where
+    there is none."""
+    return format_cell(value, digits, missing="–")
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table of string cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def table1_cells(summary: dict) -> list[str]:
+    """A summary's Table 1 cells (Protocol 1): the part groups, joints, landmarks, bones."""
+    p1 = summary["protocol_1"]
+    parts = [dash_cell(p1["parts"].get(name)) for name in PART_GROUPS]
+    return [
+        *parts,
+        dash_cell(p1["joints"]),
+        dash_cell(p1.get("landmarks")),
+        dash_cell(summary.get("bones")),
+    ]
+
+
 def _render(header: Sequence[str], rows: Sequence[Sequence[str]], title: str) -> str:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
     line = lambda cells: "  ".join(  # noqa: E731

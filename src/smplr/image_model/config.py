@@ -35,6 +35,12 @@ ARCHITECTURES: dict[str, str] = {
 }
 VOLUMETRIC = ("shn", "mobilenet")  # architectures with heatmap volumes and soft-argmax
 MOBILENET_STRIDE = 32
+FRAMES: dict[str, str] = {
+    "root": "x, y, z all metres around the root (the network learns where the root is)",
+    "crop": "x, y aligned with the crop's pixels, z metres from the root; the root is a "
+    "42nd heatmap and the points are put in metres with the crop's camera "
+    "(smplr.image_model.crop_frame)",
+}
 NUM_LIMBS = 4  # SHN^final's limb heatmaps: left arm, right arm, left leg, right leg
 DOWNSAMPLE = 4  # input pixels per heatmap cell (the hourglass stem: stride-2 conv + pool)
 
@@ -57,7 +63,10 @@ class ImageModelConfig:
     ``p(d, h, w) = p(h, w) · p(d | h, w)`` (:func:`smplr.image_model.volume.volume_logits`;
     ``D + 1`` channels per map instead of ``D``): the same family of distributions as the
     paper's direct ``D × H × W`` logits, but the image-plane position is learnt once per
-    point instead of once per depth slice.
+    point instead of once per depth slice.  ``frame``: a key of :data:`FRAMES` — what the
+    volume's x and y are: metres around the root (``root``, the first models'), or the
+    crop's image plane (``crop``: each heatmap cell lies under its 4 × 4 pixels, as in
+    the volumetric heatmaps the paper builds on; :mod:`smplr.image_model.crop_frame`).
     """
 
     architecture: str = "shn"
@@ -71,6 +80,7 @@ class ImageModelConfig:
     half_range_m: float = 1.25
     sigma_cells: float = 1.0
     factorised: bool = False
+    frame: str = "root"
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -78,6 +88,12 @@ class ImageModelConfig:
                 f"unknown image architecture '{self.architecture}': expected one of "
                 f"{', '.join(ARCHITECTURES)}"
             )
+        if self.frame not in FRAMES:
+            raise ValueError(
+                f"unknown image model frame '{self.frame}': expected one of {', '.join(FRAMES)}"
+            )
+        if self.frame == "crop" and self.architecture not in VOLUMETRIC:
+            raise ValueError(f"the crop frame needs a volumetric architecture ({VOLUMETRIC})")
         ints = {
             "stacks": self.stacks,
             "features": self.features,
@@ -145,9 +161,15 @@ class ImageModelConfig:
         return NUM_BODY_JOINTS + (NUM_LANDMARKS if self.landmarks else 0)
 
     @property
+    def num_volume_points(self) -> int:
+        """Points located in the volume: :attr:`num_points`, then the root in the crop
+        frame (whose points are placed relative to it)."""
+        return self.num_points + int(self.frame == "crop")
+
+    @property
     def num_maps(self) -> int:
-        """Volumetric heatmaps per stack: the points, then the limbs when enabled."""
-        return self.num_points + (NUM_LIMBS if self.limbs else 0)
+        """Volumetric heatmaps per stack: the volume points, then the limbs when enabled."""
+        return self.num_volume_points + (NUM_LIMBS if self.limbs else 0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values, as a checkpoint or weight bundle stores them."""

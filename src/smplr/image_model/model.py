@@ -21,8 +21,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from smplr.body.skeleton import JL_MIRROR, JOINT_MIRROR
 from smplr.image_model.alexnet import DirectRegressor
 from smplr.image_model.config import ImageModelConfig
+from smplr.image_model.crop_frame import camera_points
 from smplr.image_model.hourglass import VolumetricHourglass
 from smplr.image_model.mobilenet import VolumetricMobileNet, imagenet_encoder_state
 from smplr.image_model.targets import heatmap_loss
@@ -59,15 +61,50 @@ class ImageModel(nn.Module):
         return self.backbone(images)
 
     def points(self, outputs: list[torch.Tensor]) -> torch.Tensor:
-        """The predicted points of the last output: ``(B, P, 3)`` metres."""
+        """The volume points of the last output: ``(B, V, 3)`` in the model's frame
+        (``V = config.num_volume_points``; the ``root`` frame's are root-relative metres,
+        the ``crop`` frame's go through :meth:`camera_points`)."""
         last = outputs[-1]
         if not self.config.volumetric:
             return last
-        return soft_argmax(last[:, : self.config.num_points], self.config.half_range_m)
+        return soft_argmax(last[:, : self.config.num_volume_points], self.config.half_range_m)
 
-    def predict(self, images: torch.Tensor) -> torch.Tensor:
-        """``images (B, 3, S, S)`` -> ``points (B, P, 3)`` (whatever the training mode)."""
-        return self.points(self(images))
+    def camera_points(
+        self, volume: torch.Tensor, intrinsics: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``volume (B, V, 3)`` from :meth:`points` -> ``(B, P, 3)`` root-relative metres,
+        camera frame (OpenCV axes).  ``intrinsics (B, 3, 3)``: the crops' camera at the
+        model's input size, for the ``crop`` frame (``None``: weak perspective,
+        :func:`smplr.image_model.crop_frame.camera_points`); the ``root`` frame ignores it."""
+        if self.config.frame == "root":
+            return volume
+        return camera_points(volume, intrinsics, self.config.input_size, self.config.half_range_m)
+
+    def predict(
+        self,
+        images: torch.Tensor,
+        intrinsics: torch.Tensor | None = None,
+        flip_test: bool = False,
+    ) -> torch.Tensor:
+        """``images (B, 3, S, S)`` -> ``points (B, P, 3)`` root-relative camera-frame
+        metres (whatever the training mode); ``intrinsics`` as in :meth:`camera_points`.
+
+        ``flip_test``: also read the mirrored images and average the two readings (the
+        mirrored one brought back: left and right points swapped, x negated; exact for
+        the crop frame, and for the root frame when the principal point is the crop's
+        centre).  Twice the cost."""
+        volume = self.points(self(images))
+        if flip_test:
+            mirrored = self.points(self(images.flip(-1)))[:, list(self.mirror_order)]
+            volume = 0.5 * (volume + mirrored * mirrored.new_tensor([-1.0, 1.0, 1.0]))
+        return self.camera_points(volume, intrinsics)
+
+    @property
+    def mirror_order(self) -> tuple[int, ...]:
+        """For each volume point, the index of its left/right counterpart."""
+        order = JL_MIRROR if self.config.landmarks else JOINT_MIRROR
+        points = tuple(i - 1 for i in order[1 : self.config.num_points + 1])
+        return points + tuple(range(self.config.num_points, self.config.num_volume_points))
 
     def loss(
         self,
@@ -76,15 +113,16 @@ class ImageModel(nn.Module):
         valid: torch.Tensor,
         coordinate_weight: float = 0.0,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Training loss and its parts, for ``points (B, P, 3)`` true metres and ``valid
-        (B, P)`` bool.
+        """Training loss and its parts, for ``points (B, V, 3)`` the true volume points
+        (:meth:`points`' frame and layout) and ``valid (B, V)`` bool.
 
         ``shn``: the softmax cross-entropy of every stack's heatmaps, summed (intermediate
         supervision), plus ``coordinate_weight`` × the L1 (metres) of the soft-argmax
         points (0 in the paper).  ``alexnet``: mean squared error in metres (L2, paper
-        4.4.1).  Parts: ``l_ce`` (last stack), ``l_l2``, ``mpjpe_mm`` (all valid points).
+        4.4.1).  Parts: ``l_ce`` (last stack), ``l_l2``, ``mpjpe_mm`` (all valid points,
+        in the volume's frame).
         """
-        expected = (points.shape[0], self.config.num_points, 3)
+        expected = (points.shape[0], self.config.num_volume_points, 3)
         if tuple(points.shape) != expected or tuple(valid.shape) != expected[:2]:
             raise ValueError(
                 f"targets must be points {expected} and valid {expected[:2]}, got "

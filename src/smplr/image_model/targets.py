@@ -89,11 +89,12 @@ def heatmap_loss(
 ) -> torch.Tensor:
     """Mean softmax cross-entropy of one stack's heatmaps against the targets.
 
-    ``logits (B, M, D, H, W)`` (points, then limbs when ``config.limbs``), ``points
-    (B, P, 3)`` true root-relative metres, ``valid (B, P)`` bool (annotated points);
-    points outside the volume are left out.  Returns a scalar (nats per map).
+    ``logits (B, M, D, H, W)`` (volume points, then limbs when ``config.limbs``),
+    ``points (B, V, 3)`` the true volume points (``V = config.num_volume_points``, in the
+    config's frame), ``valid (B, V)`` bool (annotated points); points outside the volume
+    are left out.  Returns a scalar (nats per map).
     """
-    p = config.num_points
+    p = config.num_volume_points
     weight = valid & inside_volume(points, config.half_range_m)
     ce = separable_cross_entropy(logits[:, :p], *point_factors(points, config))
     losses, weights = [ce], [weight]

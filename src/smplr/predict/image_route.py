@@ -54,20 +54,34 @@ class Crop:
         """The whole photo, padded to a square."""
         return cls((width - 1) / 2, (height - 1) / 2, float(max(height, width)))
 
-    def pixels(self, image: np.ndarray, size: int) -> np.ndarray:
-        """The crop of ``image (H, W, 3) uint8`` resized to ``(size, size, 3) uint8``
-        (antialiased)."""
-        from PIL import Image
-
+    def edges(self) -> tuple[int, int, int, int]:
+        """The photo's pixel edges the crop cuts along: ``(left, top, right, bottom)``
+        (pixel ``u`` spans ``[u, u + 1)`` in these units, as PIL counts)."""
         half = self.side / 2
-        box = (
+        return (
             round(self.centre_x + 0.5 - half),
             round(self.centre_y + 0.5 - half),
             round(self.centre_x + 0.5 + half),
             round(self.centre_y + 0.5 + half),
         )
-        cut = Image.fromarray(image).crop(box)  # black outside the photo
+
+    def pixels(self, image: np.ndarray, size: int) -> np.ndarray:
+        """The crop of ``image (H, W, 3) uint8`` resized to ``(size, size, 3) uint8``
+        (antialiased)."""
+        from PIL import Image
+
+        cut = Image.fromarray(image).crop(self.edges())  # black outside the photo
         return np.asarray(cut.resize((size, size), Image.Resampling.BILINEAR))
+
+    def intrinsics(self, K: np.ndarray, size: int) -> np.ndarray:
+        """The camera of the ``size``² crop (:meth:`pixels`) of a photo with intrinsics
+        ``K (3, 3)``: ``(3, 3)`` (pixel centres at integers in both)."""
+        left, top, right, bottom = self.edges()
+        scale = np.array([size / (right - left), size / (bottom - top)])
+        out = np.array(K, dtype=np.float64)
+        out[:2, :2] *= scale[:, None]
+        out[:2, 2] = (out[:2, 2] + 0.5 - np.array([left, top])) * scale - 0.5
+        return out
 
     def mean_joint(self, K: np.ndarray, crop_metres: float) -> np.ndarray:
         """Where the crop puts the body's mean joint: ``(3,)`` camera frame, metres."""
@@ -102,14 +116,18 @@ class ImageKeypoints:
         return 2 * self.model.config.half_range_m
 
     @torch.no_grad()
-    def points(self, crops: np.ndarray) -> np.ndarray:
-        """``crops (B, S, S, 3) uint8`` at the model's input side -> ``(B, P, 3)`` metres,
-        root-relative, camera axes (P = 41, or 23 for a model without landmarks)."""
+    def points(self, crops: np.ndarray, intrinsics: np.ndarray | None = None) -> np.ndarray:
+        """``crops (B, S, S, 3) uint8`` at the model's input side, with their cameras
+        ``intrinsics (B, 3, 3)`` (:meth:`Crop.intrinsics`; ``None``: weak perspective)
+        -> ``(B, P, 3)`` metres, root-relative, camera axes (P = 41, or 23 for a model
+        without landmarks).  Read twice, the second time mirrored (``flip_test``)."""
         images = torch.as_tensor(crops, device=self.device).permute(0, 3, 1, 2).float() / 255
-        return self.model.predict(images).double().cpu().numpy()
+        cameras = None if intrinsics is None else torch.as_tensor(intrinsics, device=self.device)
+        return self.model.predict(images, cameras, flip_test=True).double().cpu().numpy()
 
-    def jl(self, crops: np.ndarray) -> np.ndarray:
-        """``crops (B, S, S, 3) uint8`` -> JL ``(B, 42, 3)`` root-relative, camera axes."""
+    def jl(self, crops: np.ndarray, intrinsics: np.ndarray | None = None) -> np.ndarray:
+        """``crops (B, S, S, 3) uint8`` (and their cameras, as :meth:`points`) -> JL
+        ``(B, 42, 3)`` root-relative, camera axes."""
         if not self.model.config.landmarks:
             raise ValueError("this image model predicts no landmarks: SMPLR needs all 41 points")
-        return jl_from_points(torch.as_tensor(self.points(crops))).numpy()
+        return jl_from_points(torch.as_tensor(self.points(crops, intrinsics))).numpy()

@@ -236,11 +236,14 @@ class Predictor:
         for start in range(0, len(images), FIT_BATCH):
             chunk = range(start, min(start + FIT_BATCH, len(images)))
             pixels = np.stack([crops[i].pixels(images[i], side) for i in chunk])
-            jl = self.image_model.jl(pixels) * FLIP  # camera axes -> SMPLR's view frame
-            result = self.model.fit(jl, "jl42", procrustes=self.procrustes, refine=self.refine)
-            arrays = {k: v.astype(np.float64) for k, v in result.numpy().items()}
             sizes = [images[i].shape[:2] for i in chunk]
             Ks = np.stack([intrinsics(w, h, self.focal) for h, w in sizes])
+            cameras = np.stack(
+                [crops[i].intrinsics(K, side) for i, K in zip(chunk, Ks, strict=True)]
+            )
+            jl = self.image_model.jl(pixels, cameras) * FLIP  # camera axes -> SMPLR's view frame
+            result = self.model.fit(jl, "jl42", procrustes=self.procrustes, refine=self.refine)
+            arrays = {k: v.astype(np.float64) for k, v in result.numpy().items()}
             turned = view_to_camera(arrays, np.zeros((len(chunk), 3)))["joints"]
             targets = np.stack(
                 [

@@ -194,14 +194,14 @@ def _core(net: nn.Module) -> Any:
     return getattr(net, "module", net)  # the model inside a DDP wrapper
 
 
-def run_chain(
-    nets: dict[str, nn.Module], images: torch.Tensor, ctx: EndToEndContext
-) -> ChainOutput:
-    """``images (B, 3, S, S)`` through the image model (``nets["image"]``), the DAE, Ω
-    and Ψ (from ``nets``, or ``ctx.frozen``)."""
+def run_chain(nets: dict[str, nn.Module], batch: ImageBatch, ctx: EndToEndContext) -> ChainOutput:
+    """The batch's ``images (B, 3, S, S)`` through the image model (``nets["image"]``;
+    its points put in metres with the crops' ``intrinsics``), the DAE, Ω and Ψ (from
+    ``nets``, or ``ctx.frozen``)."""
     chain = {**ctx.frozen, **nets}
-    outputs = chain["image"](images)
-    points = _core(chain["image"]).points(outputs)
+    outputs = chain["image"](batch.images)
+    image_model = _core(chain["image"])
+    points = image_model.camera_points(image_model.points(outputs), batch.intrinsics)
     jl = chain[DAE](dae_input(jl_from_points(points), "jl42"))
     rotations, betas, gender = encode_jl(chain, jl, ctx.template_lengths)
     return ChainOutput(outputs, points, jl, rotations, betas, gender)
@@ -245,9 +245,9 @@ class EndToEndStage(Stage[EndToEndContext, EndToEndBatch]):
         rng: torch.Generator,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         truth = batch.truth
-        out = run_chain(nets, batch.image.images, ctx)
+        out = run_chain(nets, batch.image, ctx)
         l_shn, shn_parts = _core(nets["image"]).loss(
-            out.outputs, batch.image.points, batch.image.valid, ctx.coordinate_weight
+            out.outputs, batch.image.targets, batch.image.valid, ctx.coordinate_weight
         )
         l_dae = (out.jl - truth.jl).abs().mean()
         l_reverse, parts = reverse_loss(
@@ -296,7 +296,7 @@ def evaluate(
     count = 0
     for batch in batches.chunks(ctx.val_batch, limit):
         truth = batch.truth
-        out = run_chain(nets, batch.image.images, ctx)
+        out = run_chain(nets, batch.image, ctx)
         shn = (out.points - batch.image.points)[:, :NUM_BODY_JOINTS].norm(dim=-1).mean(1) * MM
         vertices, joints = _root_relative_vertices(ctx.body, out.gender, out.betas, out.rotations)
         true_vertices, true_joints = _root_relative_vertices(

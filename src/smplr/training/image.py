@@ -47,11 +47,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JL
-from smplr.image_model import ImageModelConfig, build_image_model, points_from_jl
+from smplr.image_model import ImageModelConfig, build_image_model, imagenet_start, points_from_jl
+from smplr.image_model.crop_frame import crop_points, resized_intrinsics
 from smplr.image_model.model import MM
 from smplr.training.loop import DistributedEnv, TrainSettings, train_stage
 from smplr.training.stages import Stage
-from smplr.weights import ImageModelWeights, save_image_weights
+from smplr.weights import (
+    ImageModelWeights,
+    load_image_weights,
+    save_image_weights,
+    shipped_image_path,
+)
 
 NUM_POINTS = NUM_JL - 1  # 41 target points in every sample
 WEIGHTS_NAME = "image_model.pt"
@@ -67,62 +73,101 @@ class SampleSource(Protocol):
 
 @dataclass
 class ImageBatch:
-    """``images (B, 3, S, S)`` float in [0, 1], ``points (B, P, 3)`` metres, ``valid (B, P)``
-    bool — ``P`` the model's points (41, or 23 without landmarks)."""
+    """``images (B, 3, S, S)`` float in [0, 1]; ``targets (B, V, 3)`` the true volume
+    points in the model's frame and ``valid (B, V)`` bool (what the loss reads);
+    ``points (B, P, 3)`` the true root-relative camera-frame metres (what the errors are
+    measured on) and ``intrinsics (B, 3, 3)`` the crops' camera at size ``S`` (``None``
+    when the samples have none) — ``P`` the model's points (41, or 23 without
+    landmarks), ``V`` its volume points (``P``, or ``P + 1`` in the crop frame)."""
 
     images: torch.Tensor
-    points: torch.Tensor
+    targets: torch.Tensor
     valid: torch.Tensor
+    points: torch.Tensor
+    intrinsics: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.images.shape[0]
 
     def to(self, device: torch.device | str) -> ImageBatch:
-        return ImageBatch(self.images.to(device), self.points.to(device), self.valid.to(device))
+        return ImageBatch(
+            self.images.to(device),
+            self.targets.to(device),
+            self.valid.to(device),
+            self.points.to(device),
+            None if self.intrinsics is None else self.intrinsics.to(device),
+        )
 
 
 def _tensor(value: Any) -> torch.Tensor:
     return value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
 
 
-def collate(samples: Sequence[dict[str, Any]], config: ImageModelConfig) -> ImageBatch:
-    """Samples of the contract -> one batch at the model's input size and points."""
-    images, points, valid = [], [], []
-    for k, sample in enumerate(samples):
-        if (
-            not isinstance(sample, dict)
-            or "image" not in sample
-            or not {"points", "jl3d"} & set(sample)
-        ):
-            raise ValueError(f"sample {k} is not a dict with 'image' and 'points' (or 'jl3d')")
-        image = _tensor(sample["image"])
-        if "points" in sample:
-            point = _tensor(sample["points"])
-        else:
-            try:
-                point = points_from_jl(_tensor(sample["jl3d"])[None])[0]
-            except ValueError as exc:
-                raise ValueError(f"sample {k}: {exc} (key jl3d)") from exc
-        if image.ndim != 3 or image.shape[0] != 3 or image.shape[1] != image.shape[2]:
-            raise ValueError(f"sample {k}: image must be (3, H, H), got {tuple(image.shape)}")
-        if tuple(point.shape) != (NUM_POINTS, 3):
+def _sample_arrays(k: int, sample: Any) -> dict[str, torch.Tensor]:
+    """One sample's checked tensors: ``image (3, H, H)`` float, ``points (41, 3)``,
+    ``valid (41,)`` and, when it has them, ``jl3d (42, 3)`` and ``K (3, 3)``."""
+    if (
+        not isinstance(sample, dict)
+        or "image" not in sample
+        or not {"points", "jl3d"} & set(sample)
+    ):
+        raise ValueError(f"sample {k} is not a dict with 'image' and 'points' (or 'jl3d')")
+    image = _tensor(sample["image"])
+    if image.ndim != 3 or image.shape[0] != 3 or image.shape[1] != image.shape[2]:
+        raise ValueError(f"sample {k}: image must be (3, H, H), got {tuple(image.shape)}")
+    out = {"image": image.float() / 255.0 if image.dtype == torch.uint8 else image.float()}
+    if "jl3d" in sample:
+        out["jl3d"] = _tensor(sample["jl3d"]).double()
+        if tuple(out["jl3d"].shape) != (NUM_JL, 3):
             raise ValueError(
-                f"sample {k}: points must be ({NUM_POINTS}, 3), got {tuple(point.shape)}"
+                f"sample {k}: jl3d must be ({NUM_JL}, 3), got {tuple(out['jl3d'].shape)}"
             )
-        mask = _tensor(sample.get("valid", torch.ones(NUM_POINTS, dtype=torch.bool)))
-        if tuple(mask.shape) != (NUM_POINTS,):
-            raise ValueError(f"sample {k}: valid must be ({NUM_POINTS},), got {tuple(mask.shape)}")
-        image = image.float() / 255.0 if image.dtype == torch.uint8 else image.float()
-        images.append(image)
-        points.append(point.float())
-        valid.append(mask.bool())
-    batch = torch.stack(images)
-    size = config.input_size
-    if batch.shape[-1] != size:
-        batch = F.interpolate(batch, size=(size, size), mode="bilinear", antialias=True)
-    keep = config.num_points
+    point = (
+        _tensor(sample["points"]) if "points" in sample else points_from_jl(out["jl3d"][None])[0]
+    )
+    if tuple(point.shape) != (NUM_POINTS, 3):
+        raise ValueError(f"sample {k}: points must be ({NUM_POINTS}, 3), got {tuple(point.shape)}")
+    out["points"] = point.float()
+    mask = _tensor(sample.get("valid", torch.ones(NUM_POINTS, dtype=torch.bool)))
+    if tuple(mask.shape) != (NUM_POINTS,):
+        raise ValueError(f"sample {k}: valid must be ({NUM_POINTS},), got {tuple(mask.shape)}")
+    out["valid"] = mask.bool()
+    if "K" in sample:
+        out["K"] = _tensor(sample["K"]).double()
+        if tuple(out["K"].shape) != (3, 3):
+            raise ValueError(f"sample {k}: K must be (3, 3), got {tuple(out['K'].shape)}")
+    return out
+
+
+def collate(samples: Sequence[dict[str, Any]], config: ImageModelConfig) -> ImageBatch:
+    """Samples of the contract -> one batch at the model's input size: images, the
+    targets in the model's frame, the true points and the crops' intrinsics."""
+    arrays = [_sample_arrays(k, sample) for k, sample in enumerate(samples)]
+    sides = {a["image"].shape[-1] for a in arrays}
+    if len(sides) != 1:
+        raise ValueError(f"the samples of a batch have different image sizes {sorted(sides)}")
+    side, size, keep = sides.pop(), config.input_size, config.num_points
+    images = torch.stack([a["image"] for a in arrays])
+    if side != size:
+        images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
+    points = torch.stack([a["points"] for a in arrays])[:, :keep]
+    valid = torch.stack([a["valid"] for a in arrays])[:, :keep]
+    intrinsics = None
+    if all("K" in a for a in arrays):
+        intrinsics = resized_intrinsics(torch.stack([a["K"] for a in arrays]), side, size)
+    targets = points
+    if config.frame == "crop":
+        if intrinsics is None or not all("jl3d" in a for a in arrays):
+            raise ValueError("the crop frame needs samples with 'jl3d' and 'K' (the crop's camera)")
+        jl = torch.stack([a["jl3d"] for a in arrays])
+        targets = crop_points(jl, intrinsics, size, config.half_range_m, keep).float()
+        valid = torch.cat([valid, valid.new_ones(len(arrays), 1)], dim=1)
     return ImageBatch(
-        batch.clamp(0.0, 1.0), torch.stack(points)[:, :keep], torch.stack(valid)[:, :keep]
+        images.clamp(0.0, 1.0),
+        targets,
+        valid,
+        points,
+        None if intrinsics is None else intrinsics.float(),
     )
 
 
@@ -299,7 +344,7 @@ class ImageStage(Stage[ImageContext, ImageBatch]):
         self, nets: dict[str, nn.Module], batch: ImageBatch, ctx: ImageContext, rng: torch.Generator
     ) -> tuple[torch.Tensor, dict[str, float]]:
         outputs = nets["image"](batch.images)
-        return _core(nets["image"]).loss(outputs, batch.points, batch.valid, ctx.coordinate_weight)
+        return _core(nets["image"]).loss(outputs, batch.targets, batch.valid, ctx.coordinate_weight)
 
     def validate(
         self, nets: dict[str, nn.Module], val: Any, ctx: ImageContext, rng: torch.Generator
@@ -311,13 +356,15 @@ class ImageStage(Stage[ImageContext, ImageBatch]):
         counts = {"joints": 0.0, "landmarks": 0.0, "loss": 0.0}
         for batch in val.chunks(ctx.val_batch, ctx.val_size):
             outputs = model(batch.images)
-            loss, _ = model.loss(outputs, batch.points, batch.valid, ctx.coordinate_weight)
-            error = (model.points(outputs) - batch.points).norm(dim=-1) * MM
+            loss, _ = model.loss(outputs, batch.targets, batch.valid, ctx.coordinate_weight)
+            found = model.camera_points(model.points(outputs), batch.intrinsics)
+            error = (found - batch.points).norm(dim=-1) * MM
+            valid = batch.valid[:, : ctx.config.num_points]
             for key, cols in (
                 ("joints", slice(0, NUM_BODY_JOINTS)),
                 ("landmarks", slice(NUM_BODY_JOINTS, None)),
             ):
-                mask = batch.valid[:, cols]
+                mask = valid[:, cols]
                 sums[key] += float((error[:, cols] * mask).sum())
                 counts[key] += float(mask.sum())
             sums["loss"] += float(loss) * len(batch)
@@ -329,6 +376,38 @@ class ImageStage(Stage[ImageContext, ImageBatch]):
         if ctx.config.landmarks:
             numbers["val_landmarks_mm"] = sums["landmarks"] / max(counts["landmarks"], 1.0)
         return numbers
+
+
+def starting_point(
+    init: str, config: ImageModelConfig
+) -> tuple[ImageModelConfig, dict[str, torch.Tensor]]:
+    """The model a fresh run starts from (``smplr train image --init``) and its config.
+
+    ``init``: ``imagenet`` (a ``mobilenet`` encoder from the installed ImageNet file,
+    :func:`imagenet_start`), ``shipped`` (the shipped image model: fine-tuning), a path
+    to an image model that smplr wrote (its config replaces ``config``: the whole network
+    starts there), or a path to torchvision's MobileNetV2 ImageNet file.  A file that is
+    neither raises a one-line ValueError naming both readings."""
+    if init == "imagenet":
+        return config, imagenet_start(config)
+    path = shipped_image_path() if init == "shipped" else Path(init)
+    try:
+        trained = load_image_weights(path)
+    except FileNotFoundError as exc:
+        raise ValueError(f"--init {init}: {exc}") from exc
+    except ValueError as as_smplr:
+        if config.architecture != "mobilenet":
+            raise ValueError(
+                f"--init {init}: {as_smplr}; an ImageNet encoder needs --architecture mobilenet"
+            ) from as_smplr
+        try:
+            return config, imagenet_start(config, path)
+        except ValueError as as_imagenet:
+            raise ValueError(
+                f"--init {init}: neither a smplr image model ({as_smplr}) nor an ImageNet "
+                f"MobileNetV2 ({as_imagenet})"
+            ) from as_imagenet
+    return trained.config, trained.state
 
 
 def train_image_model(

@@ -15,15 +15,11 @@ summaries as :meth:`smplr.evaluation.Evaluation.summary` writes them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 from smplr.evaluation import paper_results as paper
-from smplr.evaluation.tables import format_cell
-from smplr.metrics import PART_GROUPS
+from smplr.evaluation.tables import dash_cell, markdown_table, table1_cells
 
-_cell = partial(format_cell, missing="–")
 TITLE = "## Table 1 (image ablations): image models trained at CPU scale\n"
 JT = paper.TABLE1_COLUMNS.index("Avg. Jt")
 CLAIMS: tuple[tuple[str, str, str], ...] = (
@@ -34,18 +30,6 @@ CLAIMS: tuple[tuple[str, str, str], ...] = (
     ("DAE_Alexnet", "Alexnet", "the DAE improves the poor AlexNet estimates"),
 )
 """The paper's Table 1 claims as ``(better row, worse row, what it means)``, on Avg. Jt."""
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _table1_values(summary: dict) -> list[str]:
-    p1 = summary["protocol_1"]
-    parts = [_cell(p1["parts"].get(name)) for name in PART_GROUPS]
-    return [*parts, _cell(p1["joints"]), _cell(p1.get("landmarks")), _cell(summary.get("bones"))]
 
 
 def _measured_rows(results: dict) -> dict[str, dict]:
@@ -73,7 +57,7 @@ def _claims(results: dict) -> str:
         else:
             here, verdict = "–", "not measured"
         rows.append([f"{better} < {worse}", meaning, published, here, verdict])
-    return _table(["claim (Avg. Jt)", "meaning", "paper (mm)", "smplr (mm)", "here"], rows)
+    return markdown_table(["claim (Avg. Jt)", "meaning", "paper (mm)", "smplr (mm)", "here"], rows)
 
 
 def render_image_ablations(path: Path | None) -> str:
@@ -92,7 +76,7 @@ def render_image_ablations(path: Path | None) -> str:
     header = ["Source", "Row", "Model / input", *paper.TABLE1_COLUMNS]
     rows = [
         ["paper", r.model, paper.TABLE1_INPUTS.get(r.model) or paper.TABLE1_INPUTS["CNN"]]
-        + [_cell(v) for v in r.values]
+        + [dash_cell(v) for v in r.values]
         for r in paper.TABLE1
         if r.block in ("CNN", "DAE")
     ]
@@ -101,12 +85,12 @@ def render_image_ablations(path: Path | None) -> str:
         for method, summary in run["evaluations"].items():
             row = run.get("paper_row") if method == "points" else run.get("paper_dae_row")
             name = f"{run['stage']} {labels[method]}"
-            rows.append(["smplr", row or "–", name, *_table1_values(summary)])
+            rows.append(["smplr", row or "–", name, *table1_cells(summary)])
     rows += [
-        ["smplr", "–", f"baseline: {s['method']}", *_table1_values(s)]
+        ["smplr", "–", f"baseline: {s['method']}", *table1_cells(s)]
         for s in results.get("baselines", [])
     ]
-    out.append(_table(header, rows) + "\n")
+    out.append(markdown_table(header, rows) + "\n")
     out.append(
         "Surface, silhouette and gender of the same runs (smplr only; Protocol 2: Procrustes):\n"
     )
@@ -117,34 +101,36 @@ def render_image_ablations(path: Path | None) -> str:
             extra.append(
                 [
                     f"{run['stage']} {labels[method]}",
-                    _cell(s["protocol_2"]["joints"]),
-                    _cell(s["protocol_1"].get("surface")),
-                    _cell(s.get("silhouette_iou"), 3),
-                    _cell(None if gender is None else 100 * gender),
+                    dash_cell(s["protocol_2"]["joints"]),
+                    dash_cell(s["protocol_1"].get("surface")),
+                    dash_cell(s.get("silhouette_iou"), 3),
+                    dash_cell(None if gender is None else 100 * gender),
                 ]
             )
     for s in results.get("baselines", []):
         extra.append(
             [
                 f"baseline: {s['method']}",
-                _cell(s["protocol_2"]["joints"]),
-                _cell(s["protocol_1"].get("surface")),
-                _cell(s.get("silhouette_iou"), 3),
+                dash_cell(s["protocol_2"]["joints"]),
+                dash_cell(s["protocol_1"].get("surface")),
+                dash_cell(s.get("silhouette_iou"), 3),
                 "–",
             ]
         )
-    out.append(_table(["model", "joints P2", "surface P1", "IoU", "gender (%)"], extra) + "\n")
+    out.append(
+        markdown_table(["model", "joints P2", "surface P1", "IoU", "gender (%)"], extra) + "\n"
+    )
     out.append("The paper's Table 1 claims against these runs:\n")
     out.append(_claims(results) + "\n")
     out.append("Runs (same data, seed, steps and batch; wall time on the shared 2-core machine):\n")
     out.append(
-        _table(
+        markdown_table(
             ["stage", "steps × batch", "wall (s)", "command"],
             [
                 [
                     run["stage"],
                     f"{run['steps']} × {run['batch_size']}",
-                    _cell(run.get("wall_s"), 0),
+                    dash_cell(run.get("wall_s"), 0),
                     f"`{run['command']}`",
                 ]
                 for run in results["runs"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from functools import partial
 
 from smplr.datasets.synthetic import CROP_METRES, IMAGE_SIZE
 from smplr.datasets.test_sets import TEST_SETS
@@ -12,23 +10,8 @@ from smplr.evaluation import paper_results as paper
 from smplr.evaluation.reproduction.conditions import NOISE_MODELS, Condition
 from smplr.evaluation.reproduction.image_ablations import render_image_ablations
 from smplr.evaluation.reproduction.measuring import Measurements
-from smplr.evaluation.tables import format_cell
+from smplr.evaluation.tables import dash_cell, markdown_table, table1_cells
 from smplr.metrics import ALL_JOINTS, PART_GROUPS
-
-#: A Markdown cell: a number, or an en dash where there is none.
-_cell = partial(format_cell, missing="–")
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _table1_values(summary: dict) -> list[str]:
-    p1 = summary["protocol_1"]
-    parts = [_cell(p1["parts"].get(name)) for name in PART_GROUPS]
-    return [*parts, _cell(p1["joints"]), _cell(p1.get("landmarks")), _cell(summary.get("bones"))]
 
 
 def _surface(summary: dict, protocol: int) -> float | None:
@@ -71,18 +54,18 @@ def render_markdown(m: Measurements, env: dict[str, str], command: str) -> str:
                 "paper",
                 r.model,
                 paper.TABLE1_INPUTS.get(r.model) or paper.TABLE1_INPUTS["CNN"],
-                *(_cell(v) for v in r.values),
+                *(dash_cell(v) for v in r.values),
             ]
             for r in paper.TABLE1
             if r.block == paper_block
         ]
         rows += [
-            ["smplr", c.label, c.inputs, *_table1_values(by_key[c.key])]
+            ["smplr", c.label, c.inputs, *table1_cells(by_key[c.key])]
             for c in m.conditions
             if c.block == block
         ]
         out.append(f"### {title}\n")
-        out.append(_table(header, rows) + "\n")
+        out.append(markdown_table(header, rows) + "\n")
         out.append(_block_note(block, m) + "\n")
     out.append(_table3(m))
     out.append(_table4(m))
@@ -184,7 +167,7 @@ def _setup(m: Measurements, env: dict[str, str], command: str) -> str:
         ["machine", f"{env['machine']}; {env['threads']}"],
         ["time", f"{m.seconds:.0f} s to measure ({env['threads'].split(',')[0]})"],
     ]
-    return "## Setup\n\n" + _table(["Item", "Value"], rows) + "\n"
+    return "## Setup\n\n" + markdown_table(["Item", "Value"], rows) + "\n"
 
 
 def _block_note(block: str, m: Measurements) -> str:
@@ -213,20 +196,20 @@ def _block_note(block: str, m: Measurements) -> str:
 
 def _table3(m: Measurements) -> str:
     rows = [
-        ["paper", name, _cell(surface), _cell(joints) + ("*" if starred else "")]
+        ["paper", name, dash_cell(surface), dash_cell(joints) + ("*" if starred else "")]
         for name, surface, joints, starred in paper.TABLE3
     ]
     for c in m.conditions:
         if c.block == "DAE":
-            rows.append(["smplr", c.label, "–", _cell(by(m, c)["protocol_1"]["joints"]) + "*"])
+            rows.append(["smplr", c.label, "–", dash_cell(by(m, c)["protocol_1"]["joints"]) + "*"])
         if c.block == "ALL":
             summary = by(m, c)
             rows.append(
                 [
                     "smplr",
                     c.label,
-                    _cell(_surface(summary, 1)),
-                    _cell(summary["protocol_1"]["joints"]),
+                    dash_cell(_surface(summary, 1)),
+                    dash_cell(summary["protocol_1"]["joints"]),
                 ]
             )
     return "\n".join(
@@ -235,7 +218,7 @@ def _table3(m: Measurements) -> str:
             f"Published: {paper.TABLE3_SOURCE}. Measured: surface = mean vertex error over all "
             f"{m.body_model['num_vertices']:,} vertices of the open body model, root-relative; joints = Avg. Jt as in "
             "Table 1. * marks intermediate 3D joints (paper: the SHN's; smplr: the DAE's).\n",
-            _table(["Source", "Row", *paper.TABLE3_COLUMNS], rows) + "\n",
+            markdown_table(["Source", "Row", *paper.TABLE3_COLUMNS], rows) + "\n",
         ]
     )
 
@@ -246,11 +229,13 @@ def by(m: Measurements, condition: Condition) -> dict:
 
 def _table4(m: Measurements) -> str:
     header = ["Source", "Row", *paper.TABLE4_DATASETS, "synthetic (smplr)"]
-    rows = [["paper", name, *(_cell(v, 2) for v in values), "–"] for name, values in paper.TABLE4]
+    rows = [
+        ["paper", name, *(dash_cell(v, 2) for v in values), "–"] for name, values in paper.TABLE4
+    ]
     measured = [c for c in m.conditions if c.iou]
     for c in measured:
         summary = by(m, c)
-        rows.append(["smplr", c.label, "–", "–", "–", _cell(summary.get("silhouette_iou"), 3)])
+        rows.append(["smplr", c.label, "–", "–", "–", dash_cell(summary.get("silhouette_iou"), 3)])
     note = (
         f"Measured: mean IoU over {m.settings.num} bodies of the predicted mesh's silhouette "
         "against the true mesh's, both rendered with the body's camera into the paper's crop "
@@ -262,40 +247,45 @@ def _table4(m: Measurements) -> str:
         [
             "## Table 4 — silhouette IoU\n",
             f"Published: {paper.TABLE4_SOURCE}. {note}\n",
-            _table(header, rows) + "\n",
+            markdown_table(header, rows) + "\n",
         ]
     )
 
 
 def _gender(m: Measurements) -> str:
-    rows = [["paper", "Ψ", "SURREAL image (SHN estimates)", _cell(paper.GENDER_ACCURACY_PERCENT)]]
+    rows = [
+        ["paper", "Ψ", "SURREAL image (SHN estimates)", dash_cell(paper.GENDER_ACCURACY_PERCENT)]
+    ]
     for c in m.conditions:
         accuracy = by(m, c).get("gender_accuracy")
         if accuracy is not None and (c.block == "SMPLR" or c.key.endswith("_dae_plain")):
-            rows.append(["smplr", c.label, c.inputs, _cell(100 * accuracy)])
+            rows.append(["smplr", c.label, c.inputs, dash_cell(100 * accuracy)])
     return "\n".join(
         [
             "## Gender accuracy (%)\n",
             f"Published: {paper.GENDER_SOURCE}. Measured: share of bodies whose estimated "
             "gender value g has the true sign (`smplr.metrics.gender_accuracy`); the synthetic "
             "set is half female, half male.\n",
-            _table(["Source", "Row", "Input", "Gender accuracy"], rows) + "\n",
+            markdown_table(["Source", "Row", "Input", "Gender accuracy"], rows) + "\n",
         ]
     )
 
 
 def _protocol2(m: Measurements) -> str:
-    rows = [["paper", name, _cell(p1), _cell(p2), "–", "–"] for name, p1, p2 in paper.TABLE2_SMPLR]
+    rows = [
+        ["paper", name, dash_cell(p1), dash_cell(p2), "–", "–"]
+        for name, p1, p2 in paper.TABLE2_SMPLR
+    ]
     for c in m.conditions:
         s = by(m, c)
         rows.append(
             [
                 "smplr",
                 c.label,
-                _cell(s["protocol_1"]["joints"]),
-                _cell(s["protocol_2"]["joints"]),
-                _cell(s["protocol_2"].get("landmarks")),
-                _cell(_surface(s, 2)),
+                dash_cell(s["protocol_1"]["joints"]),
+                dash_cell(s["protocol_2"]["joints"]),
+                dash_cell(s["protocol_2"].get("landmarks")),
+                dash_cell(_surface(s, 2)),
             ]
         )
     return "\n".join(
@@ -303,7 +293,7 @@ def _protocol2(m: Measurements) -> str:
             "## Both protocols (mm)\n",
             f"Published, for scale only: {paper.TABLE2_SOURCE} — a different dataset. Measured: "
             "Avg. Jt under Protocol 1 and 2, landmarks and surface under Protocol 2.\n",
-            _table(["Source", "Row", "Jt P1", "Jt P2", "Lm P2", "Surface P2"], rows) + "\n",
+            markdown_table(["Source", "Row", "Jt P1", "Jt P2", "Lm P2", "Surface P2"], rows) + "\n",
         ]
     )
 
@@ -321,10 +311,10 @@ def _test_set_row(row: dict) -> list[str]:
         row["source"],
         str(row["bodies"]),
         row["condition"],
-        _cell(row["joints_p1"]),
-        _cell(row["vertices_p1"]),
-        _cell(row["joints_p2"]),
-        _cell(100 * row["gender_acc"]),
+        dash_cell(row["joints_p1"]),
+        dash_cell(row["vertices_p1"]),
+        dash_cell(row["joints_p2"]),
+        dash_cell(100 * row["gender_acc"]),
     ]
 
 
@@ -355,7 +345,7 @@ def _test_sets(m: Measurements) -> str:
             "truth; Vertices: Protocol 1 surface error; Gender: share of bodies whose g has "
             "the true sign (refinement keeps Ψ's gender). Measured in "
             f"{m.test_sets_seconds:.0f} s.\n",
-            _table(header, [_test_set_row(row) for row in m.test_sets]) + "\n",
+            markdown_table(header, [_test_set_row(row) for row in m.test_sets]) + "\n",
             "**How to read it.** Only "
             + " and ".join(f"`{name}`" for name in held_out)
             + " come from held-out sources, ones that never feed training. Every other set draws from a source of the training mixture "
