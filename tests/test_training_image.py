@@ -276,6 +276,52 @@ def test_train_image_command_trains_and_resumes(monkeypatch, capsys, tmp_path: P
     assert load_checkpoint(tmp_path / "run" / "image_shn" / "checkpoint.pt")["step"] == 4
 
 
+def test_train_image_crop_frame_from_npz_cameras_then_fine_tune(
+    monkeypatch, capsys, tmp_path: Path
+) -> None:
+    """An .npz with the crops' cameras trains a crop-frame model; --init FILE then starts a
+    new run from it, with its config (the command line's sizes are replaced)."""
+    rng = np.random.default_rng(1)
+    jl3d = rng.normal(0.0, 0.3, (12, 42, 3))
+    jl3d[..., 2] += 4.0
+    K = np.tile(np.array([[60.0, 0, 15.5], [0, 60.0, 15.5], [0, 0, 1]]), (12, 1, 1))
+    data = tmp_path / "d.npz"
+    np.savez(
+        data,
+        images=(rng.random((12, 32, 32, 3)) * 255).astype(np.uint8),
+        points=(jl3d[:, 1:] - jl3d[:, :1]).astype(np.float32),
+        jl3d=jl3d,
+        K=K,
+    )
+    tiny = ["--stacks", "1", "--features", "16", "--input-size", "64", "--depth-bins", "4"]
+    common = ["train", "image", "--data", str(data), "--batch-size", "2", "--val-size", "2"]
+    first = [*common, *tiny, "--frame", "crop", "--steps", "2", "--run-dir", str(tmp_path / "a")]
+    code, _, err = run_smplr(monkeypatch, capsys, *first, "--out", str(tmp_path / "a.pt"))
+    assert code == 0, err
+    trained = load_image_weights(tmp_path / "a.pt")
+    assert trained.config.frame == "crop" and trained.config.num_maps == 42
+    second = [*common, "--init", str(tmp_path / "a.pt"), "--steps", "1", "--lr", "0"]
+    code, _, err = run_smplr(
+        monkeypatch,
+        capsys,
+        *second,
+        "--run-dir",
+        str(tmp_path / "b"),
+        "--out",
+        str(tmp_path / "b.pt"),
+    )
+    assert code == 0, err
+    tuned = load_image_weights(tmp_path / "b.pt")
+    assert tuned.config == trained.config
+    for name, tensor in trained.state.items():  # lr 0: the start is the file's network
+        if "running" not in name and "num_batches" not in name:
+            assert torch.equal(tensor, tuned.state[name]), name
+    code, _, err = run_smplr(
+        monkeypatch, capsys, *common, "--init", str(data), "--run-dir", str(tmp_path / "c")
+    )
+    assert code == 2 and "--init" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

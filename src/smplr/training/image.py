@@ -219,10 +219,16 @@ class ImageBatches(SampleBatches[ImageBatch]):
 
 class TensorImageDataset:
     """Samples held as tensors: ``images (N, 3, H, W)``, ``points (N, 41, 3)``, optional
-    ``valid (N, 41)``; :meth:`from_npz` reads them from one file (no pickles)."""
+    ``valid (N, 41)`` and the crops' cameras (``cameras``: ``jl3d (N, 42, 3)`` camera-frame
+    metres and ``K (N, 3, 3)``, which the crop frame needs); :meth:`from_npz` reads them
+    from one file (no pickles)."""
 
     def __init__(
-        self, images: torch.Tensor, points: torch.Tensor, valid: torch.Tensor | None = None
+        self,
+        images: torch.Tensor,
+        points: torch.Tensor,
+        valid: torch.Tensor | None = None,
+        cameras: dict[str, torch.Tensor] | None = None,
     ) -> None:
         if images.ndim == 4 and images.shape[-1] == 3 and images.shape[1] != 3:
             images = images.permute(0, 3, 1, 2)  # (N, H, W, 3) -> (N, 3, H, W)
@@ -234,6 +240,13 @@ class TensorImageDataset:
             )
         if valid is not None and tuple(valid.shape) != (n, NUM_POINTS):
             raise ValueError(f"valid must be ({n}, {NUM_POINTS}), got {tuple(valid.shape)}")
+        self.cameras = dict(cameras or {})
+        shapes = {"jl3d": (n, NUM_JL, 3), "K": (n, 3, 3)}
+        if self.cameras and set(self.cameras) != set(shapes):
+            raise ValueError("image data gives both 'jl3d' and 'K' (the crops' cameras) or neither")
+        for name, tensor in self.cameras.items():
+            if tuple(tensor.shape) != shapes[name]:
+                raise ValueError(f"{name} must be {shapes[name]}, got {tuple(tensor.shape)}")
         self.images, self.points = images, points
         self.valid = torch.ones(n, NUM_POINTS, dtype=torch.bool) if valid is None else valid.bool()
 
@@ -245,6 +258,7 @@ class TensorImageDataset:
             "image": self.images[index],
             "points": self.points[index],
             "valid": self.valid[index],
+            **{name: tensor[index] for name, tensor in self.cameras.items()},
         }
 
     @classmethod
@@ -256,7 +270,7 @@ class TensorImageDataset:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {
                     k: torch.from_numpy(data[k])
-                    for k in ("images", "points", "valid")
+                    for k in ("images", "points", "valid", "jl3d", "K")
                     if k in data.files
                 }
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
@@ -264,7 +278,8 @@ class TensorImageDataset:
         if "images" not in arrays or "points" not in arrays:
             raise ValueError(f"{path}: image data needs arrays 'images' and 'points'")
         try:
-            return cls(arrays["images"], arrays["points"].float(), arrays.get("valid"))
+            cameras = {k: arrays[k].double() for k in ("jl3d", "K") if k in arrays}
+            return cls(arrays["images"], arrays["points"].float(), arrays.get("valid"), cameras)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from exc
 
