@@ -70,9 +70,10 @@ def _scores(
 
 
 def _echo_scores(rows: list[tuple[str, tuple[float, float, float, float]]]) -> None:
-    typer.echo(f"{'':30} {'MPJPE P1':>9} {'MPJPE P2':>9} {'vertex P1':>10} {'gender':>7}")
+    width = max(len(name) for name, _ in rows)
+    typer.echo(f"{'':{width}} {'MPJPE P1':>10} {'MPJPE P2':>10} {'vertex P1':>10} {'gender':>7}")
     for name, (p1, p2, surface, gender) in rows:
-        typer.echo(f"{name:30} {p1:8.1f}mm {p2:8.1f}mm {surface:9.1f}mm {gender:6.0f}%")
+        typer.echo(f"{name:{width}} {p1:8.1f}mm {p2:8.1f}mm {surface:8.1f}mm {gender:6.0f}%")
 
 
 def _pose(body: GenderedBodyModel, arrays: dict[str, np.ndarray]) -> tuple[torch.Tensor, ...]:
