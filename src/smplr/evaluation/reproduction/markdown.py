@@ -99,11 +99,13 @@ def _comparability(m: Measurements) -> str:
             "SMPL-format model derived from Anny (13,718 vertices, its own joint regressor and "
             "landmark vertices with the same anatomical meaning). Surface errors average over "
             "different meshes, and bodies, joints and landmarks differ from SMPL's.",
-            "- **No image backbone yet.** smplr has no stacked-hourglass network, so the paper's "
-            "CNN rows (Alexnet, SHN, SHN^final) are not reproduced. The noise models of "
-            "`smplr.synthetic.noise` stand in for a CNN's error; **they are not SHN outputs.** "
-            "The uniform model's per-part bounds are set from the paper's own SHN errors, so "
-            "its input error is close to the SHN row *by construction*.",
+            "- **Keypoint input in Tables 1, 3 and 4.** The SMPLR rows below are fed keypoints, "
+            "not an image model's output: the noise models of `smplr.synthetic.noise` stand in "
+            "for a CNN's error; **they are not SHN outputs.** The uniform model's per-part "
+            "bounds are set from the paper's own SHN errors, so its input error is close to the "
+            "SHN row *by construction*. smplr's image models (trained on this CPU, far from the "
+            "paper's accuracy) are measured in the section *Table 1 (image ablations)* and in "
+            "the model card (`docs/model_card.md`, the shipped image model through DAE and SMPLR).",
             "- **Inputs.** Rows marked 'clean' feed the true joints and landmarks (the paper's "
             "SMPLR rows are fed SHN estimates). The 2D rows project the true JL with each body's "
             "camera (no detector error) and use the true focal length and root depth, as the "
@@ -121,8 +123,9 @@ def _comparability(m: Measurements) -> str:
             "with L_R + L_β + L_SMPL; Ω before that stage (the paper's Ω row) is not in the "
             "weight file, so only the Ω_smpl row has a counterpart.",
             "- **Not reproduced here.** Table 2 (Human3.6M, needs the dataset and SMPL), Table 5 "
-            "(GPU timings; see `make bench` for smplr's measured speed), end-to-end training "
-            "(needs the image backbone).\n",
+            "(GPU timings; `make bench` times the same steps on the CPU: docs/image_model.md), "
+            "a converged end-to-end training (a 200-step CPU measurement is in "
+            "docs/image_model.md).\n",
         ]
     )
 
