@@ -278,7 +278,9 @@ class TensorImageDataset:
         if "images" not in arrays or "points" not in arrays:
             raise ValueError(f"{path}: image data needs arrays 'images' and 'points'")
         try:
-            cameras = {k: arrays[k].double() for k in ("jl3d", "K") if k in arrays}
+            cameras: dict[str, torch.Tensor] = {
+                k: arrays[k].double() for k in ("jl3d", "K") if k in arrays
+            }
             return cls(arrays["images"], arrays["points"].float(), arrays.get("valid"), cameras)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from exc
