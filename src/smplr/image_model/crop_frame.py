@@ -80,13 +80,17 @@ def camera_points(
     return metric[:, :-1] - metric[:, -1:]
 
 
-def resized_intrinsics(intrinsics: torch.Tensor, old: int, new: int) -> torch.Tensor:
-    """``intrinsics (..., 3, 3)`` of an ``old``² image -> those of it resized to ``new``²
-    (pixel centres at integers: ``u' = (u + 0.5) · new / old − 0.5``)."""
-    if old == new:
+def resized_intrinsics(
+    intrinsics: torch.Tensor, old: int | tuple[int, int], new: int
+) -> torch.Tensor:
+    """``intrinsics (..., 3, 3)`` of an image ``old`` pixels a side (or ``(width,
+    height)``) -> those of it resized to ``new``² (pixel centres at integers:
+    ``u' = (u + 0.5) · new / width − 0.5``)."""
+    width, height = (old, old) if isinstance(old, int) else old
+    if width == height == new:
         return intrinsics
-    scale = new / old
+    scale = intrinsics.new_tensor([new / width, new / height])
     out = intrinsics.clone()
-    out[..., :2, :2] *= scale
+    out[..., :2, :2] *= scale[:, None]
     out[..., :2, 2] = (intrinsics[..., :2, 2] + 0.5) * scale - 0.5
     return out

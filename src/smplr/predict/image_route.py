@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from smplr.image_model import ImageModel, build_image_model, jl_from_points
+from smplr.image_model.crop_frame import resized_intrinsics
 from smplr.weights import load_image_weights, shipped_image_path
 
 BOX_FILL = 0.57
@@ -77,11 +78,9 @@ class Crop:
         """The camera of the ``size``² crop (:meth:`pixels`) of a photo with intrinsics
         ``K (3, 3)``: ``(3, 3)`` (pixel centres at integers in both)."""
         left, top, right, bottom = self.edges()
-        scale = np.array([size / (right - left), size / (bottom - top)])
-        out = np.array(K, dtype=np.float64)
-        out[:2, :2] *= scale[:, None]
-        out[:2, 2] = (out[:2, 2] + 0.5 - np.array([left, top])) * scale - 0.5
-        return out
+        cut = torch.tensor(K, dtype=torch.float64)
+        cut[:2, 2] -= torch.tensor([left, top], dtype=torch.float64)  # the cut's own pixels
+        return resized_intrinsics(cut, (right - left, bottom - top), size).numpy()
 
     def mean_joint(self, K: np.ndarray, crop_metres: float) -> np.ndarray:
         """Where the crop puts the body's mean joint: ``(3,)`` camera frame, metres."""
