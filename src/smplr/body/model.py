@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import torch
 from torch import nn
+from torch.autograd import forward_ad
 
 from smplr.body.kinematics import forward_kinematics
 from smplr.body.model_file import POSE_FEATURES, BodyModelData, ModelFileError, load_model_data
@@ -73,6 +74,24 @@ def open_model_path(gender: str) -> Path:
 # Rotation matrices given to a body model must be rotations to within this: every entry
 # of RᵀR − I and |det R − 1| at most this (2·R, a mirror or a shear would distort the body).
 ROTATION_TOLERANCE = 1e-3
+
+
+def _differentiated(*tensors: torch.Tensor) -> bool:
+    """True when operations on ``tensors`` must be recorded for differentiation (autograd
+    with gradients on, forward-mode dual tensors, or inside a ``torch.func`` transform),
+    so they cannot write into preallocated buffers (``out=`` records nothing)."""
+    if torch._C._are_functorch_transforms_active():
+        return True
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return True
+    return any(forward_ad.unpack_dual(t).tangent is not None for t in tensors)
+
+
+def _columns(
+    buffer: torch.Tensor | None, first: int, last: int | None = None
+) -> torch.Tensor | None:
+    """``buffer[:, :, first:last]`` to write into, or None (``out=None``: a new tensor)."""
+    return None if buffer is None else buffer[:, :, first:last]
 
 
 def _first_body(bad: torch.Tensor) -> int:
@@ -362,7 +381,10 @@ class BodyModel(nn.Module):
         batch (see :data:`ShapedRows`), ``rest_joints (B, 24, 3)``, ``rotations (B, 24, 3, 3)``.
 
         The batch is skinned in chunks of :data:`SKIN_CHUNK_COORDINATES`; each chunk is
-        computed in skinning order and gathered into file order in one pass.
+        computed in skinning order and gathered into file order in one pass.  Without
+        autograd every step writes straight into its slice of preallocated buffers
+        (``out=``); a chunk that needs gradients is put together with ``cat`` instead,
+        as ``out=`` records no graph.
         """
         batch = rotations.shape[0]
         num_v = self.num_vertices
@@ -378,25 +400,44 @@ class BodyModel(nn.Module):
             [world_rot.transpose(-1, -2).reshape(batch, NUM_JOINTS, 9), shifts], dim=2
         ).transpose(1, 2)
         chunk = max(1, SKIN_CHUNK_COORDINATES // (3 * num_v))
+        vertices: torch.Tensor | None = None  # (B, 3V) file order, when no graph is needed
         chunks = []
         for start in range(0, batch, chunk):
             rows = slice(start, start + chunk)
             rest = shaped(rows).view(-1, 3, num_v)
+            tracked = _differentiated(rest, transforms)
+            posed = None if tracked else torch.empty_like(rest)  # (b, 3, V) skinning order
             moved = [
                 torch.baddbmm(
                     shifts[rows, joint, :, None], world_rot[rows, joint], rest[:, :, first:last]
                 )
                 for joint, first, last in self._rigid_groups
             ]  # (b, 3, n) each
+            if posed is not None:  # (a product into a strided slice is slower than a copy)
+                for part, (_, first, last) in zip(moved, self._rigid_groups, strict=True):
+                    posed[:, :, first:last].copy_(part)
             if self.num_rigid < num_v:
                 blended = transforms[rows] @ self.blended_weights_t  # (b, 12, V_blended)
                 points = rest[:, :, self.num_rigid :]
-                part = torch.addcmul(blended[:, 9:], blended[:, 0:3], points[:, 0:1])
-                part = part.addcmul(blended[:, 3:6], points[:, 1:2])
-                moved.append(part.addcmul(blended[:, 6:9], points[:, 2:3]))
-            posed = torch.cat(moved, dim=2).view(-1, 3 * num_v)  # skinning order
-            chunks.append(posed.index_select(1, self.file_order_gather))
-        vertices = (chunks[0] if len(chunks) == 1 else torch.cat(chunks)).view(batch, num_v, 3)
+                part = torch.addcmul(
+                    blended[:, 9:],
+                    blended[:, 0:3],
+                    points[:, 0:1],
+                    out=_columns(posed, self.num_rigid),
+                )
+                part.addcmul_(blended[:, 3:6], points[:, 1:2])
+                moved.append(part.addcmul_(blended[:, 6:9], points[:, 2:3]))
+            if posed is None:  # tracked (every chunk alike: slices of the same tensors)
+                posed = torch.cat(moved, dim=2).view(-1, 3 * num_v)
+                chunks.append(posed.index_select(1, self.file_order_gather))
+                continue
+            if vertices is None:
+                vertices = rest.new_empty(batch, 3 * num_v)
+            flat = posed.view(-1, 3 * num_v)
+            torch.gather(flat, 1, self.file_order_gather.expand_as(flat), out=vertices[rows])
+        if vertices is None:
+            vertices = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+        vertices = vertices.view(batch, num_v, 3)
         landmarks = vertices[:, self.landmark_vertex_ids] if self.has_landmarks else None
         return BodyOutput(
             vertices=vertices, joints=joints, landmarks=landmarks, rotations=rotations
