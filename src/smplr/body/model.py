@@ -433,8 +433,9 @@ class BodyModel(nn.Module):
                 continue
             if vertices is None:
                 vertices = rest.new_empty(batch, 3 * num_v)
-            flat = posed.view(-1, 3 * num_v)
-            torch.gather(flat, 1, self.file_order_gather.expand_as(flat), out=vertices[rows])
+            torch.index_select(
+                posed.view(-1, 3 * num_v), 1, self.file_order_gather, out=vertices[rows]
+            )
         if vertices is None:
             vertices = chunks[0] if len(chunks) == 1 else torch.cat(chunks)
         vertices = vertices.view(batch, num_v, 3)
