@@ -114,6 +114,12 @@ def test_true_points_through_smplr_give_a_close_body(samples, bodies) -> None:
         assert summary["protocol_1"]["joints"] < 60.0  # SMPLR on exact JL (paper Ψ: 14 mm)
         assert summary["silhouette_iou"] > 0.6
         assert 0.0 <= summary["gender_accuracy"] <= 1.0
+    # Refined on exact points, the body comes closer to them (as `smplr predict --refine`).
+    one_shot = evaluate(samples, ImageBodyPredictor(oracle, smplr), bodies=bodies).summary()
+    refined = ImageBodyPredictor(oracle, smplr, refine=5)
+    assert refined.name == "oracle → DAE → SMPLR → refine 5"
+    closer = evaluate(samples, refined, bodies=bodies).summary()
+    assert closer["protocol_1"]["joints"] < 0.75 * one_shot["protocol_1"]["joints"]
     with pytest.raises(ValueError, match="DAE"):
         nl = ImageModelConfig(**{**TINY.to_dict(), "landmarks": False})
         ImageBodyPredictor(Oracle(build_image_model(nl)), smplr, use_dae=False)
@@ -187,6 +193,11 @@ def test_command_reads_weights_and_checkpoints(shards, tmp_path, monkeypatch, ca
         "--data", str(shards), "--methods", "baselines",
     )  # fmt: skip
     assert code == 2 and "--baseline-data" in err
+    code, _, err = run_smplr(
+        monkeypatch, capsys, "evaluate", "images", "--image-model", str(stage / "checkpoint.pt"),
+        "--data", str(shards), "--methods", "points", "--refine", "3",
+    )  # fmt: skip
+    assert code == 2 and "keep 'dae'" in err
 
 
 def _summary(method: str, joints: float) -> dict:

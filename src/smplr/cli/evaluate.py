@@ -329,6 +329,16 @@ def images(
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="CPU threads for torch.")
     ] = None,
+    refine: Annotated[
+        int,
+        typer.Option(
+            "--refine",
+            min=0,
+            help="Also score points -> DAE -> SMPLR -> REFINE steps of the refinement with "
+            "priors fitting the body to the image model's points (as `smplr predict "
+            "--refine`); 0: not scored.",
+        ),
+    ] = 0,
     iou: Annotated[
         bool,
         typer.Option(
@@ -340,7 +350,8 @@ def images(
     device: Device = "cpu",
 ) -> None:
     """An image model on rendered test crops: (a) its points alone, (b) points -> DAE ->
-    SMPLR body, (c) points -> SMPLR without the DAE, (d) trivial baselines; Protocol 1
+    SMPLR body (with --refine N, also refined N steps), (c) points -> SMPLR without the
+    DAE, (d) trivial baselines; Protocol 1
     and 2 joint errors, landmarks, surface against the true mesh (open body model),
     silhouette IoU and gender accuracy, next to the paper's SURREAL rows.
 
@@ -372,12 +383,18 @@ def images(
     predictors: list[Predictor] = []
     if "points" in chosen:
         predictors.append(points)
+    if refine and "dae" not in chosen:
+        raise ValueError("--refine scores a refined 'dae' row: keep 'dae' in --methods")
     if {"dae", "no-dae"} & set(chosen):
         from smplr.pipeline import SMPLR
 
         smplr = SMPLR.pretrained(device) if weights is None else SMPLR.load(weights, device=device)
     if "dae" in chosen:
         predictors.append(image_eval.ImageBodyPredictor(points, smplr, use_dae=True))
+        if refine:
+            predictors.append(
+                image_eval.ImageBodyPredictor(points, smplr, use_dae=True, refine=refine)
+            )
     if "no-dae" in chosen and model.config.landmarks:
         predictors.append(image_eval.ImageBodyPredictor(points, smplr, use_dae=False))
     if "baselines" in chosen:

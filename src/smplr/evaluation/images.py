@@ -179,31 +179,41 @@ class _Fit:
     """SMPLR's ``fit`` for one input format, with or without the DAE (FitPredictor's
     one-argument interface)."""
 
-    def __init__(self, smplr: Any, input_format: str, use_dae: bool) -> None:
+    def __init__(self, smplr: Any, input_format: str, use_dae: bool, refine: int = 0) -> None:
         self.smplr, self.input_format, self.use_dae = smplr, input_format, use_dae
+        self.refine = refine
 
     def fit(self, points: np.ndarray) -> Any:
         """SMPLR's fit without the input sanity checks (``smplr.keypoint_checks``): they
         guard users against wrong units, but a poorly trained network's collapsed
         skeletons are a prediction to score, not an input error."""
-        return self.smplr.fit(points, self.input_format, use_dae=self.use_dae, checks=False)
+        return self.smplr.fit(
+            points, self.input_format, use_dae=self.use_dae, refine=self.refine, checks=False
+        )
 
 
 class ImageBodyPredictor:
     """The image model's points through SMPLR (``smplr.pipeline.SMPLR``): JL42 (or, for a
     model without landmarks, the 24 joints through the DAE) -> DAE (unless ``use_dae`` is
-    False) -> Ω, Ψ -> body, put with its root on the true root (see
+    False) -> Ω, Ψ -> body (-> ``refine`` steps of the refinement with priors fitting it
+    to the points, as ``smplr predict --refine``), put with its root on the true root (see
     :class:`~smplr.evaluation.FitPredictor`: the input is turned upright first)."""
 
     def __init__(
-        self, points: ImagePointsPredictor, smplr: Any, use_dae: bool = True, name: str = ""
+        self,
+        points: ImagePointsPredictor,
+        smplr: Any,
+        use_dae: bool = True,
+        name: str = "",
+        refine: int = 0,
     ) -> None:
         landmarks = points.model.config.landmarks
         if not landmarks and not use_dae:
             raise ValueError("a model without landmarks needs the DAE (24 joints -> JL)")
         self.points = points
-        self.fit = _Fit(smplr, "jl42" if landmarks else "joints24", use_dae)
-        self.name = name or f"{points.name} → {'DAE → ' if use_dae else ''}SMPLR"
+        self.fit = _Fit(smplr, "jl42" if landmarks else "joints24", use_dae, refine)
+        refined = f" → refine {refine}" if refine else ""
+        self.name = name or f"{points.name} → {'DAE → ' if use_dae else ''}SMPLR{refined}"
         self.faces = smplr.body.faces.cpu().numpy()
 
     def predict(self, inputs: PredictorInputs) -> Prediction:
