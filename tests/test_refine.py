@@ -169,6 +169,10 @@ def test_baseline_from_rest_fits_and_picks_the_gender(bodies) -> None:
     error = _jl_error_mm(jl_body, gender, fitted.params, out.jl)
     assert float(error.median()) < 2.0
     assert float((gender == p["gender"]).double().mean()) >= 5 / 6
+    # Its own priors (the default) must not stall it far from the targets.
+    fitted, gender = fit_from_rest(jl_body, out.jl, steps=25)
+    error = _jl_error_mm(jl_body, gender, fitted.params, out.jl)
+    assert float(error.median()) < 10.0
 
 
 def test_bad_arguments(bodies) -> None:

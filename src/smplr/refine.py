@@ -361,8 +361,12 @@ def rest_start(body: GenderedBodyModel, targets: torch.Tensor, gender: torch.Ten
     return BodyParams(rotations, betas, transl)
 
 
-FROM_REST_PRIOR = FitPrior(pose_weight=0.005)
-"""The baseline's priors: the defaults but a weak pull towards its start, the rest pose."""
+FROM_REST_PRIOR = FitPrior(pose_weight=0.005, limit_weight=0.0, robust_scale=None)
+"""The baseline's priors: a weak pull towards its start (the rest pose), the shape prior,
+and neither joint limits nor the robust loss.  From the rest pose the residuals start at
+decimetres: a robust loss turns down exactly the residuals that must move the body, and
+the limits stop limbs on their way, so with the refinement's defaults the baseline stalled
+(275 mm joints on 256 held-out bodies, against 12.7 mm without them on 16)."""
 
 
 def fit_from_rest(
