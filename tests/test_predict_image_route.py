@@ -113,6 +113,20 @@ def test_predict_images_in_python_reads_whole_images_or_boxes(model, keypoints) 
         Predictor("mediapipe", model, detector=object(), procrustes=True)  # type: ignore[arg-type]
 
 
+def test_a_collapsed_reading_of_a_photo_still_gives_a_body(model, keypoints, monkeypatch) -> None:
+    """The image model's points are fitted without the unit checks for users' keypoints:
+    a skeleton drawn at a fifth of a body's size (as on a real photo far from the training
+    renders) is a reading to fit, not an input in the wrong units."""
+    predictor = Predictor("shn", model, refine=0, image_model=keypoints)
+    image = np.zeros((64, 64, 3), np.uint8)
+    read = keypoints.jl(np.stack([Crop.around_box(np.array([0.0, 0, 64, 64])).pixels(image, 64)]))
+    monkeypatch.setattr(keypoints, "jl", lambda crops, intrinsics=None: 0.2 * read)
+    with pytest.raises(ValueError, match="metres"):
+        model.fit(0.2 * read, "jl42")  # the same points as a user's keypoints are refused
+    row = predictor.predict([image], [None])[0]
+    assert row is not None and np.isfinite(row["vertices"]).all()
+
+
 def test_cli_predict_shn_with_box_and_image_weights(tmp_path, monkeypatch, capsys) -> None:
     weights = tmp_path / "tiny.pt"
     torch.manual_seed(1)

@@ -242,7 +242,12 @@ class Predictor:
                 [crops[i].intrinsics(K, side) for i, K in zip(chunk, Ks, strict=True)]
             )
             jl = self.image_model.jl(pixels, cameras) * FLIP  # camera axes -> SMPLR's view frame
-            result = self.model.fit(jl, "jl42", procrustes=self.procrustes, refine=self.refine)
+            # No input checks: they guard a user's keypoints against wrong units, but a
+            # skeleton the image model drew small on an unfamiliar photo is its reading of
+            # the crop, to fit like any other (smplr.keypoint_checks).
+            result = self.model.fit(
+                jl, "jl42", procrustes=self.procrustes, refine=self.refine, checks=False
+            )
             arrays = {k: v.astype(np.float64) for k, v in result.numpy().items()}
             turned = view_to_camera(arrays, np.zeros((len(chunk), 3)))["joints"]
             targets = np.stack(
