@@ -87,13 +87,6 @@ def _differentiated(*tensors: torch.Tensor) -> bool:
     return any(forward_ad.unpack_dual(t).tangent is not None for t in tensors)
 
 
-def _columns(
-    buffer: torch.Tensor | None, first: int, last: int | None = None
-) -> torch.Tensor | None:
-    """``buffer[:, :, first:last]`` to write into, or None (``out=None``: a new tensor)."""
-    return None if buffer is None else buffer[:, :, first:last]
-
-
 def _first_body(bad: torch.Tensor) -> int:
     """Index of the first body (leading axis) with any True in ``bad (B, ...)``."""
     return int(torch.nonzero(bad.reshape(bad.shape[0], -1).any(1))[0, 0])
@@ -405,32 +398,31 @@ class BodyModel(nn.Module):
         for start in range(0, batch, chunk):
             rows = slice(start, start + chunk)
             rest = shaped(rows).view(-1, 3, num_v)
-            tracked = _differentiated(rest, transforms)
-            posed = None if tracked else torch.empty_like(rest)  # (b, 3, V) skinning order
+            # (b, 3, V) in skinning order, or None where a graph must be recorded (every
+            # chunk alike: their inputs are slices of the same tensors).
+            posed = None if _differentiated(rest, transforms) else torch.empty_like(rest)
             moved = [
                 torch.baddbmm(
                     shifts[rows, joint, :, None], world_rot[rows, joint], rest[:, :, first:last]
                 )
                 for joint, first, last in self._rigid_groups
             ]  # (b, 3, n) each
-            if posed is not None:  # (a product into a strided slice is slower than a copy)
-                for part, (_, first, last) in zip(moved, self._rigid_groups, strict=True):
-                    posed[:, :, first:last].copy_(part)
             if self.num_rigid < num_v:
                 blended = transforms[rows] @ self.blended_weights_t  # (b, 12, V_blended)
                 points = rest[:, :, self.num_rigid :]
-                part = torch.addcmul(
-                    blended[:, 9:],
-                    blended[:, 0:3],
-                    points[:, 0:1],
-                    out=_columns(posed, self.num_rigid),
-                )
+                into = None if posed is None else posed[:, :, self.num_rigid :]
+                part = torch.addcmul(blended[:, 9:], blended[:, 0:3], points[:, 0:1], out=into)
                 part.addcmul_(blended[:, 3:6], points[:, 1:2])
                 moved.append(part.addcmul_(blended[:, 6:9], points[:, 2:3]))
-            if posed is None:  # tracked (every chunk alike: slices of the same tensors)
+            if posed is None:
                 posed = torch.cat(moved, dim=2).view(-1, 3 * num_v)
                 chunks.append(posed.index_select(1, self.file_order_gather))
                 continue
+            # The blended part is in place; the rigid groups are copied in (a product
+            # into a strided slice is slower than a copy).
+            groups = self._rigid_groups
+            for part, (_, first, last) in zip(moved[: len(groups)], groups, strict=True):
+                posed[:, :, first:last].copy_(part)
             if vertices is None:
                 vertices = rest.new_empty(batch, 3 * num_v)
             torch.index_select(
