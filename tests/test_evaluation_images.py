@@ -197,7 +197,7 @@ def test_command_reads_weights_and_checkpoints(shards, tmp_path, monkeypatch, ca
         monkeypatch, capsys, "evaluate", "images", "--image-model", str(stage / "checkpoint.pt"),
         "--data", str(shards), "--methods", "points", "--refine", "3",
     )  # fmt: skip
-    assert code == 2 and "keep 'dae'" in err
+    assert code == 2 and "refined 'dae' or 'image-dae' row" in err
 
 
 def _summary(method: str, joints: float) -> dict:

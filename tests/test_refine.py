@@ -33,7 +33,7 @@ def _truth(full, batch: int, seed: int):
     return p, out
 
 
-def _jl_error_mm(jl_body, gender, params: BodyParams, target: torch.Tensor) -> torch.Tensor:
+def jl_error_mm(jl_body, gender, params: BodyParams, target: torch.Tensor) -> torch.Tensor:
     rot = params.rotations
     out = jl_body(gender, params.betas, rot[:, :1], rot[:, 1:], params.transl)
     return (out.jl - target).norm(dim=-1).mean(dim=1) * 1000
@@ -57,9 +57,9 @@ def test_refine_converges_from_a_perturbed_start(bodies) -> None:
         p["betas"] + 0.5 * torch.randn(8, 10, generator=g, dtype=torch.float64),
         0.05 * torch.randn(8, 3, generator=g, dtype=torch.float64),
     )
-    before = _jl_error_mm(jl_body, p["gender"], start, out.jl)
+    before = jl_error_mm(jl_body, p["gender"], start, out.jl)
     fitted = fit_bodies(jl_body, out.jl, p["gender"], start, steps=15, prior=LM_ONLY)
-    after = _jl_error_mm(jl_body, p["gender"], fitted.params, out.jl)
+    after = jl_error_mm(jl_body, p["gender"], fitted.params, out.jl)
     assert before.mean() > 30
     assert after.max() < 1.0
     rot = fitted.params.rotations
@@ -80,7 +80,7 @@ def test_refine_converges_on_every_dtype_and_device(bodies, dtype, device) -> No
         cast(torch.zeros(4, 3, dtype=torch.float64)),
     )
     gender, target = cast(p["gender"]), cast(out.jl)
-    before = _jl_error_mm(jl_body, gender, start, target)
+    before = jl_error_mm(jl_body, gender, start, target)
     fitted = fit_bodies(
         jl_body,
         target,
@@ -89,7 +89,7 @@ def test_refine_converges_on_every_dtype_and_device(bodies, dtype, device) -> No
         steps=15,
         prior=FitPrior(0.0005, 0.0005, limit_weight=0.0, robust_scale=None),
     )
-    after = _jl_error_mm(jl_body, gender, fitted.params, target)
+    after = jl_error_mm(jl_body, gender, fitted.params, target)
     assert fitted.params.rotations.dtype == dtype
     assert fitted.params.rotations.device.type == device.type
     assert before.mean() > 30
@@ -166,12 +166,12 @@ def test_baseline_from_rest_fits_and_picks_the_gender(bodies) -> None:
     )
     out = full(p["gender"], p["betas"], rotations[:, :1], rotations[:, 1:])
     fitted, gender = fit_from_rest(jl_body, out.jl, steps=25, prior=LM_ONLY)
-    error = _jl_error_mm(jl_body, gender, fitted.params, out.jl)
+    error = jl_error_mm(jl_body, gender, fitted.params, out.jl)
     assert float(error.median()) < 2.0
     assert float((gender == p["gender"]).double().mean()) >= 5 / 6
     # Its own priors (the default) must not stall it far from the targets.
     fitted, gender = fit_from_rest(jl_body, out.jl, steps=25)
-    error = _jl_error_mm(jl_body, gender, fitted.params, out.jl)
+    error = jl_error_mm(jl_body, gender, fitted.params, out.jl)
     assert float(error.median()) < 10.0
 
 

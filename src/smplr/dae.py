@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -125,3 +126,12 @@ class KeypointDAE(nn.Module):
         d1 = self.dec1(self.enc3(e2)) + e2
         d2 = self.dec2(d1) + e1
         return (self.out(d2) + self.skip(flat)).view(batch, NUM_JL, 3)
+
+
+@torch.no_grad()
+def denoise_array(dae: nn.Module, jl: np.ndarray) -> np.ndarray:
+    """``jl (B, 42, 3)`` metres, root-relative -> ``dae``'s output, float64 (eval mode,
+    no autograd, on the DAE's device)."""
+    device = next(dae.parameters()).device
+    points = torch.as_tensor(np.asarray(jl), dtype=torch.float32, device=device)
+    return dae.eval()(points).double().cpu().numpy()

@@ -239,13 +239,14 @@ def evaluate(
         typer.echo(f"wrote {path}")
 
 
-IMAGE_METHODS = ("points", "dae", "no-dae", "baselines")
+IMAGE_METHODS = ("points", "dae", "image-dae", "no-dae", "baselines")
 
 
-def load_image_model(path: Path, device: str = "cpu") -> tuple[Any, dict]:
+def load_image_model(path: Path, device: str = "cpu") -> tuple[Any, dict, Any]:
     """An image model from a weights file (``smplr.weights.load_image_weights``) or a
     training checkpoint of ``smplr train image`` (its config from the checkpoint's
-    record), and what is known of it (stage, step).  The checkpoint is copied first, so
+    record), what is known of it (stage, step) and its own DAE (DAE_SHN, ``None`` when
+    the file holds none).  The checkpoint is copied first, so
     reading one that a running training writes never touches its folder."""
     from smplr.image_model import ImageModelConfig, build_image_model
     from smplr.training.checkpoint import load_checkpoint
@@ -260,9 +261,11 @@ def load_image_model(path: Path, device: str = "cpu") -> tuple[Any, dict]:
             state = load_checkpoint(copy)
         except ValueError:
             state = None
+        dae = None
         if state is None:
             weights = load_image_weights(copy)
             config, networks, meta = weights.config, weights.state, dict(weights.meta)
+            dae = None if weights.dae is None else weights.dae.build().to(device)
         else:
             record = state.get("record", {})
             if "image_config" not in record or "image" not in state["networks"]:
@@ -272,7 +275,11 @@ def load_image_model(path: Path, device: str = "cpu") -> tuple[Any, dict]:
             meta = {"stage": state["stage"], "steps": int(state["step"]), "record": record}
     model = build_image_model(config)
     model.load_state_dict(networks)
-    return model.to(device).eval(), {"path": str(path), "config": config.to_dict(), **meta}
+    return (
+        model.to(device).eval(),
+        {"path": str(path), "config": config.to_dict(), **meta},
+        dae,
+    )
 
 
 def _training_jl3d(folder: Path, num: int) -> Any:
@@ -303,8 +310,11 @@ def images(
         str,
         typer.Option(
             "--methods",
-            help="Comma-separated: points (the image model alone), dae (points -> DAE -> SMPLR), "
-            "no-dae (points -> SMPLR), baselines (mean training JL; mean-shape rest-pose body).",
+            help="Comma-separated: points (the image model alone), dae (points -> SMPLR's "
+            "noise-trained DAE -> SMPLR), image-dae (points -> the image model's own DAE, "
+            "DAE_SHN of `smplr train image-dae`, -> SMPLR; skipped when its file holds "
+            "none), no-dae (points -> SMPLR), baselines (mean training JL; mean-shape "
+            "rest-pose body).",
         ),
     ] = ",".join(IMAGE_METHODS),
     baseline_data: Annotated[
@@ -335,8 +345,9 @@ def images(
             "--refine",
             min=0,
             help="Also score points -> DAE -> SMPLR -> REFINE steps of the refinement with "
-            "priors fitting the body to the image model's points (as `smplr predict "
-            "--refine`); 0: not scored.",
+            "priors fitting the body to the (denoised) points, as `smplr predict --refine`: "
+            "with the image model's own DAE when it has one and image-dae is chosen, else "
+            "SMPLR's; 0: not scored.",
         ),
     ] = 0,
     iou: Annotated[
@@ -350,8 +361,9 @@ def images(
     device: Device = "cpu",
 ) -> None:
     """An image model on rendered test crops: (a) its points alone, (b) points -> DAE ->
-    SMPLR body (with --refine N, also refined N steps), (c) points -> SMPLR without the
-    DAE, (d) trivial baselines; Protocol 1
+    SMPLR body, with SMPLR's noise-trained DAE and with the image model's own DAE_SHN
+    when its file holds one (with --refine N, also refined N steps), (c) points -> SMPLR
+    without a DAE, (d) trivial baselines; Protocol 1
     and 2 joint errors, landmarks, surface against the true mesh (open body model),
     silhouette IoU and gender accuracy, next to the paper's SURREAL rows.
 
@@ -378,23 +390,28 @@ def images(
         raise ValueError("the baselines need --baseline-data (training crops for the mean JL)")
     if threads is not None:
         torch.set_num_threads(threads)
-    model, meta = load_image_model(image_model, device)
+    model, meta, reading_dae = load_image_model(image_model, device)
     points = image_eval.ImagePointsPredictor(model, name or meta.get("stage", image_model.stem))
     predictors: list[Predictor] = []
     if "points" in chosen:
         predictors.append(points)
-    if refine and "dae" not in chosen:
-        raise ValueError("--refine scores a refined 'dae' row: keep 'dae' in --methods")
-    if {"dae", "no-dae"} & set(chosen):
+    own_dae = reading_dae if "image-dae" in chosen else None
+    if refine and "dae" not in chosen and own_dae is None:
+        raise ValueError(
+            "--refine scores a refined 'dae' or 'image-dae' row: keep one in --methods"
+        )
+    if {"dae", "image-dae", "no-dae"} & set(chosen):
         from smplr.pipeline import SMPLR
 
         smplr = SMPLR.pretrained(device) if weights is None else SMPLR.load(weights, device=device)
     if "dae" in chosen:
         predictors.append(image_eval.ImageBodyPredictor(points, smplr, use_dae=True))
-        if refine:
-            predictors.append(
-                image_eval.ImageBodyPredictor(points, smplr, use_dae=True, refine=refine)
-            )
+    if own_dae is not None:
+        predictors.append(image_eval.ImageBodyPredictor(points, smplr, reading_dae=own_dae))
+    if refine:
+        predictors.append(
+            image_eval.ImageBodyPredictor(points, smplr, refine=refine, reading_dae=own_dae)
+        )
     if "no-dae" in chosen and model.config.landmarks:
         predictors.append(image_eval.ImageBodyPredictor(points, smplr, use_dae=False))
     if "baselines" in chosen:

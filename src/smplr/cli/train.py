@@ -639,6 +639,117 @@ def e2e(
         typer.echo(f"wrote {path}; curves in {path.parent}/curves.csv, curves.png")
 
 
+@app.command("image-dae")
+@with_options(LoopOptions, batch_size=256, lr=3e-4, checkpoint_every=250)
+def image_dae(
+    options: LoopOptions,
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            help="Training crops: a `smplr data synth` folder the image model never trained "
+            "on (another --seed): its errors on its own training crops are too small.",
+        ),
+    ],
+    val_data: Annotated[
+        Path,
+        typer.Option("--val-data", help="Validation crops (another folder, never trained on)."),
+    ],
+    image_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--image", help="The image model whose readings the DAE learns; default: shipped."
+        ),
+    ] = None,
+    num: Annotated[
+        int | None, typer.Option("--num", min=1, help="Read the first NUM training crops.")
+    ] = None,
+    val_num: Annotated[
+        int, typer.Option("--val-num", min=1, help="Read the first VAL_NUM validation crops.")
+    ] = 512,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="SMPLR weight bundle whose jl42 DAE is the starting point (default: the "
+            "shipped); with --scratch, only its widths are used.",
+        ),
+    ] = None,
+    scratch: Annotated[
+        bool, typer.Option("--scratch", help="Start from fresh weights, not the jl42 DAE.")
+    ] = False,
+    steps: Steps = 4000,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the image model with its new DAE here."),
+    ] = None,
+) -> None:
+    """Train the paper's DAE_SHN (4.4.2): a DAE on the image model's own readings of
+    crops (input: its JL from the crop; target: the true JL), which then rides with the
+    image model in its weights file and replaces SMPLR's noise-trained DAE on that
+    model's readings (`smplr predict --keypoints shn`, `smplr evaluate images`).  The
+    readings are made once and kept in RUN_DIR/dae_image/ (re-runs resume).  Writes
+    RUN_DIR/dae_image/image_model.pt.
+
+    Example: smplr train image-dae --data out/images_seed3 --val-data out/images_seed7
+    --steps 4000 --run-dir runs/dae_image --out image_with_dae.pt
+    """
+    from smplr.image_data.dataset import ImageShards
+    from smplr.image_model import build_image_model
+    from smplr.training import image_dae
+    from smplr.weights import shipped_image_path
+
+    settings = options.settings(steps)
+    env, target = options.process()
+    if env.world_size > 1:
+        raise ValueError("smplr train image-dae runs in one process; run it without torchrun")
+    source = image_weights or shipped_image_path()
+    weights = load_image_weights(source)
+    if not weights.config.landmarks:
+        raise ValueError(f"{source}: DAE_SHN needs an image model with landmarks (41 points)")
+    model = build_image_model(weights.config)
+    model.load_state_dict(weights.state)
+    model = model.to(target).eval()
+    fingerprint = file_id(source)
+    folder = options.run_dir / image_dae.STAGE
+
+    def readings(crops: Path, count: int | None, name: str) -> image_dae.Readings:
+        shards = ImageShards(crops)
+        count = len(shards) if count is None else min(count, len(shards))
+        key = f"{fingerprint}:{crops.resolve()}:{count}"
+        return image_dae.cached_readings(
+            folder / f"readings_{name}.npz",
+            key,
+            lambda: image_dae.read_crops(model, shards, count, label=f"reading {crops.name}"),
+        )
+
+    train = readings(data, num, "train")
+    val = readings(val_data, val_num, "val")
+    networks = load_bundle(bundle or shipped_path())
+    ctx = image_dae.ImageDAEContext(networks.network_config.dae_widths)
+    record = {
+        "image": file_id(source),
+        "data": data.name,
+        "crops": len(train),
+        "init": "scratch" if scratch else f"dae_jl42 of {file_id(bundle or shipped_path())}",
+    }
+    path = image_dae.train_reading_dae(
+        weights,
+        train,
+        val,
+        options.run_dir,
+        settings,
+        ctx,
+        init=None if scratch else networks.networks["dae_jl42"],
+        device=target,
+        fresh=options.fresh,
+        record=record,
+    )
+    typer.echo(f"wrote {path}; curves in {path.parent}/curves.csv, curves.png")
+    if out is not None:
+        typer.echo(f"wrote {save_image_weights(load_image_weights(path), out)}")
+
+
 @app.command("merge")
 def merge(
     stage: Annotated[str, typer.Argument(help=f"Finished stage to add: {', '.join(RECIPE)}.")],

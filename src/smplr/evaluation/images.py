@@ -16,8 +16,9 @@ Methods (:class:`Predictor` s):
 
 - :class:`ImagePointsPredictor` — the image model's points alone (Table 1's CNN rows):
   its 23 joints and 18 landmarks relative to the root, put on the true root;
-- :class:`ImageBodyPredictor` — those points through SMPLR (``DAE → Ω/Ψ → body``, or
-  without the DAE): Table 1's DAE and ALL rows, Table 3's surface, Table 4's IoU;
+- :class:`ImageBodyPredictor` — those points through SMPLR (``DAE → Ω/Ψ → body``, with
+  SMPLR's noise-trained DAE, the image model's own DAE_SHN, or none): Table 1's DAE and
+  ALL rows, Table 3's surface, Table 4's IoU;
 - :class:`FixedBodyPredictor` — the same body for every image, at the true root
   (the trivial baselines, :func:`mean_jl_baseline` and :func:`mean_body_baseline`).
 
@@ -35,9 +36,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from smplr.body.model import BodyModel
 from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JOINTS
+from smplr.dae import denoise_array
 from smplr.datasets.record import Camera, Sample
 from smplr.evaluation.predictor import FitPredictor, Prediction, PredictorInputs
 from smplr.geometry.alignment import similarity_procrustes
@@ -176,28 +179,46 @@ class ImagePointsPredictor:
 
 
 class _Fit:
-    """SMPLR's ``fit`` for one input format, with or without the DAE (FitPredictor's
-    one-argument interface)."""
+    """SMPLR's ``fit`` for one input format, with SMPLR's DAE, the image model's own DAE
+    (``reading_dae``, the paper's DAE_SHN: applied first, SMPLR's DAE then skipped) or
+    none (FitPredictor's one-argument interface)."""
 
-    def __init__(self, smplr: Any, input_format: str, use_dae: bool, refine: int = 0) -> None:
+    def __init__(
+        self,
+        smplr: Any,
+        input_format: str,
+        use_dae: bool,
+        refine: int = 0,
+        reading_dae: nn.Module | None = None,
+    ) -> None:
         self.smplr, self.input_format, self.use_dae = smplr, input_format, use_dae
-        self.refine = refine
+        self.refine, self.reading_dae = refine, reading_dae
 
     def fit(self, points: np.ndarray) -> Any:
         """SMPLR's fit without the input sanity checks (``smplr.keypoint_checks``): they
         guard users against wrong units, but a poorly trained network's collapsed
         skeletons are a prediction to score, not an input error."""
+        if self.reading_dae is not None:
+            points = denoise_array(self.reading_dae, points)
         return self.smplr.fit(
-            points, self.input_format, use_dae=self.use_dae, refine=self.refine, checks=False
+            points,
+            self.input_format,
+            use_dae=self.use_dae and self.reading_dae is None,
+            refine=self.refine,
+            checks=False,
         )
 
 
 class ImageBodyPredictor:
     """The image model's points through SMPLR (``smplr.pipeline.SMPLR``): JL42 (or, for a
-    model without landmarks, the 24 joints through the DAE) -> DAE (unless ``use_dae`` is
-    False) -> Ω, Ψ -> body (-> ``refine`` steps of the refinement with priors fitting it
-    to the points, as ``smplr predict --refine``), put with its root on the true root (see
-    :class:`~smplr.evaluation.FitPredictor`: the input is turned upright first)."""
+    model without landmarks, the 24 joints through the DAE) -> DAE -> Ω, Ψ -> body (->
+    ``refine`` steps of the refinement with priors fitting it to the points, as ``smplr
+    predict --refine``), put with its root on the true root (see
+    :class:`~smplr.evaluation.FitPredictor`: the input is turned upright first).
+
+    The DAE is SMPLR's noise-trained one (``use_dae``; the paper's DAE_noise), or the
+    image model's own ``reading_dae`` (DAE_SHN, trained on its readings:
+    :mod:`smplr.training.image_dae`), or none."""
 
     def __init__(
         self,
@@ -206,14 +227,18 @@ class ImageBodyPredictor:
         use_dae: bool = True,
         name: str = "",
         refine: int = 0,
+        reading_dae: nn.Module | None = None,
     ) -> None:
         landmarks = points.model.config.landmarks
         if not landmarks and not use_dae:
             raise ValueError("a model without landmarks needs the DAE (24 joints -> JL)")
+        if not landmarks and reading_dae is not None:
+            raise ValueError("the image model's own DAE reads JL42: a model with landmarks")
         self.points = points
-        self.fit = _Fit(smplr, "jl42" if landmarks else "joints24", use_dae, refine)
+        self.fit = _Fit(smplr, "jl42" if landmarks else "joints24", use_dae, refine, reading_dae)
         refined = f" → refine {refine}" if refine else ""
-        self.name = name or f"{points.name} → {'DAE → ' if use_dae else ''}SMPLR{refined}"
+        dae = "DAE_SHN → " if reading_dae is not None else "DAE → " if use_dae else ""
+        self.name = name or f"{points.name} → {dae}SMPLR{refined}"
         self.faces = smplr.body.faces.cpu().numpy()
 
     def predict(self, inputs: PredictorInputs) -> Prediction:

@@ -3,6 +3,9 @@
     photo ─► square crop around the person (a box, or the whole photo) ─► volumetric
     stacked hourglass ─► 41 root-relative 3D points ─► DAE ─► Ω, Ψ ─► body ─► camera
 
+The DAE is the image model's own (DAE_SHN, trained on its readings) when its weights
+file holds one, else SMPLR's noise-trained ``jl42`` DAE.
+
 The crop is the paper's: a square that holds a 2.5 m cube around the body
 (:data:`CROP_METRES`), resized to the model's input side.  Given a person box, its
 longer side is taken to fill :data:`BOX_FILL` of the crop (the median of the synthetic
@@ -26,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from smplr.dae import DenoisingAutoencoder
 from smplr.image_model import ImageModel, build_image_model, jl_from_points
 from smplr.image_model.crop_frame import resized_intrinsics
 from smplr.weights import load_image_weights, shipped_image_path
@@ -91,11 +95,19 @@ class Crop:
 
 class ImageKeypoints:
     """A trained image model (default the shipped one) reading crops: ``points`` gives
-    the 41 root-relative points, ``jl`` the JL42 that SMPLR takes."""
+    the 41 root-relative points, ``jl`` the JL42 that SMPLR takes; ``dae`` is the DAE
+    trained on this model's readings (the paper's DAE_SHN, ``smplr train image-dae``)
+    when its weights file holds one, else ``None`` (SMPLR's own DAE is used)."""
 
-    def __init__(self, model: ImageModel, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        model: ImageModel,
+        device: str | torch.device = "cpu",
+        dae: DenoisingAutoencoder | None = None,
+    ) -> None:
         self.model = model.to(device).eval()
         self.device = torch.device(device)
+        self.dae = None if dae is None else dae.to(device).eval()
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu") -> ImageKeypoints:
@@ -104,7 +116,7 @@ class ImageKeypoints:
         weights = load_image_weights(shipped_image_path() if path is None else path)
         model = build_image_model(weights.config)
         model.load_state_dict(weights.state)
-        return cls(model, device)
+        return cls(model, device, None if weights.dae is None else weights.dae.build())
 
     @property
     def input_size(self) -> int:

@@ -35,6 +35,7 @@ import torch
 from smplr.atomic_io import write_text_atomic
 from smplr.body.mesh_io import write_meshes
 from smplr.body.skeleton import JOINT_NAMES, NUM_JOINTS
+from smplr.dae import denoise_array
 from smplr.input_formats import MIN_VISIBLE
 from smplr.pipeline import SMPLR
 from smplr.predict.boxes import check_box
@@ -242,11 +243,19 @@ class Predictor:
                 [crops[i].intrinsics(K, side) for i, K in zip(chunk, Ks, strict=True)]
             )
             jl = self.image_model.jl(pixels, cameras) * FLIP  # camera axes -> SMPLR's view frame
+            own_dae = self.image_model.dae
+            if own_dae is not None:  # DAE_SHN, in the view frame like SMPLR's DAE
+                jl = denoise_array(own_dae, jl)
             # No input checks: they guard a user's keypoints against wrong units, but a
             # skeleton the image model drew small on an unfamiliar photo is its reading of
             # the crop, to fit like any other (smplr.keypoint_checks).
             result = self.model.fit(
-                jl, "jl42", procrustes=self.procrustes, refine=self.refine, checks=False
+                jl,
+                "jl42",
+                use_dae=own_dae is None,
+                procrustes=self.procrustes,
+                refine=self.refine,
+                checks=False,
             )
             arrays = {k: v.astype(np.float64) for k, v in result.numpy().items()}
             turned = view_to_camera(arrays, np.zeros((len(chunk), 3)))["joints"]

@@ -109,7 +109,7 @@ def _num(value: torch.Tensor) -> float:
     return float(value.detach())
 
 
-def _jl_error_mm(pred: torch.Tensor, target: torch.Tensor) -> float:
+def jl_error_mm(pred: torch.Tensor, target: torch.Tensor) -> float:
     return float((pred - target).norm(dim=-1).mean()) * MM
 
 
@@ -174,9 +174,9 @@ class DAEStage(KeypointStage):
     def validate(self, nets, val, ctx, rng):
         raw, target = ctx.corruption.dae_example(val, self.input_format, rng)
         inputs = dae_input(raw, self.input_format)
-        numbers = {"val_jl_mm": _jl_error_mm(nets[self.name](inputs), target)}
+        numbers = {"val_jl_mm": jl_error_mm(nets[self.name](inputs), target)}
         if self.input_format == "jl42":
-            numbers["val_input_mm"] = _jl_error_mm(inputs, target)
+            numbers["val_input_mm"] = jl_error_mm(inputs, target)
         return numbers
 
 
@@ -207,9 +207,9 @@ class KeypointDAEStage(KeypointStage):
         pred = nets[self.name](sites, mask, planar)
         flat = planar > 0
         return {
-            "val_jl_mm": _jl_error_mm(pred, target),
-            "val_jl_mm_3d": _jl_error_mm(pred[~flat], target[~flat]),
-            "val_jl_mm_2d": _jl_error_mm(pred[flat], target[flat]),
+            "val_jl_mm": jl_error_mm(pred, target),
+            "val_jl_mm_3d": jl_error_mm(pred[~flat], target[~flat]),
+            "val_jl_mm_2d": jl_error_mm(pred[flat], target[flat]),
         }
 
 
@@ -240,7 +240,7 @@ class ShapeStage(KeypointStage):
         return {
             "val_betas_l1": float((betas - val.betas).abs().mean()),
             "val_gender_acc": float(((gender >= 0) == (val.gender >= 0)).float().mean()),
-            "val_jl_mm_gt_pose": _jl_error_mm(jl, val.jl),
+            "val_jl_mm_gt_pose": jl_error_mm(jl, val.jl),
         }
 
 
@@ -261,7 +261,7 @@ class PoseStage(KeypointStage):
         jl = decode_jl(ctx.jl_body, val.gender, val.betas, rotations)
         return {
             "val_rot_l1": float((rotations - val.rotations).abs().mean()),
-            "val_jl_mm_gt_shape": _jl_error_mm(jl, val.jl),
+            "val_jl_mm_gt_shape": jl_error_mm(jl, val.jl),
         }
 
 
@@ -283,10 +283,10 @@ class PoseSMPLStage(KeypointStage):
         return {
             "val_rot_l1": float((rotations - val.rotations).abs().mean()),
             "val_gender_acc": float(((gender >= 0) == (val.gender >= 0)).float().mean()),
-            "val_jl_mm_gt_shape": _jl_error_mm(
+            "val_jl_mm_gt_shape": jl_error_mm(
                 decode_jl(ctx.jl_body, val.gender, val.betas, rotations), val.jl
             ),
-            "val_jl_mm": _jl_error_mm(decode_jl(ctx.jl_body, gender, betas, rotations), val.jl),
+            "val_jl_mm": jl_error_mm(decode_jl(ctx.jl_body, gender, betas, rotations), val.jl),
         }
 
 

@@ -9,7 +9,9 @@ cannot run code) holding::
      "networks": {name: state_dict for name in smplr.networks.NETWORK_NAMES},  # dae_keypoints optional
      "meta": {...},                              # training record, free-form
      "image_model": {"config": ImageModelConfig.to_dict(), "state": state_dict,
-                     "meta": {...}}}             # optional: the image backbone
+                     "meta": {...},              # optional: the image backbone
+                     "dae": {"widths": [w1, w2, w3], "state": state_dict,
+                             "meta": {...}}}}    # optional: its DAE_SHN
 
 Loading validates the config (:meth:`NetworkConfig.from_dict`) and that every network's
 tensors have the names and shapes that config builds; the same for the image model
@@ -32,6 +34,7 @@ from typing import Any
 import torch
 
 from smplr.atomic_io import atomic_write
+from smplr.dae import DenoisingAutoencoder
 from smplr.image_model import ImageModelConfig, build_image_model
 from smplr.networks import NETWORK_NAMES, OPTIONAL_NETWORKS, NetworkConfig, build_networks
 from smplr.reverse.features import NUM_BONES
@@ -42,12 +45,30 @@ VERSION = 1
 
 
 @dataclass
+class ReadingDAEWeights:
+    """The DAE trained on an image model's own readings (the paper's DAE_SHN,
+    :mod:`smplr.training.image_dae`): its encoder widths, state dict and training record."""
+
+    widths: tuple[int, int, int]
+    state: dict[str, torch.Tensor]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def build(self) -> DenoisingAutoencoder:
+        """The DAE with these weights, in eval mode."""
+        dae = DenoisingAutoencoder(self.widths)
+        dae.load_state_dict(self.state)
+        return dae.eval()
+
+
+@dataclass
 class ImageModelWeights:
-    """A trained image backbone: its config, its state dict, and its training record."""
+    """A trained image backbone: its config, its state dict, its training record and,
+    optionally, the DAE trained on its readings (``dae``)."""
 
     config: ImageModelConfig
     state: dict[str, torch.Tensor]
     meta: dict[str, Any] = field(default_factory=dict)
+    dae: ReadingDAEWeights | None = None
 
 
 @dataclass
@@ -110,7 +131,19 @@ def save_bundle(bundle: WeightBundle, path: str | Path, half: bool = False) -> P
 
 def _image_payload(weights: ImageModelWeights, dtype: torch.dtype) -> dict[str, Any]:
     state = {k: v.detach().cpu() for k, v in weights.state.items()}
-    return {"config": weights.config.to_dict(), "state": _cast(state, dtype), "meta": weights.meta}
+    payload = {
+        "config": weights.config.to_dict(),
+        "state": _cast(state, dtype),
+        "meta": weights.meta,
+    }
+    if weights.dae is not None:
+        dae_state = {k: v.detach().cpu() for k, v in weights.dae.state.items()}
+        payload["dae"] = {
+            "widths": list(weights.dae.widths),
+            "state": _cast(dae_state, dtype),
+            "meta": weights.dae.meta,
+        }
+    return payload
 
 
 def save_image_weights(weights: ImageModelWeights, path: str | Path, half: bool = False) -> Path:
@@ -146,7 +179,31 @@ def _image_weights(entry: Any) -> ImageModelWeights:
     with torch.device("meta"):
         expected = build_image_model(config).state_dict()
     _check_shapes("image", expected, entry["state"])
-    return ImageModelWeights(config, _cast(entry["state"], torch.float32), entry.get("meta", {}))
+    dae = None if entry.get("dae") is None else _reading_dae(entry["dae"])
+    return ImageModelWeights(
+        config, _cast(entry["state"], torch.float32), entry.get("meta", {}), dae
+    )
+
+
+def _reading_dae(entry: Any) -> ReadingDAEWeights:
+    """Validate a stored DAE_SHN (three positive widths, tensor names and shapes)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("state"), dict):
+        raise ValueError("the image model's DAE entry lacks its widths or state")
+    widths = entry.get("widths")
+    if (
+        not isinstance(widths, list | tuple)
+        or len(widths) != 3
+        or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths)
+    ):
+        raise ValueError(f"the image model's DAE needs three positive widths, got {widths!r}")
+    with torch.device("meta"):
+        expected = DenoisingAutoencoder(widths).state_dict()
+    _check_shapes("image DAE", expected, entry["state"])
+    return ReadingDAEWeights(
+        (widths[0], widths[1], widths[2]),
+        _cast(entry["state"], torch.float32),
+        entry.get("meta", {}),
+    )
 
 
 def load_image_weights(path: str | Path) -> ImageModelWeights:

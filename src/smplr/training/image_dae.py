@@ -1,0 +1,224 @@
+"""DAE_SHN (paper 4.4.2): a DAE trained on an image model's own readings of crops.
+
+The keypoint DAEs of :mod:`smplr.training.stages` learn from ground-truth JL with
+synthetic noise (the paper's DAE_noise).  The paper also trains the DAE on the SHN's
+estimates (DAE_SHN, Table 1): input the JL the image model reads from a crop, target
+the crop's true JL.  It then learns the image model's own error structure, which
+synthetic noise does not mimic (an under-trained model draws the body in towards the
+root and confuses depth; docs/image_model.md).
+
+The crops must be ones the image model never trained on (another seed of ``smplr data
+synth``): on its training crops its errors are smaller than on new ones.
+
+Frames: both JL are root-relative metres in SMPLR's view frame (x right, y up, z towards
+the camera: the camera frame turned by :data:`~smplr.geometry.projection.VIEW_TO_OPENCV`),
+the frame in which SMPLR fits the image model's reading, so the DAE starts from SMPLR's
+``jl42`` DAE.  Half of every minibatch is mirrored (x negated, left and right swapped;
+the image model reads each crop and its mirror image, so its errors are symmetric).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich.progress import Progress
+from torch import nn
+
+from smplr.atomic_io import atomic_write
+from smplr.body.skeleton import JL_MIRROR, NUM_JL
+from smplr.dae import DenoisingAutoencoder
+from smplr.geometry.projection import VIEW_TO_OPENCV
+from smplr.image_model import ImageModel, jl_from_points
+from smplr.image_model.crop_frame import resized_intrinsics
+from smplr.training.image import WEIGHTS_NAME
+from smplr.training.loop import TrainSettings, train_stage
+from smplr.training.stages import Stage, jl_error_mm
+from smplr.weights import ImageModelWeights, ReadingDAEWeights, save_image_weights
+
+STAGE = "dae_image"
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Pairs for DAE_SHN: ``inputs (N, 42, 3)`` the image model's JL and ``targets
+    (N, 42, 3)`` the true JL, root-relative metres, view frame (float32)."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+
+    def __post_init__(self) -> None:
+        shape = (len(self.inputs), NUM_JL, 3)
+        if tuple(self.inputs.shape) != shape or tuple(self.targets.shape) != shape:
+            raise ValueError(
+                f"readings need inputs and targets (N, {NUM_JL}, 3), got "
+                f"{tuple(self.inputs.shape)} and {tuple(self.targets.shape)}"
+            )
+        if len(self.inputs) == 0:
+            raise ValueError("readings hold no crop")
+        if not (torch.isfinite(self.inputs).all() and torch.isfinite(self.targets).all()):
+            raise ValueError("readings hold NaN or infinite coordinates")
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def minibatch(self, batch_size: int, generator: torch.Generator) -> Readings:
+        """``batch_size`` pairs drawn at random, half of them mirrored."""
+        index = torch.randint(len(self), (batch_size,), generator=generator)
+        flip = torch.rand(batch_size, generator=generator) < 0.5
+        return mirror_some(Readings(self.inputs[index], self.targets[index]), flip)
+
+
+def mirror_jl(jl: torch.Tensor) -> torch.Tensor:
+    """``jl (B, 42, 3)`` -> the mirror image's JL: x negated, left and right swapped."""
+    return jl[:, list(JL_MIRROR)] * jl.new_tensor([-1.0, 1.0, 1.0])
+
+
+def mirror_some(readings: Readings, flip: torch.Tensor) -> Readings:
+    """The pairs with ``flip (B,)`` bool mirrored (input and target alike)."""
+    mask = flip[:, None, None]
+    return Readings(
+        torch.where(mask, mirror_jl(readings.inputs), readings.inputs),
+        torch.where(mask, mirror_jl(readings.targets), readings.targets),
+    )
+
+
+@torch.no_grad()
+def read_crops(
+    model: ImageModel,
+    shards: Any,
+    num: int | None = None,
+    batch_size: int = 64,
+    label: str = "reading crops",
+) -> Readings:
+    """The image model's readings of the first ``num`` crops of ``shards`` (an
+    :class:`~smplr.image_data.dataset.ImageShards`; default all), each read as is and
+    mirrored (as ``smplr predict`` reads), paired with their true JL."""
+    total = len(shards) if num is None else min(num, len(shards))
+    if total < 1:
+        raise ValueError("no crop to read")
+    model = model.eval()
+    device = next(model.parameters()).device
+    size = model.config.input_size
+    turn = torch.tensor(VIEW_TO_OPENCV, dtype=torch.float32)
+    inputs, targets = [], []
+    with Progress(transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        for start in range(0, total, batch_size):
+            records = [shards.record(i) for i in range(start, min(start + batch_size, total))]
+            images = torch.from_numpy(np.stack([r["image"] for r in records]))
+            images = images.permute(0, 3, 1, 2).float() / 255.0
+            cameras = torch.from_numpy(np.stack([r["K"] for r in records])).double()
+            if images.shape[-1] != size or images.shape[-2] != size:
+                cameras = resized_intrinsics(cameras, images.shape[-1], size)
+                images = torch.nn.functional.interpolate(
+                    images, size=(size, size), mode="bilinear", antialias=True
+                )
+            points = model.predict(images.to(device), cameras.to(device), flip_test=True)
+            inputs.append(jl_from_points(points.float().cpu()) * turn)
+            jl3d = torch.from_numpy(np.stack([r["jl3d"] for r in records])).float()
+            targets.append((jl3d - jl3d[:, :1]) * turn)
+            progress.advance(task, len(records))
+    return Readings(torch.cat(inputs), torch.cat(targets))
+
+
+def cached_readings(path: Path, key: str, make: Callable[[], Readings]) -> Readings:
+    """Readings stored at ``path`` under ``key`` (which image model, data and how many
+    crops), or made by ``make`` and stored (whole or not at all)."""
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["key"]) == key:
+                    return Readings(
+                        torch.from_numpy(data["inputs"]), torch.from_numpy(data["targets"])
+                    )
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"{path}: unreadable readings file ({exc}); delete it") from exc
+    readings = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as handle:
+        np.savez(
+            handle,
+            key=np.asarray(key),
+            inputs=readings.inputs.numpy(),
+            targets=readings.targets.numpy(),
+        )
+    return readings
+
+
+@dataclass(frozen=True)
+class ImageDAEContext:
+    """What the stage builds: the DAE's encoder widths and its dropouts in training."""
+
+    widths: tuple[int, int, int]
+    input_dropout: float = 0.0
+    code_dropout: float = 0.2
+
+
+class ImageDAEStage(Stage[ImageDAEContext, Readings]):
+    """DAE_SHN: L1 between the DAE's output on the image model's JL and the true JL."""
+
+    name = STAGE
+    networks = ("dae",)
+
+    def build(self, ctx: ImageDAEContext) -> dict[str, nn.Module]:
+        return {"dae": DenoisingAutoencoder(ctx.widths, ctx.input_dropout, ctx.code_dropout)}
+
+    def loss(
+        self,
+        nets: dict[str, nn.Module],
+        batch: Readings,
+        ctx: ImageDAEContext,
+        rng: torch.Generator,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        device = next(nets["dae"].parameters()).device
+        out = nets["dae"](batch.inputs.to(device))
+        loss = (out - batch.targets.to(device)).abs().mean()
+        return loss, {"loss_dae": float(loss.detach())}
+
+    def validate(
+        self, nets: dict[str, nn.Module], val: Readings, ctx: ImageDAEContext, rng: torch.Generator
+    ) -> dict[str, float]:
+        device = next(nets["dae"].parameters()).device
+        out = nets["dae"](val.inputs.to(device)).cpu()
+        return {
+            "val_input_jl_mm": jl_error_mm(val.inputs, val.targets),
+            "val_jl_mm": jl_error_mm(out, val.targets),
+        }
+
+
+def train_reading_dae(
+    image: ImageModelWeights,
+    train: Readings,
+    val: Readings,
+    run_dir: str | Path,
+    settings: TrainSettings,
+    ctx: ImageDAEContext,
+    init: dict[str, torch.Tensor] | None = None,
+    device: torch.device | str = "cpu",
+    fresh: bool = False,
+    record: dict | None = None,
+) -> Path:
+    """Train DAE_SHN on ``train`` (the image model ``image``'s readings, validated on
+    ``val``) in ``run_dir/dae_image/``, starting from the DAE state ``init`` (e.g.
+    SMPLR's ``jl42`` DAE; default fresh), and write the image model with it there
+    (:data:`WEIGHTS_NAME`, float32).  Returns that path."""
+    states = train_stage(
+        ImageDAEStage(),
+        ctx,
+        train,
+        val,
+        run_dir,
+        settings,
+        device,
+        init=None if init is None else {"dae": init},
+        fresh=fresh,
+        record=dict(record or {}),
+    )
+    meta = {"steps": settings.steps, "batch_size": settings.batch_size, **(record or {})}
+    with_dae = replace(image, dae=ReadingDAEWeights(ctx.widths, states["dae"], meta))
+    return save_image_weights(with_dae, Path(run_dir) / STAGE / WEIGHTS_NAME)
