@@ -29,7 +29,7 @@ def test_demo_writes_every_output_and_recovers_the_bodies(tmp_path: Path) -> Non
     assert sorted(predicted["names"].tolist()) == [f"person_{i:02d}.png" for i in range(3)]
     assert len(list((out / "predict" / "overlays").glob("*.png"))) == 3
     assert (out / "side_by_side.png").stat().st_size > 1000
-    assert re.search(r"^photo -> image model -> DAE -> SMPLR\s+\d+\.\dmm", result.output, re.M)
+    assert re.search(r"^photo -> image model -> its DAE -> SMPLR\s+\d+\.\dmm", result.output, re.M)
     rows = re.findall(
         r"^keypoints -> SMPLR.*?(\d+\.\d)mm\s+(\d+\.\d)mm\s+(\d+\.\d)mm", result.output, re.M
     )

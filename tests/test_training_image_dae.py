@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from helpers.cli import run_smplr
 from smplr.body.skeleton import JL_MIRROR, NUM_JL
-from smplr.dae import DenoisingAutoencoder
+from smplr.dae import DenoisingAutoencoder, denoise_array
 from smplr.evaluation.images import ImageBodyPredictor, ImagePointsPredictor
 from smplr.image_data.dataset import ImageShards
 from smplr.image_data.scene import SynthConfig
@@ -259,3 +259,16 @@ def test_cli_trains_and_the_evaluator_scores_it(
         "--val-data", str(shards), "--run-dir", str(tmp_path / "r2"),
     )  # fmt: skip
     assert code != 0 and "none" in stderr
+
+
+def test_the_dae_reads_points_relative_to_their_root_wherever_they_are() -> None:
+    """The evaluator hands SMPLR points on the true root (metres from the camera): the
+    DAE, trained on root-relative JL, must see them root-relative."""
+    torch.manual_seed(0)
+    dae = DenoisingAutoencoder(WIDTHS).eval()
+    torch.nn.init.normal_(dae.out.weight, std=0.05)  # not the identity
+    jl = _jl(4).double().numpy()
+    offset = np.array([0.3, -1.2, 4.5])
+    relative = denoise_array(dae, jl)
+    assert np.abs(relative - jl).max() > 1e-3
+    np.testing.assert_allclose(denoise_array(dae, jl + offset), relative + offset, atol=1e-5)

@@ -130,8 +130,11 @@ class KeypointDAE(nn.Module):
 
 @torch.no_grad()
 def denoise_array(dae: nn.Module, jl: np.ndarray) -> np.ndarray:
-    """``jl (B, 42, 3)`` metres, root-relative -> ``dae``'s output, float64 (eval mode,
-    no autograd, on the DAE's device)."""
+    """``jl (B, 42, 3)`` metres, anywhere -> ``dae``'s output for it, float64: the DAE
+    reads the points relative to their root and its output is put back on that root
+    (eval mode, no autograd, on the DAE's device)."""
     device = next(dae.parameters()).device
-    points = torch.as_tensor(np.asarray(jl), dtype=torch.float32, device=device)
-    return dae.eval()(points).double().cpu().numpy()
+    points = torch.as_tensor(np.asarray(jl), dtype=torch.float64, device=device)
+    root = points[:, :1]
+    relative = (points - root).float()
+    return (dae.eval()(relative).double() + root).cpu().numpy()

@@ -131,7 +131,7 @@ def image_demo(out: Path, num: int, device: str) -> None:
         torch.as_tensor(pred["gender"]),
         torch.as_tensor(data["gender"], dtype=torch.float32),
     )
-    _echo_scores([("photo -> image model -> DAE -> SMPLR", scores)])
+    _echo_scores([("photo -> image model -> its DAE -> SMPLR", scores)])
     faces = body.faces.numpy()
     cells = []
     for i in range(num):  # cells twice the crop's size: 128 px people are small
