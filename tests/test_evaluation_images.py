@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from helpers.cli import run_smplr
+from helpers.crops import write_crops
 from smplr.body.model import BodyModel
 from smplr.datasets.ground_truth import GroundTruthBodies, ground_truth_batch
 from smplr.evaluation import Prediction, PredictorInputs, evaluate
@@ -25,8 +26,6 @@ from smplr.evaluation.images import (
     mean_jl_baseline,
 )
 from smplr.image_data.dataset import ImageShards
-from smplr.image_data.scene import SynthConfig
-from smplr.image_data.shards import BackgroundSpec, ShardJob, write_dataset
 from smplr.image_model import ImageModelConfig, build_image_model
 from smplr.render import render_camera_silhouettes
 
@@ -37,17 +36,7 @@ TINY = ImageModelConfig(stacks=1, features=8, input_size=32, depth_bins=4, hourg
 def shards(tmp_path_factory) -> Path:
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("data") / "crops"
-    job = ShardJob(
-        out=str(out),
-        num=6,
-        seed=11,
-        shard_size=3,
-        split="test",
-        config=SynthConfig(size=64, procedural=1.0),
-        backgrounds=BackgroundSpec(None),
-        image_format="png",
-    )
-    assert write_dataset(job, warn=pytest.fail) == 6
+    write_crops(out, 6, 11, 3, split="test", size=64)
     return out
 
 

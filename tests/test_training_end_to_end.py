@@ -9,11 +9,10 @@ import pytest
 import torch
 
 from helpers.cli import run_smplr
+from helpers.crops import write_crops
 from helpers.threads import one_thread  # noqa: F401  (autouse: one torch thread)
 from smplr.body.model import GenderedBodyModel
 from smplr.geometry.rotations import matrix_to_axis_angle
-from smplr.image_data.scene import SynthConfig
-from smplr.image_data.shards import BackgroundSpec, ShardJob, write_dataset
 from smplr.image_model import ImageModelConfig, build_image_model
 from smplr.training.checkpoint import load_checkpoint
 from smplr.training.end_to_end import (
@@ -204,17 +203,7 @@ def test_the_start_is_image_weights_or_an_image_checkpoint(tmp_path, start) -> N
 
 def test_train_e2e_command(monkeypatch, capsys, tmp_path: Path, start) -> None:
     out = tmp_path / "images"
-    job = ShardJob(
-        out=str(out),
-        num=4,
-        seed=1,
-        shard_size=4,
-        split="train",
-        config=SynthConfig(size=32, procedural=1.0),
-        backgrounds=BackgroundSpec(None),
-        image_format="png",
-    )
-    assert write_dataset(job, warn=pytest.fail) == 4
+    write_crops(out, 4, 1, 4)
     save_image_weights(start, tmp_path / "start.pt")
     args = ["train", "e2e", "--image", str(tmp_path / "start.pt"), "--data", str(out)]
     args += ["--val-data", str(out), "--val-size", "2", "--batch-size", "2", "--steps", "2"]

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from helpers.cli import run_smplr
+from helpers.crops import write_crops
 from helpers.threads import one_thread  # noqa: F401  (autouse: one torch thread)
-from smplr.image_data.scene import SynthConfig
-from smplr.image_data.shards import BackgroundSpec, ShardJob, write_dataset
 from smplr.image_model import ImageModelConfig, build_image_model
 from smplr.training.checkpoint import load_checkpoint
 from smplr.training.image import (
@@ -115,17 +114,7 @@ def test_npz_data_is_read_and_checked(tmp_path: Path) -> None:
 
 def test_shards_of_smplr_data_synth_are_training_data(tmp_path: Path) -> None:
     out = tmp_path / "images"
-    job = ShardJob(
-        out=str(out),
-        num=4,
-        seed=1,
-        shard_size=4,
-        split="train",
-        config=SynthConfig(size=32, procedural=1.0),
-        backgrounds=BackgroundSpec(None),
-        image_format="png",
-    )
-    assert write_dataset(job, warn=pytest.fail) == 4
+    write_crops(out, 4, 1, 4)
     for augment in (False, True):
         data = load_samples(out, augment=augment)
         sample = data[0]  # augmented samples differ at every draw

@@ -13,16 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.cli import run_smplr
+from helpers.crops import write_crops
+from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import JL_MIRROR, NUM_JL
 from smplr.dae import DenoisingAutoencoder, denoise_array
 from smplr.evaluation.images import ImageBodyPredictor, ImagePointsPredictor
 from smplr.image_data.dataset import ImageShards
-from smplr.image_data.scene import SynthConfig
-from smplr.image_data.shards import BackgroundSpec, ShardJob, write_dataset
 from smplr.image_model import ImageModelConfig, build_image_model
+from smplr.networks import build_networks
 from smplr.pipeline import SMPLR
 from smplr.predict import Predictor
 from smplr.predict.image_route import ImageKeypoints
+from smplr.synthetic.bodies import held_out_set
 from smplr.training.image_dae import (
     ImageDAEContext,
     Readings,
@@ -36,8 +38,10 @@ from smplr.training.loop import TrainSettings
 from smplr.weights import (
     ImageModelWeights,
     ReadingDAEWeights,
+    load_bundle,
     load_image_weights,
     save_image_weights,
+    shipped_path,
 )
 
 TINY = ImageModelConfig(stacks=1, features=8, input_size=32, depth_bins=4, hourglass_depth=1)
@@ -48,17 +52,7 @@ WIDTHS = (32, 32, 16)
 def shards(tmp_path_factory) -> Path:
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("data") / "crops"
-    job = ShardJob(
-        out=str(out),
-        num=6,
-        seed=5,
-        shard_size=3,
-        split="train",
-        config=SynthConfig(size=32, procedural=1.0),
-        backgrounds=BackgroundSpec(None),
-        image_format="png",
-    )
-    assert write_dataset(job, warn=pytest.fail) == 6
+    write_crops(out, 6, 5, 3)
     return out
 
 
@@ -272,3 +266,40 @@ def test_the_dae_reads_points_relative_to_their_root_wherever_they_are() -> None
     relative = denoise_array(dae, jl)
     assert np.abs(relative - jl).max() > 1e-3
     np.testing.assert_allclose(denoise_array(dae, jl + offset), relative + offset, atol=1e-5)
+
+
+def _reverse_context(body_weight: float) -> ImageDAEContext:
+    bundle = load_bundle(shipped_path())
+    reverse = build_networks(bundle.network_config, ("pose", "shape"))
+    for name, net in reverse.items():
+        net.load_state_dict(bundle.networks[name])
+        net.eval().requires_grad_(False)
+    return ImageDAEContext(
+        WIDTHS,
+        reverse=reverse,
+        template_lengths=bundle.template_lengths,
+        jl_body=GenderedBodyModel.open().jl_model().float(),
+        body_weight=body_weight,
+    )
+
+
+def test_the_body_term_scores_the_body_smplr_makes_of_the_output(tmp_path, tiny_weights) -> None:
+    with pytest.raises(ValueError, match="needs Ω and Ψ"):
+        ImageDAEContext(WIDTHS, body_weight=1.0)
+    with pytest.raises(ValueError, match="body_weight"):
+        ImageDAEContext(WIDTHS, body_weight=-1.0)
+    ctx = _reverse_context(body_weight=1.0)
+    truth = held_out_set(GenderedBodyModel.open(), num=64)
+    jl = (truth.jl - truth.jl[:, :1]).float()
+    with torch.no_grad():
+        body = ctx.body_jl(jl)
+    assert body.shape == jl.shape and float(body[:, 0].abs().max()) == 0.0
+    assert (body - jl).norm(dim=-1).mean() < 0.04  # SMPLR's body of clean JL: centimetres
+    readings = Readings(jl, jl)
+    settings_ = TrainSettings(steps=4, batch_size=16, checkpoint_every=4)
+    train_reading_dae(
+        load_image_weights(tiny_weights), readings, readings, tmp_path, settings_, ctx
+    )
+    header, *_, last = (tmp_path / "dae_image" / "curves.csv").read_text().splitlines()
+    row = dict(zip(header.split(","), last.split(","), strict=True))
+    assert float(row["loss_body"]) > 0 and float(row["val_body_jl_mm"]) < 40.0

@@ -31,7 +31,7 @@ from smplr.datasets.test_sets import TEST_SETS
 from smplr.image_model import ARCHITECTURES, ImageModelConfig
 from smplr.image_model.config import FRAMES
 from smplr.input_formats import INPUT_FORMATS, formats_help, input_format
-from smplr.networks import DAE_NAMES
+from smplr.networks import DAE_NAMES, build_networks
 from smplr.training import budget
 from smplr.training.data import default_corruption
 from smplr.training.end_to_end import (
@@ -678,6 +678,16 @@ def image_dae(
     scratch: Annotated[
         bool, typer.Option("--scratch", help="Start from fresh weights, not the jl42 DAE.")
     ] = False,
+    body_weight: Annotated[
+        float,
+        typer.Option(
+            "--body-weight",
+            min=0.0,
+            help="Weight of a second L1: between the JL of the body that the bundle's "
+            "frozen Ω, Ψ and the open body model make of the DAE's output, and the truth "
+            "(trains the DAE for the body it leads to; 0: the DAE's own L1 alone).",
+        ),
+    ] = 0.0,
     steps: Steps = 4000,
     out: Annotated[
         Path | None,
@@ -710,7 +720,7 @@ def image_dae(
     model = build_image_model(weights.config)
     model.load_state_dict(weights.state)
     model = model.to(target).eval()
-    fingerprint = file_id(source)
+    fingerprint = image_dae.weights_fingerprint(weights)
     folder = options.run_dir / image_dae.STAGE
 
     def readings(crops: Path, count: int | None, name: str) -> image_dae.Readings:
@@ -726,12 +736,23 @@ def image_dae(
     train = readings(data, num, "train")
     val = readings(val_data, val_num, "val")
     networks = load_bundle(bundle or shipped_path())
-    ctx = image_dae.ImageDAEContext(networks.network_config.dae_widths)
+    reverse = build_networks(networks.network_config, ("pose", "shape"))
+    for name, net in reverse.items():
+        net.load_state_dict(networks.networks[name])
+        net.to(target).eval().requires_grad_(False)
+    ctx = image_dae.ImageDAEContext(
+        networks.network_config.dae_widths,
+        reverse=reverse,
+        template_lengths=networks.template_lengths.float().to(target),
+        jl_body=GenderedBodyModel.open().jl_model().float().to(target),
+        body_weight=body_weight,
+    )
     record = {
         "image": file_id(source),
         "data": data.name,
         "crops": len(train),
         "init": "scratch" if scratch else f"dae_jl42 of {file_id(bundle or shipped_path())}",
+        "body_weight": body_weight,
     }
     path = image_dae.train_reading_dae(
         weights,

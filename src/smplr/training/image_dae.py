@@ -19,8 +19,9 @@ the image model reads each crop and its mirror image, so its errors are symmetri
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from rich.progress import Progress
 from torch import nn
 
 from smplr.atomic_io import atomic_write
+from smplr.body.model import GenderedBodyModel
 from smplr.body.skeleton import JL_MIRROR, NUM_JL
 from smplr.dae import DenoisingAutoencoder
 from smplr.geometry.projection import VIEW_TO_OPENCV
@@ -37,7 +39,7 @@ from smplr.image_model import ImageModel, jl_from_points
 from smplr.image_model.crop_frame import resized_intrinsics
 from smplr.training.image import WEIGHTS_NAME
 from smplr.training.loop import TrainSettings, train_stage
-from smplr.training.stages import Stage, jl_error_mm
+from smplr.training.stages import Stage, encode_jl, jl_error_mm
 from smplr.weights import ImageModelWeights, ReadingDAEWeights, save_image_weights
 
 STAGE = "dae_image"
@@ -85,6 +87,16 @@ def mirror_some(readings: Readings, flip: torch.Tensor) -> Readings:
         torch.where(mask, mirror_jl(readings.inputs), readings.inputs),
         torch.where(mask, mirror_jl(readings.targets), readings.targets),
     )
+
+
+def weights_fingerprint(weights: ImageModelWeights) -> str:
+    """A short hash of an image model's config and weights (what its readings depend on;
+    not its file, which may also hold a DAE)."""
+    digest = hashlib.sha256(repr(sorted(weights.config.to_dict().items())).encode())
+    for name, tensor in sorted(weights.state.items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 @torch.no_grad()
@@ -152,15 +164,45 @@ def cached_readings(path: Path, key: str, make: Callable[[], Readings]) -> Readi
 
 @dataclass(frozen=True)
 class ImageDAEContext:
-    """What the stage builds: the DAE's encoder widths and its dropouts in training."""
+    """What the stage builds and scores: the DAE's encoder widths and its dropouts in
+    training; with ``reverse`` (SMPLR's Ω and Ψ, ``{"pose", "shape"}``, frozen), their
+    ``template_lengths (41,)`` and the JL body model ``jl_body``, the validation also
+    scores the body SMPLR makes of the DAE's output, and ``body_weight`` > 0 adds the L1
+    between that body's JL and the truth to the loss (the DAE trained through the frozen
+    SMPLR, as the paper's end-to-end training trains the SHN)."""
 
     widths: tuple[int, int, int]
     input_dropout: float = 0.0
     code_dropout: float = 0.2
+    reverse: dict[str, nn.Module] = field(default_factory=dict)
+    template_lengths: torch.Tensor | None = None
+    jl_body: GenderedBodyModel | None = None
+    body_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.body_weight < 0:
+            raise ValueError(f"body_weight must be >= 0, got {self.body_weight}")
+        if (self.body_weight > 0 or self.reverse) and (
+            set(self.reverse) != {"pose", "shape"}
+            or self.template_lengths is None
+            or self.jl_body is None
+        ):
+            raise ValueError("the body term needs Ω and Ψ, their template lengths and a JL body")
+
+    def body_jl(self, jl: torch.Tensor) -> torch.Tensor:
+        """``jl (B, 42, 3)`` -> the JL of the body Ω, Ψ and the body model make of it,
+        root-relative ``(B, 42, 3)`` (each body of the gender Ψ reads)."""
+        assert self.template_lengths is not None and self.jl_body is not None
+        rotations, betas, gender = encode_jl(self.reverse, jl, self.template_lengths)
+        out = self.jl_body(gender.clamp(-1.0, 1.0), betas, rotations[:, :1], rotations[:, 1:])
+        assert out.landmarks is not None
+        body = torch.cat([out.joints, out.landmarks], dim=1)
+        return body - body[:, :1]
 
 
 class ImageDAEStage(Stage[ImageDAEContext, Readings]):
-    """DAE_SHN: L1 between the DAE's output on the image model's JL and the true JL."""
+    """DAE_SHN: L1 between the DAE's output on the image model's JL and the true JL
+    (plus ``body_weight`` × the L1 of the body SMPLR makes of that output)."""
 
     name = STAGE
     networks = ("dae",)
@@ -177,18 +219,27 @@ class ImageDAEStage(Stage[ImageDAEContext, Readings]):
     ) -> tuple[torch.Tensor, dict[str, float]]:
         device = next(nets["dae"].parameters()).device
         out = nets["dae"](batch.inputs.to(device))
-        loss = (out - batch.targets.to(device)).abs().mean()
-        return loss, {"loss_dae": float(loss.detach())}
+        target = batch.targets.to(device)
+        loss = (out - target).abs().mean()
+        parts = {"loss_dae": float(loss.detach())}
+        if ctx.body_weight > 0:
+            l_body = (ctx.body_jl(out) - target).abs().mean()
+            loss = loss + ctx.body_weight * l_body
+            parts["loss_body"] = float(l_body.detach())
+        return loss, parts
 
     def validate(
         self, nets: dict[str, nn.Module], val: Readings, ctx: ImageDAEContext, rng: torch.Generator
     ) -> dict[str, float]:
         device = next(nets["dae"].parameters()).device
-        out = nets["dae"](val.inputs.to(device)).cpu()
-        return {
+        out = nets["dae"](val.inputs.to(device))
+        numbers = {
             "val_input_jl_mm": jl_error_mm(val.inputs, val.targets),
-            "val_jl_mm": jl_error_mm(out, val.targets),
+            "val_jl_mm": jl_error_mm(out.cpu(), val.targets),
         }
+        if ctx.reverse:
+            numbers["val_body_jl_mm"] = jl_error_mm(ctx.body_jl(out).cpu(), val.targets)
+        return numbers
 
 
 def train_reading_dae(
