@@ -661,21 +661,12 @@ class GenderedBodyModel(nn.Module):
         coefficients = torch.cat([female, female * betas, male, male * betas], dim=1)
         rest_joints = (coefficients @ self.joint_basis).view(-1, NUM_JOINTS, 3)
         features = pose_features(rotations) if model.has_pose_blendshapes else None
-        is_male = male[:, 0] > 0
 
         def shaped(rows: slice) -> torch.Tensor:
             out = coefficients[rows] @ self.shape_basis  # (b, 3V)
             if features is not None:  # same rows for both (shared skinning)
-                chunk = features[rows]
-                offsets = chunk.new_zeros(chunk.shape[0], 3, len(model.pose_blend))
-                # Each body through its own gender's blend shapes only.
-                for blend, mine in (
-                    (model.pose_blend, ~is_male[rows]),
-                    (self.male.pose_blend, is_male[rows]),
-                ):
-                    index = torch.nonzero(mine).squeeze(1)
-                    if index.numel():
-                        offsets = offsets.index_copy(0, index, blend(chunk[index]))
+                offsets = model.pose_blend(female[rows] * features[rows])
+                offsets = offsets + self.male.pose_blend(male[rows] * features[rows])
                 out = model.add_pose_offsets(out, offsets)
             return out
 
