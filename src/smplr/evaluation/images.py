@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from smplr.body.model import BodyModel
@@ -46,7 +45,6 @@ from smplr.evaluation.predictor import FitPredictor, Prediction, PredictorInputs
 from smplr.geometry.alignment import similarity_procrustes
 from smplr.geometry.rotations import matrix_to_axis_angle
 from smplr.image_model import ImageModel
-from smplr.image_model.crop_frame import resized_intrinsics
 
 DATASET = "synth-images"
 GENDERS = {-1: "female", 1: "male"}
@@ -158,16 +156,9 @@ class ImagePointsPredictor:
     def points(self, samples: Sequence[Sample]) -> np.ndarray:
         """``(B, P, 3)`` root-relative metres, camera frame, for the samples' images
         (resized to the model's input size as in training: bilinear, antialiased)."""
-        images = torch.from_numpy(np.stack([s.source["image"] for s in samples])).float()
+        images = torch.from_numpy(np.stack([s.source["image"] for s in samples]))
         cameras = torch.from_numpy(np.stack([_intrinsics(s) for s in samples]))
-        size = self.model.config.input_size
-        if images.shape[-1] != size or images.shape[-2] != size:
-            cameras = resized_intrinsics(cameras, images.shape[-1], size)
-            images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
-        device = next(self.model.parameters()).device
-        points = self.model.predict(
-            images.clamp(0.0, 1.0).to(device), cameras.to(device), flip_test=self.flip_test
-        )
+        points = self.model.read(images, cameras, flip_test=self.flip_test)
         return points.double().cpu().numpy()
 
     def predict(self, inputs: PredictorInputs) -> Prediction:

@@ -94,3 +94,17 @@ def resized_intrinsics(
     out[..., :2, :2] *= scale[:, None]
     out[..., :2, 2] = (intrinsics[..., :2, 2] + 0.5) * scale - 0.5
     return out
+
+
+def at_input_size(
+    images: torch.Tensor, intrinsics: torch.Tensor | None, size: int
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Square crops ``images (B, 3, S, S)`` and their cameras ``intrinsics (B, 3, 3)``
+    (or ``None``) -> both at ``size``² (bilinear, antialiased: as training resizes)."""
+    side = images.shape[-1]
+    if side == size and images.shape[-2] == size:
+        return images, intrinsics
+    images = torch.nn.functional.interpolate(
+        images, size=(size, size), mode="bilinear", antialias=True
+    )
+    return images, None if intrinsics is None else resized_intrinsics(intrinsics, side, size)

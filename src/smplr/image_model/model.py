@@ -24,7 +24,7 @@ from torch import nn
 from smplr.body.skeleton import JL_MIRROR, JOINT_MIRROR
 from smplr.image_model.alexnet import DirectRegressor
 from smplr.image_model.config import ImageModelConfig
-from smplr.image_model.crop_frame import camera_points
+from smplr.image_model.crop_frame import at_input_size, camera_points
 from smplr.image_model.hourglass import VolumetricHourglass
 from smplr.image_model.mobilenet import VolumetricMobileNet, imagenet_encoder_state
 from smplr.image_model.targets import heatmap_loss
@@ -98,6 +98,21 @@ class ImageModel(nn.Module):
             mirrored = self.points(self(images.flip(-1)))[:, list(self.mirror_order)]
             volume = 0.5 * (volume + mirrored * mirrored.new_tensor([-1.0, 1.0, 1.0]))
         return self.camera_points(volume, intrinsics)
+
+    @torch.no_grad()
+    def read(
+        self, images: torch.Tensor, intrinsics: torch.Tensor, flip_test: bool = True
+    ) -> torch.Tensor:
+        """Square crops ``images (B, 3, S, S)`` in [0, 1] of any side ``S`` with their
+        cameras ``intrinsics (B, 3, 3)`` -> ``points (B, P, 3)`` as :meth:`predict` gives
+        them: the crops resized to the input size as in training, read in eval mode
+        without autograd, on the model's device."""
+        images, cameras = at_input_size(images.float(), intrinsics, self.config.input_size)
+        assert cameras is not None
+        device = next(self.parameters()).device
+        return self.eval().predict(
+            images.clamp(0.0, 1.0).to(device), cameras.to(device), flip_test=flip_test
+        )
 
     @property
     def mirror_order(self) -> tuple[int, ...]:

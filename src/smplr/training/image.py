@@ -43,12 +43,11 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from smplr.body.skeleton import NUM_BODY_JOINTS, NUM_JL
 from smplr.image_model import ImageModelConfig, build_image_model, imagenet_start, points_from_jl
-from smplr.image_model.crop_frame import crop_points, resized_intrinsics
+from smplr.image_model.crop_frame import at_input_size, crop_points
 from smplr.image_model.model import MM
 from smplr.training.loop import DistributedEnv, TrainSettings, train_stage
 from smplr.training.stages import Stage
@@ -146,15 +145,11 @@ def collate(samples: Sequence[dict[str, Any]], config: ImageModelConfig) -> Imag
     sides = {a["image"].shape[-1] for a in arrays}
     if len(sides) != 1:
         raise ValueError(f"the samples of a batch have different image sizes {sorted(sides)}")
-    side, size, keep = sides.pop(), config.input_size, config.num_points
-    images = torch.stack([a["image"] for a in arrays])
-    if side != size:
-        images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True)
+    size, keep = config.input_size, config.num_points
+    cameras = torch.stack([a["K"] for a in arrays]) if all("K" in a for a in arrays) else None
+    images, intrinsics = at_input_size(torch.stack([a["image"] for a in arrays]), cameras, size)
     points = torch.stack([a["points"] for a in arrays])[:, :keep]
     valid = torch.stack([a["valid"] for a in arrays])[:, :keep]
-    intrinsics = None
-    if all("K" in a for a in arrays):
-        intrinsics = resized_intrinsics(torch.stack([a["K"] for a in arrays]), side, size)
     targets = points
     if config.frame == "crop":
         if intrinsics is None or not all("jl3d" in a for a in arrays):

@@ -36,7 +36,6 @@ from smplr.body.skeleton import JL_MIRROR, NUM_JL
 from smplr.dae import DenoisingAutoencoder
 from smplr.geometry.projection import VIEW_TO_OPENCV
 from smplr.image_model import ImageModel, jl_from_points
-from smplr.image_model.crop_frame import resized_intrinsics
 from smplr.training.image import WEIGHTS_NAME
 from smplr.training.loop import TrainSettings, train_stage
 from smplr.training.stages import Stage, encode_jl, jl_error_mm
@@ -113,9 +112,6 @@ def read_crops(
     total = len(shards) if num is None else min(num, len(shards))
     if total < 1:
         raise ValueError("no crop to read")
-    model = model.eval()
-    device = next(model.parameters()).device
-    size = model.config.input_size
     turn = torch.tensor(VIEW_TO_OPENCV, dtype=torch.float32)
     inputs, targets = [], []
     with Progress(transient=True) as progress:
@@ -123,14 +119,8 @@ def read_crops(
         for start in range(0, total, batch_size):
             records = [shards.record(i) for i in range(start, min(start + batch_size, total))]
             images = torch.from_numpy(np.stack([r["image"] for r in records]))
-            images = images.permute(0, 3, 1, 2).float() / 255.0
             cameras = torch.from_numpy(np.stack([r["K"] for r in records])).double()
-            if images.shape[-1] != size or images.shape[-2] != size:
-                cameras = resized_intrinsics(cameras, images.shape[-1], size)
-                images = torch.nn.functional.interpolate(
-                    images, size=(size, size), mode="bilinear", antialias=True
-                )
-            points = model.predict(images.to(device), cameras.to(device), flip_test=True)
+            points = model.read(images.permute(0, 3, 1, 2).float() / 255.0, cameras)
             inputs.append(jl_from_points(points.float().cpu()) * turn)
             jl3d = torch.from_numpy(np.stack([r["jl3d"] for r in records])).float()
             targets.append((jl3d - jl3d[:, :1]) * turn)
